@@ -1,0 +1,79 @@
+// swift-tools-version:6.1
+// wasmc: an ahead-of-time WebAssembly → native shared object compiler built on LLVM 19.
+//
+// Data flow, one target per stage:
+//   WasmcModule      bytes → ModuleInfo (decoding through WasmKit's WasmParser)
+//   WasmcValidation  ModuleInfo + function bodies → validated (WebAssembly 2.0 rules)
+//   WasmcCodegen     validated module → LLVM IR (VM layout, per-family instruction emitters)
+//   WasmcBackend     LLVM IR → object file → .so (target machine, passes, ld.lld-19)
+//   WasmcRuntime     (C, Runtime/) what a .so needs at run time: memories, traps, tables, linking
+//   Wasmc            Swift shim: load a .so, instantiate it, call exports
+import PackageDescription
+
+let package = Package(
+    name: "wasmc",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wasmc", targets: ["WasmcCLI"]),
+        .executable(name: "wasmc-spec-test", targets: ["WasmcSpecTest"]),
+        .library(name: "Wasmc", targets: ["Wasmc"]),
+        .library(name: "WasmcCompiler", targets: ["WasmcBackend"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // LLVM 19's C API (Debian's llvm-19-dev). See ../shared/docs/TOOLCHAIN.md.
+        .target(
+            name: "CLLVM",
+            linkerSettings: [.linkedLibrary("LLVM-19")]
+        ),
+        .target(
+            name: "WasmcModule",
+            dependencies: [.product(name: "WasmParser", package: "WasmKit")]
+        ),
+        .target(
+            name: "WasmcValidation",
+            dependencies: ["WasmcModule", .product(name: "WasmParser", package: "WasmKit")]
+        ),
+        .target(
+            name: "WasmcCodegen",
+            dependencies: ["WasmcModule", "CLLVM", .product(name: "WasmParser", package: "WasmKit")]
+        ),
+        .target(
+            name: "WasmcBackend",
+            dependencies: ["WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM"]
+        ),
+        // The C runtime: the ABI contract header and the small library behind it.
+        .target(
+            name: "WasmcRuntime",
+            path: "Runtime",
+            exclude: ["README.md"],
+            sources: ["src"],
+            publicHeadersPath: "include",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]
+        ),
+        .target(
+            name: "Wasmc",
+            dependencies: ["WasmcRuntime", "WasmcBackend"]
+        ),
+        .executableTarget(
+            name: "WasmcCLI",
+            dependencies: ["Wasmc", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "WasmcSpecTest",
+            dependencies: ["Wasmc", .product(name: "WAT", package: "WasmKit")]
+        ),
+        .testTarget(
+            name: "WasmcValidationTests",
+            dependencies: ["WasmcValidation", .product(name: "WAT", package: "WasmKit")]
+        ),
+        .testTarget(
+            name: "WasmcTests",
+            dependencies: ["Wasmc", "WasmcValidation", .product(name: "WAT", package: "WasmKit")]
+        ),
+    ]
+)

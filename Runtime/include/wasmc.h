@@ -1,0 +1,164 @@
+/*
+ * wasmc.h: the embedding API. Load a .so compiled by wasmc, check it, instantiate it with
+ * imports, call its exports and read traps, from C or anything that can call C (the Swift shim
+ * is built on this; Python can use it through ctypes).
+ *
+ * Threading: a store, and everything created in it, is used by one thread at a time. Modules
+ * (loaded .so files) may be shared between stores.
+ *
+ * Errors: functions that can fail return NULL or a non-zero code and fill a caller-provided
+ * `wasmc_error` with a kind and a one-line message.
+ */
+#ifndef WASMC_H
+#define WASMC_H
+
+#include "wasmc_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wasmc_module wasmc_module;
+typedef struct wasmc_instance wasmc_instance;
+
+typedef enum wasmc_error_kind {
+    WASMC_OK = 0,
+    WASMC_ERROR_LOAD = 1,        /* the file is not a loadable wasmc artifact (dlopen, magic, ABI) */
+    WASMC_ERROR_LINK = 2,        /* imports missing or incompatible ("incompatible import type") */
+    WASMC_ERROR_TRAP = 3,        /* instantiation trapped (segment out of bounds, start function) */
+    WASMC_ERROR_RESOURCE = 4,    /* out of memory or address space */
+} wasmc_error_kind;
+
+typedef struct wasmc_error {
+    wasmc_error_kind kind;
+    uint32_t trap;               /* the wasmc_trap when kind == WASMC_ERROR_TRAP */
+    char message[512];
+} wasmc_error;
+
+/* ---- stores ---------------------------------------------------------------------------- */
+
+wasmc_store *wasmc_store_new(void);
+/* Instances must be deleted before their store. */
+void wasmc_store_delete(wasmc_store *store);
+
+/* ---- modules --------------------------------------------------------------------------- */
+
+/* dlopen()s a compiled .so (RTLD_LOCAL: several may be loaded side by side), checks the
+ * descriptor's magic and ABI version and parses its metadata. */
+wasmc_module *wasmc_module_load(const char *path, wasmc_error *error);
+/* Unloads the .so. Every instance of it, and every funcref taken from them, must be gone. */
+void wasmc_module_unload(wasmc_module *module);
+
+/* Introspection, from the metadata blob. Strings live as long as the module. */
+const char *wasmc_module_target(const wasmc_module *module);  /* target triple */
+const char *wasmc_module_cpu(const wasmc_module *module);
+const char *wasmc_module_cpu_features(const wasmc_module *module);
+uint32_t wasmc_module_type_count(const wasmc_module *module);
+/* Parameter and result kinds (WASMC_I32...) of a type index. */
+void wasmc_module_type(const wasmc_module *module, uint32_t type_index, const uint8_t **params,
+                       uint32_t *nparams, const uint8_t **results, uint32_t *nresults);
+
+typedef struct wasmc_import_info {
+    const char *module;
+    const char *name;
+    uint32_t kind;         /* WASMC_EXTERN_* */
+    uint32_t type_index;   /* function imports */
+    uint8_t value_kind;    /* globals: value kind; tables: reference kind */
+    uint8_t mutable_;      /* globals */
+    uint8_t has_max;       /* tables, memories */
+    uint64_t min, max;     /* tables (entries), memories (pages) */
+} wasmc_import_info;
+
+uint32_t wasmc_module_import_count(const wasmc_module *module);
+void wasmc_module_import(const wasmc_module *module, uint32_t index, wasmc_import_info *out);
+
+typedef struct wasmc_export_info {
+    const char *name;
+    uint32_t kind;   /* WASMC_EXTERN_* */
+    uint32_t index;  /* in the module's index space of that kind */
+} wasmc_export_info;
+
+uint32_t wasmc_module_export_count(const wasmc_module *module);
+void wasmc_module_export(const wasmc_module *module, uint32_t index, wasmc_export_info *out);
+
+/* ---- externals: what imports are satisfied with, and what exports are ------------------ */
+
+/* A global's storage: a 16-byte cell, its value kind and mutability. */
+typedef struct wasmc_global {
+    wasmc_value *cell;
+    uint8_t kind;
+    uint8_t mutable_;
+} wasmc_global;
+
+typedef struct wasmc_extern {
+    uint32_t kind; /* WASMC_EXTERN_* ; a function may be given as `func` or as `host` */
+    union {
+        const wasmc_funcref *func;   /* a function of another instance */
+        wasmc_host_func *host;       /* a host function (func must then be NULL) */
+        wasmc_table *table;
+        wasmc_memory *memory;
+        wasmc_global global;
+    } of;
+    uint32_t is_host; /* 1 if `of.host` is set for a function */
+} wasmc_extern;
+
+/* A host function with the given signature. `callback(env, io)` reads the parameters from io[0..]
+ * and writes the results to io[0..]; it returns WASMC_TRAP_NONE, or a trap code to make the
+ * calling wasm code trap (WASMC_TRAP_HOST for host failures). `finalizer(env)`, if not NULL, is
+ * called when the last reference to the function goes away. */
+wasmc_host_func *wasmc_host_func_new(const uint8_t *params, uint32_t nparams,
+                                     const uint8_t *results, uint32_t nresults,
+                                     wasmc_host_callback callback, void *env,
+                                     void (*finalizer)(void *env));
+void wasmc_host_func_release(wasmc_host_func *func);
+
+/* Standalone memories, tables and globals created by the host (e.g. the spec tests' `spectest`
+ * module). Released with the matching _release function; instances that import them keep a
+ * reference of their own. */
+wasmc_memory *wasmc_memory_new(uint32_t min_pages, uint32_t has_max, uint32_t max_pages,
+                               wasmc_error *error);
+void wasmc_memory_release(wasmc_memory *memory);
+/* memory.grow from the host: returns the old size in pages or -1. */
+int32_t wasmc_memory_grow(wasmc_memory *memory, uint32_t delta_pages);
+
+wasmc_table *wasmc_table_new(uint8_t ref_kind, uint32_t min, uint32_t has_max, uint32_t max,
+                             void *init, wasmc_error *error);
+void wasmc_table_release(wasmc_table *table);
+int32_t wasmc_table_grow(wasmc_table *table, uint32_t delta, void *init);
+
+/* A host-owned global cell; free with wasmc_global_release. */
+wasmc_global wasmc_global_new(uint8_t kind, uint8_t mutable_, wasmc_value initial);
+void wasmc_global_release(wasmc_global global);
+
+/* ---- instances ------------------------------------------------------------------------- */
+
+/* Instantiates `module` with one wasmc_extern per import, in import order. Checks each import's
+ * kind and type (link error), allocates memories, tables and globals, runs the initializers,
+ * applies active segments and calls the start function (trap error). */
+wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *module,
+                                  const wasmc_extern *imports, uint32_t nimports,
+                                  wasmc_error *error);
+/* Releases the instance; memories/tables/globals still imported elsewhere stay alive. */
+void wasmc_instance_delete(wasmc_instance *instance);
+
+wasmc_module *wasmc_instance_module(const wasmc_instance *instance);
+/* Looks an export up by name: returns 1 and fills `out`, or 0 when there is no such export.
+ * A function export is given as `func`. */
+int wasmc_instance_export(const wasmc_instance *instance, const char *name, wasmc_extern *out);
+/* The function with the given index in the instance's function index space. */
+const wasmc_funcref *wasmc_instance_function(const wasmc_instance *instance, uint32_t index);
+
+/* Calls a function: io holds the arguments on entry and the results on return (it must have
+ * room for max(nparams, nresults) values). Returns WASMC_TRAP_NONE or the trap that ended the
+ * call. Host functions may call back into wasm through wasmc_call. */
+uint32_t wasmc_call(wasmc_store *store, const wasmc_funcref *func, wasmc_value *io);
+
+/* The canonical signature id of a type, as funcrefs carry it. */
+uint32_t wasmc_signature_id(const uint8_t *params, uint32_t nparams, const uint8_t *results,
+                            uint32_t nresults);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WASMC_H */

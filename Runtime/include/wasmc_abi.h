@@ -1,0 +1,270 @@
+/*
+ * wasmc_abi.h: the contract between code compiled by wasmc and the C runtime.
+ *
+ * A compiled module is an ELF shared object exporting exactly one symbol, `wasmc_module`, a
+ * `wasmc_module_descriptor`. Everything else in the .so has internal linkage. The .so has no
+ * undefined symbols of the runtime's: it reaches the runtime through the table of
+ * `wasmc_runtime_functions` whose address the loader stores into `*descriptor->runtime_slot`.
+ * (libc's memcpy/memmove/memset may be referenced by LLVM-emitted code.)
+ *
+ * Every compiled function takes the instance context (`vmctx`) as its first argument, then the
+ * wasm parameters as native values (i32 → int32_t, i64 → int64_t, f32 → float, f64 → double,
+ * v128 → <16 x i8> vector, funcref/externref → pointer), and returns nothing, one native value, or
+ * an LLVM struct of the results (multi-value), with the C calling convention.
+ *
+ * The compiler's Swift mirror of this file is Sources/WasmcCodegen/Layout/RuntimeABI.swift; the
+ * test `LayoutTests` checks the two agree through `wasmc_abi_layout()` below.
+ */
+#ifndef WASMC_ABI_H
+#define WASMC_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever anything in this file changes meaning. A .so built for another version is
+ * refused by the loader. */
+#define WASMC_ABI_VERSION 1u
+/* "WSMC", little endian. */
+#define WASMC_DESCRIPTOR_MAGIC 0x434d5357u
+
+/* ------------------------------------------------------------------------------------------ */
+/* Values                                                                                      */
+
+/* Value kinds, as encoded in the metadata blob and used by the embedding API. */
+enum {
+    WASMC_I32 = 0,
+    WASMC_I64 = 1,
+    WASMC_F32 = 2,
+    WASMC_F64 = 3,
+    WASMC_V128 = 4,
+    WASMC_FUNCREF = 5,
+    WASMC_EXTERNREF = 6,
+};
+
+/* One argument or result slot of the uniform calling convention: 16 bytes, so that a v128 fits.
+ * A funcref is a `wasmc_funcref *` (NULL = ref.null func); an externref is an opaque pointer
+ * supplied by the host (NULL = ref.null extern). */
+typedef union wasmc_value {
+    int32_t i32;
+    int64_t i64;
+    float f32;
+    double f64;
+    uint8_t v128[16];
+    void *ref;
+} wasmc_value;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Traps: a small closed set. `wasmc_trap_message` gives the spec's wording.                   */
+
+typedef enum wasmc_trap {
+    WASMC_TRAP_NONE = 0,
+    WASMC_TRAP_UNREACHABLE = 1,                 /* "unreachable" */
+    WASMC_TRAP_MEMORY_OUT_OF_BOUNDS = 2,        /* "out of bounds memory access" */
+    WASMC_TRAP_TABLE_OUT_OF_BOUNDS = 3,         /* "out of bounds table access" */
+    WASMC_TRAP_UNDEFINED_ELEMENT = 4,           /* "undefined element" (call_indirect index) */
+    WASMC_TRAP_UNINITIALIZED_ELEMENT = 5,       /* "uninitialized element" (null entry) */
+    WASMC_TRAP_INDIRECT_CALL_TYPE_MISMATCH = 6, /* "indirect call type mismatch" */
+    WASMC_TRAP_INTEGER_DIVIDE_BY_ZERO = 7,      /* "integer divide by zero" */
+    WASMC_TRAP_INTEGER_OVERFLOW = 8,            /* "integer overflow" */
+    WASMC_TRAP_INVALID_CONVERSION = 9,          /* "invalid conversion to integer" */
+    WASMC_TRAP_CALL_STACK_EXHAUSTED = 10,       /* "call stack exhausted" */
+    WASMC_TRAP_HOST = 11,                       /* a host function reported failure */
+    WASMC_TRAP_COUNT
+} wasmc_trap;
+
+const char *wasmc_trap_message(uint32_t trap);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Run-time objects generated code touches directly. Field offsets are part of the ABI.        */
+
+/* A function reference: what a funcref value points to, what tables hold and what an imported
+ * function slot holds. `code` has the function's native signature and is called as
+ * code(ctx, params...). `trampoline` calls `code` with the uniform signature. */
+typedef struct wasmc_funcref {
+    void *code;                                              /* offset 0 */
+    void *ctx;                                               /* offset 8 */
+    void (*trampoline)(void *code, void *ctx, wasmc_value *io); /* offset 16 */
+    uint32_t type_id;                                        /* offset 24: canonical signature id */
+    uint32_t reserved;                                       /* offset 28 */
+} wasmc_funcref;
+
+/* A linear memory. `base` never moves after creation: its whole possible range is reserved up
+ * front (4 GiB + 4 GiB guard on 64-bit hosts in guard mode). */
+typedef struct wasmc_memory {
+    uint8_t *base;      /* offset 0 */
+    uint64_t size;      /* offset 8: current size in bytes (a multiple of 65536) */
+    uint64_t max_pages; /* offset 16: growth limit in pages (declared max, or 65536) */
+    uint64_t reserved;  /* offset 24: bytes of address space reserved at base */
+    uint32_t guarded;   /* offset 32: 1 if every i32 address + u32 offset lands in the reservation */
+    uint32_t refcount;  /* offset 36 */
+    uint32_t has_max;   /* offset 40 */
+    uint32_t registry_slot; /* offset 44: index in the fault-address registry */
+} wasmc_memory;
+
+/* A table of references. */
+typedef struct wasmc_table {
+    void **elements;   /* offset 0: `size` entries */
+    uint32_t size;     /* offset 8 */
+    uint32_t max;      /* offset 12: growth limit (declared max, or UINT32_MAX) */
+    uint32_t capacity; /* offset 16: allocated entries */
+    uint8_t kind;      /* offset 20: WASMC_FUNCREF or WASMC_EXTERNREF */
+    uint8_t has_max;   /* offset 21 */
+    uint16_t pad;
+    uint32_t refcount; /* offset 24 */
+} wasmc_table;
+
+/* Per-store state (a store is used by one thread at a time). */
+typedef struct wasmc_store {
+    uintptr_t stack_limit; /* offset 0: compiled functions trap when the stack pointer is below */
+    uint32_t depth;        /* offset 8: nesting of wasmc_call on this store */
+    uint32_t pad;
+} wasmc_store;
+
+/* A host function bound to an import. The importing module's host thunk for the import's type
+ * is called with this as its ctx; it stores the parameters in an array of wasmc_value, calls
+ * `runtime->call_host(ctx, io)` and reads the results back from the same array. */
+typedef uint32_t (*wasmc_host_callback)(void *env, wasmc_value *io); /* returns a wasmc_trap */
+typedef struct wasmc_host_func {
+    wasmc_host_callback callback;
+    void *env;
+    void (*finalizer)(void *env);
+    uint32_t type_id;
+    uint32_t refcount;
+} wasmc_host_func;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The instance context (vmctx): a fixed header, then regions whose offsets depend on the       */
+/* module's counts. The compiler computes the offsets (Sources/WasmcCodegen/Layout/VMOffsets);  */
+/* the metadata blob records them for the runtime.                                             */
+/*                                                                                             */
+/*   header          wasmc_vmctx_header                                                        */
+/*   type_ids        uint32_t[ntypes], padded to 8          canonical id of each type index    */
+/*   funcrefs        wasmc_funcref[nfuncs]                  every function, imported first     */
+/*   tables          wasmc_table *[ntables]                                                    */
+/*   memories        wasmc_memory *[nmemories]                                                 */
+/*   global_ptrs     wasmc_value *[nglobals]                to the global's 16-byte cell       */
+/*   global_cells    wasmc_value[ndefinedglobals], 16-byte aligned                             */
+
+typedef struct wasmc_vmctx_header {
+    uint8_t *memory0_base;         /* offset 0: base of memory 0 (NULL without memories) */
+    wasmc_memory *memory0;         /* offset 8 */
+    wasmc_store *store;            /* offset 16 */
+    struct wasmc_instance *instance; /* offset 24 */
+} wasmc_vmctx_header;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Runtime functions the compiled code calls. `ctx` is always the calling instance's vmctx;     */
+/* memory, table, data and element indices are the calling module's. Functions that can trap   */
+/* do not return when they do. The order of the fields is the ABI: append only.                 */
+
+typedef struct wasmc_runtime_functions {
+    /* Unwinds to the innermost wasmc_call with `trap`. Never returns. */
+    void (*trap)(void *ctx, uint32_t trap);
+    /* memory.grow: returns the old size in pages, or -1. */
+    int32_t (*memory_grow)(void *ctx, uint32_t memory, uint32_t delta_pages);
+    void (*memory_fill)(void *ctx, uint32_t memory, uint32_t dst, uint32_t value, uint32_t n);
+    void (*memory_copy)(void *ctx, uint32_t dst_memory, uint32_t src_memory, uint32_t dst,
+                        uint32_t src, uint32_t n);
+    void (*memory_init)(void *ctx, uint32_t memory, uint32_t data, uint32_t dst, uint32_t src,
+                        uint32_t n);
+    void (*data_drop)(void *ctx, uint32_t data);
+    /* table.grow: returns the old size, or -1. */
+    int32_t (*table_grow)(void *ctx, uint32_t table, void *init, uint32_t delta);
+    void (*table_fill)(void *ctx, uint32_t table, uint32_t dst, void *value, uint32_t n);
+    void (*table_copy)(void *ctx, uint32_t dst_table, uint32_t src_table, uint32_t dst,
+                       uint32_t src, uint32_t n);
+    void (*table_init)(void *ctx, uint32_t table, uint32_t elem, uint32_t dst, uint32_t src,
+                       uint32_t n);
+    void (*elem_drop)(void *ctx, uint32_t elem);
+    /* During instantiation only: storage for element segment `elem`'s `count` references, which
+     * the init function then fills in. */
+    void **(*elem_segment_alloc)(void *ctx, uint32_t elem, uint32_t count);
+    /* Called by host thunks; traps if the host callback returns a trap code. */
+    void (*call_host)(wasmc_host_func *func, wasmc_value *io);
+} wasmc_runtime_functions;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The module descriptor: the one exported symbol of a compiled .so, named `wasmc_module`.      */
+
+typedef struct wasmc_module_descriptor {
+    uint32_t magic;        /* WASMC_DESCRIPTOR_MAGIC */
+    uint32_t abi_version;  /* WASMC_ABI_VERSION */
+    const uint8_t *metadata; /* the metadata blob, see below */
+    uint64_t metadata_size;
+    /* Where the loader stores the runtime function table before anything runs. */
+    const wasmc_runtime_functions **runtime_slot;
+    /* Initializes globals, element segments, then applies active element and data segments, as
+     * instantiation requires. May trap. */
+    void (*init)(void *vmctx);
+    void *const *functions;   /* code of each defined function, by defined index */
+    void *const *trampolines; /* by type index: void (void *code, void *ctx, wasmc_value *io) */
+    void *const *host_thunks; /* by type index: native signature, ctx is a wasmc_host_func */
+    const uint8_t *const *data_segments; /* bytes of each data segment, by data index */
+} wasmc_module_descriptor;
+
+/*
+ * The metadata blob. `u` is an unsigned LEB128 number, `b` one byte, `s` a string (u length, then
+ * UTF-8 bytes), `limits` = u min, b has_max, [u max if has_max].
+ *
+ *   u abi_version
+ *   s target triple, s cpu name, s cpu features, s compile options, s wasm content hash (hex)
+ *   u bounds mode (0 = guard pages, 1 = explicit checks)
+ *   u ctx_size, u off_type_ids, u off_funcrefs, u off_tables, u off_memories, u off_global_ptrs,
+ *     u off_global_cells
+ *   u ntypes      × (u nparams, b kind × nparams, u nresults, b kind × nresults)
+ *   u nimports    × (s module, s name, b extern kind, desc)
+ *                     function: u type index | table: b ref kind, limits | memory: limits
+ *                     global: b value kind, b mutable
+ *   u nfuncs      × u type index                     (the whole index space, imported first)
+ *   u ntables     × (b ref kind, limits)             (imported first)
+ *   u nmemories   × limits                           (imported first)
+ *   u nglobals    × (b value kind, b mutable)        (imported first)
+ *   u nexports    × (s name, b extern kind, u index)
+ *   u start       (0 = none, else function index + 1)
+ *   u ndata       × u size in bytes
+ *   u nelem       × b ref kind
+ *   u nnames      × (u function index, s name)
+ */
+
+/* Extern kinds, as in the binary format's import/export descriptors. */
+enum {
+    WASMC_EXTERN_FUNC = 0,
+    WASMC_EXTERN_TABLE = 1,
+    WASMC_EXTERN_MEMORY = 2,
+    WASMC_EXTERN_GLOBAL = 3,
+};
+
+enum {
+    WASMC_BOUNDS_GUARD = 0,
+    WASMC_BOUNDS_EXPLICIT = 1,
+};
+
+/* Bytes reserved per memory in guard mode: 4 GiB of addressable range, 4 GiB for the largest
+ * static offset, and one page for the widest access straddling the end. */
+#define WASMC_GUARD_RESERVATION (((uint64_t)8 << 30) + 65536u)
+#define WASMC_PAGE_SIZE 65536u
+#define WASMC_MAX_PAGES 65536u
+
+/* Layout facts for the compiler-vs-runtime consistency test. */
+typedef struct wasmc_abi_layout_info {
+    uint32_t value_size;
+    uint32_t funcref_size, funcref_code, funcref_ctx, funcref_trampoline, funcref_type_id;
+    uint32_t memory_base, memory_size;
+    uint32_t table_elements, table_size;
+    uint32_t store_stack_limit;
+    uint32_t header_size, header_memory0_base, header_memory0, header_store, header_instance;
+    uint32_t runtime_functions_count;
+    uint32_t descriptor_size;
+} wasmc_abi_layout_info;
+
+wasmc_abi_layout_info wasmc_abi_layout(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WASMC_ABI_H */

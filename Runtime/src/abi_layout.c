@@ -1,0 +1,65 @@
+/* abi_layout.c: the runtime function table handed to every loaded module, wasmc_abi_layout()
+ * for the compiler's layout test, and compile-time checks of the offsets wasmc_abi.h documents. */
+#include "internal.h"
+
+#include <stddef.h>
+
+#define FIELD_AT(type, field, offset) _Static_assert(offsetof(type, field) == (offset), #type "." #field)
+FIELD_AT(wasmc_funcref, code, 0);
+FIELD_AT(wasmc_funcref, ctx, 8);
+FIELD_AT(wasmc_funcref, trampoline, 16);
+FIELD_AT(wasmc_funcref, type_id, 24);
+FIELD_AT(wasmc_memory, base, 0);
+FIELD_AT(wasmc_memory, size, 8);
+FIELD_AT(wasmc_memory, registry_slot, 44);
+FIELD_AT(wasmc_table, elements, 0);
+FIELD_AT(wasmc_table, size, 8);
+FIELD_AT(wasmc_table, refcount, 24);
+FIELD_AT(wasmc_store, stack_limit, 0);
+FIELD_AT(wasmc_store, depth, 8);
+FIELD_AT(wasmc_vmctx_header, memory0_base, 0);
+FIELD_AT(wasmc_vmctx_header, memory0, 8);
+FIELD_AT(wasmc_vmctx_header, store, 16);
+FIELD_AT(wasmc_vmctx_header, instance, 24);
+_Static_assert(sizeof(wasmc_value) == 16 && sizeof(wasmc_funcref) == 32, "value sizes");
+_Static_assert(sizeof(wasmc_vmctx_header) == 32, "header size");
+_Static_assert(offsetof(rt_store, pub) == 0, "a store starts with its ABI part");
+
+const wasmc_runtime_functions rt_functions = {
+    .trap = rt_trap,
+    .memory_grow = rt_memory_grow,
+    .memory_fill = rt_memory_fill,
+    .memory_copy = rt_memory_copy,
+    .memory_init = rt_memory_init,
+    .data_drop = rt_data_drop,
+    .table_grow = rt_table_grow,
+    .table_fill = rt_table_fill,
+    .table_copy = rt_table_copy,
+    .table_init = rt_table_init,
+    .elem_drop = rt_elem_drop,
+    .elem_segment_alloc = rt_elem_segment_alloc,
+    .call_host = rt_call_host,
+};
+
+wasmc_abi_layout_info wasmc_abi_layout(void) {
+    return (wasmc_abi_layout_info){
+        .value_size = sizeof(wasmc_value),
+        .funcref_size = sizeof(wasmc_funcref),
+        .funcref_code = offsetof(wasmc_funcref, code),
+        .funcref_ctx = offsetof(wasmc_funcref, ctx),
+        .funcref_trampoline = offsetof(wasmc_funcref, trampoline),
+        .funcref_type_id = offsetof(wasmc_funcref, type_id),
+        .memory_base = offsetof(wasmc_memory, base),
+        .memory_size = offsetof(wasmc_memory, size),
+        .table_elements = offsetof(wasmc_table, elements),
+        .table_size = offsetof(wasmc_table, size),
+        .store_stack_limit = offsetof(wasmc_store, stack_limit),
+        .header_size = sizeof(wasmc_vmctx_header),
+        .header_memory0_base = offsetof(wasmc_vmctx_header, memory0_base),
+        .header_memory0 = offsetof(wasmc_vmctx_header, memory0),
+        .header_store = offsetof(wasmc_vmctx_header, store),
+        .header_instance = offsetof(wasmc_vmctx_header, instance),
+        .runtime_functions_count = sizeof(wasmc_runtime_functions) / sizeof(void (*)(void)),
+        .descriptor_size = sizeof(wasmc_module_descriptor),
+    };
+}

@@ -1,0 +1,431 @@
+/* instance.c: loading a compiled .so (descriptor checks, metadata), introspection, and
+ * instantiation following https://webassembly.github.io/spec/core/exec/modules.html#instantiation:
+ * import matching, vmctx construction, the module's init function and start function under a
+ * trap point, then exports by name.
+ *
+ * Lifetimes: an instance is refcounted. The user holds one reference; an instance importing a
+ * function or global of another instance (the funcref or cell lies in the exporter's vmctx)
+ * holds one on the exporter, so exported globals and functions outlive a deleted exporter
+ * while they are imported. An instance whose initialization trapped is kept until its store is
+ * deleted: the spec lets its element segments already sit in imported tables. */
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static wasmc_instance *live; /* every instance with a vmctx, for owner lookups */
+
+/* ---- loading ------------------------------------------------------------------------ */
+
+static bool arch_matches(const char *triple) {
+#if defined(__x86_64__)
+    static const char *const names[] = {"x86_64", "amd64", NULL};
+#elif defined(__aarch64__)
+    static const char *const names[] = {"aarch64", "arm64", NULL};
+#elif defined(__riscv) && __riscv_xlen == 64
+    static const char *const names[] = {"riscv64", NULL};
+#else
+    static const char *const names[] = {NULL};
+    return true;
+#endif
+    size_t n = strcspn(triple, "-");
+    if (n == 0) return true; /* not recorded */
+    for (size_t i = 0; names[i]; i++)
+        if (strlen(names[i]) == n && memcmp(names[i], triple, n) == 0) return true;
+    return false;
+}
+
+static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len) {
+    const wasmc_module_descriptor *d = m->desc;
+    uint32_t ndefined = m->nfuncs - m->nimported[WASMC_EXTERN_FUNC];
+    if (!arch_matches(m->target)) {
+        snprintf(buf, len, "compiled for %s, which this host cannot run", m->target);
+        return buf;
+    }
+    if (ndefined && !d->functions) return "descriptor has no function table";
+    if (m->nfuncs && !d->trampolines) return "descriptor has no trampolines";
+    for (uint32_t i = 0; i < m->nfuncs; i++)
+        if (!d->trampolines[m->func_types[i]] ||
+            (i >= m->nimported[WASMC_EXTERN_FUNC] &&
+             !d->functions[i - m->nimported[WASMC_EXTERN_FUNC]])) {
+            snprintf(buf, len, "descriptor lacks code or trampoline for function %u", i);
+            return buf;
+        }
+    for (uint32_t i = 0; i < m->ndata; i++)
+        if (m->data_sizes[i] && (!d->data_segments || !d->data_segments[i])) {
+            snprintf(buf, len, "descriptor lacks data segment %u", i);
+            return buf;
+        }
+    return NULL;
+}
+
+wasmc_module *wasmc_module_load(const char *path, wasmc_error *error) {
+    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char *why = dlerror();
+        return rt_fail(error, WASMC_ERROR_LOAD, 0, "cannot load %s", why ? why : path);
+    }
+    const wasmc_module_descriptor *d = dlsym(handle, "wasmc_module");
+    wasmc_module *m = calloc(1, sizeof *m);
+    char buf[400];
+    const char *why = NULL;
+    if (!m)
+        why = "out of memory";
+    else if (!d)
+        why = "not a wasmc module (no wasmc_module symbol)";
+    else if (d->magic != WASMC_DESCRIPTOR_MAGIC)
+        snprintf(buf, sizeof buf, "not a wasmc module (bad descriptor magic 0x%08x)", d->magic),
+            why = buf;
+    else if (d->abi_version != WASMC_ABI_VERSION)
+        snprintf(buf, sizeof buf, "ABI version %u is not supported by this runtime (expects %u)",
+                 d->abi_version, WASMC_ABI_VERSION),
+            why = buf;
+    else if (!d->runtime_slot || (!d->metadata && d->metadata_size))
+        why = "incomplete module descriptor";
+    else {
+        m->handle = handle;
+        m->desc = d;
+        if (rt_metadata_parse(m, d->metadata, d->metadata_size, buf, sizeof buf) != 0)
+            why = buf;
+        else
+            why = check_descriptor(m, buf, sizeof buf);
+    }
+    if (why) {
+        rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, why);
+        if (m) rt_metadata_free(m);
+        free(m);
+        dlclose(handle);
+        return NULL;
+    }
+    *d->runtime_slot = &rt_functions;
+    m->refcount = 1;
+    if (error) error->kind = WASMC_OK, error->trap = 0, error->message[0] = 0;
+    return m;
+}
+
+/* The .so stays loaded while instances remain (an instance whose initialization trapped lives
+ * until its store is deleted). */
+static void module_release(wasmc_module *m) {
+    if (__atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
+    rt_metadata_free(m);
+    dlclose(m->handle);
+    free(m);
+}
+
+void wasmc_module_unload(wasmc_module *m) {
+    if (m) module_release(m);
+}
+
+/* ---- introspection ------------------------------------------------------------------ */
+
+const char *wasmc_module_target(const wasmc_module *m) { return m->target; }
+const char *wasmc_module_cpu(const wasmc_module *m) { return m->cpu; }
+const char *wasmc_module_cpu_features(const wasmc_module *m) { return m->features; }
+uint32_t wasmc_module_type_count(const wasmc_module *m) { return m->ntypes; }
+uint32_t wasmc_module_import_count(const wasmc_module *m) { return m->nimports; }
+uint32_t wasmc_module_export_count(const wasmc_module *m) { return m->nexports; }
+
+void wasmc_module_type(const wasmc_module *m, uint32_t type_index, const uint8_t **params,
+                       uint32_t *nparams, const uint8_t **results, uint32_t *nresults) {
+    static const rt_functype none;
+    const rt_functype *t = type_index < m->ntypes ? &m->types[type_index] : &none;
+    if (params) *params = t->params;
+    if (nparams) *nparams = t->nparams;
+    if (results) *results = t->results;
+    if (nresults) *nresults = t->nresults;
+}
+
+void wasmc_module_import(const wasmc_module *m, uint32_t index, wasmc_import_info *out) {
+    memset(out, 0, sizeof *out);
+    if (index >= m->nimports) return;
+    const rt_import *im = &m->imports[index];
+    *out = (wasmc_import_info){im->module, im->name, im->kind, im->type_index, im->value_kind,
+                               im->mutable_, im->limits.has_max, im->limits.min, im->limits.max};
+}
+
+void wasmc_module_export(const wasmc_module *m, uint32_t index, wasmc_export_info *out) {
+    memset(out, 0, sizeof *out);
+    if (index >= m->nexports) return;
+    *out = (wasmc_export_info){m->exports[index].name, m->exports[index].kind,
+                               m->exports[index].index};
+}
+
+/* ---- instantiation ------------------------------------------------------------------ */
+
+static const char *kind_name(uint32_t kind) {
+    static const char *const names[] = {"function", "table", "memory", "global"};
+    return kind <= WASMC_EXTERN_GLOBAL ? names[kind] : "unknown extern";
+}
+
+/* Import matching (spec 2.0, "external types" subtyping). Returns NULL or why it fails. */
+static const char *match_import(const wasmc_module *m, const rt_import *im, const wasmc_extern *x,
+                                char *buf, size_t len) {
+    if (x->kind != im->kind) {
+        snprintf(buf, len, "expected %s, got %s", kind_name(im->kind), kind_name(x->kind));
+        return buf;
+    }
+    const rt_limits *l = &im->limits;
+    switch (im->kind) {
+    case WASMC_EXTERN_FUNC: {
+        if (x->is_host ? !x->of.host : !x->of.func) return "null function";
+        uint32_t id = x->is_host ? x->of.host->type_id : x->of.func->type_id;
+        if (id != m->types[im->type_index].id) return "function type mismatch";
+        if (x->is_host && (!m->desc->host_thunks || !m->desc->host_thunks[im->type_index]))
+            return "module has no host thunk for this function type";
+        return NULL;
+    }
+    case WASMC_EXTERN_TABLE: {
+        const wasmc_table *t = x->of.table;
+        if (!t) return "null table";
+        if (t->kind != im->value_kind) return "table element type mismatch";
+        if (t->size < l->min || (l->has_max && (!t->has_max || t->max > l->max)))
+            return "table limits mismatch";
+        return NULL;
+    }
+    case WASMC_EXTERN_MEMORY: {
+        const wasmc_memory *mem = x->of.memory;
+        if (!mem) return "null memory";
+        if (mem->size / WASMC_PAGE_SIZE < l->min ||
+            (l->has_max && (!mem->has_max || mem->max_pages > l->max)))
+            return "memory limits mismatch";
+        return NULL;
+    }
+    default:
+        if (!x->of.global.cell) return "null global";
+        if (x->of.global.kind != im->value_kind) return "global type mismatch";
+        if (x->of.global.mutable_ != im->mutable_) return "global mutability mismatch";
+        return NULL;
+    }
+}
+
+/* Retains the live instance whose vmctx holds `p` (a funcref or global cell), if any. */
+static void retain_owner(wasmc_instance *inst, const void *p) {
+    pthread_mutex_lock(&live_lock);
+    for (wasmc_instance *o = live; o; o = o->next_live) {
+        if ((const uint8_t *)p < o->ctx || (const uint8_t *)p >= o->ctx + o->module->ctx_size)
+            continue;
+        uint32_t n = __atomic_load_n(&o->refcount, __ATOMIC_RELAXED);
+        while (n && !__atomic_compare_exchange_n(&o->refcount, &n, n + 1, true, __ATOMIC_ACQ_REL,
+                                                 __ATOMIC_RELAXED)) {
+        }
+        if (n) inst->owners[inst->nowners++] = o;
+        break;
+    }
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void instance_free(wasmc_instance *inst) {
+    wasmc_module *m = inst->module;
+    if (inst->ctx) {
+        pthread_mutex_lock(&live_lock);
+        if (inst->prev_live) inst->prev_live->next_live = inst->next_live;
+        else live = inst->next_live;
+        if (inst->next_live) inst->next_live->prev_live = inst->prev_live;
+        pthread_mutex_unlock(&live_lock);
+        for (uint32_t i = 0; i < m->ntables; i++) wasmc_table_release(inst->tables[i]);
+        for (uint32_t i = 0; i < m->nmemories; i++) wasmc_memory_release(inst->memories[i]);
+    }
+    for (uint32_t i = 0; inst->hosts && i < m->nimports; i++) wasmc_host_func_release(inst->hosts[i]);
+    for (uint32_t i = 0; i < inst->nowners; i++) rt_instance_release(inst->owners[i]);
+    for (uint32_t i = 0; inst->elems && i < m->nelem; i++) free(inst->elems[i].items);
+    free(inst->elems);
+    free(inst->data);
+    free(inst->hosts);
+    free(inst->owners);
+    free(inst->ctx);
+    free(inst);
+    module_release(m);
+}
+
+void rt_instance_release(wasmc_instance *inst) {
+    if (inst && __atomic_sub_fetch(&inst->refcount, 1, __ATOMIC_ACQ_REL) == 0) instance_free(inst);
+}
+
+void wasmc_instance_delete(wasmc_instance *inst) { rt_instance_release(inst); }
+
+static void init_trampoline(void *desc, void *ctx, wasmc_value *io) {
+    (void)io;
+    ((const wasmc_module_descriptor *)desc)->init(ctx);
+}
+
+wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
+                                  const wasmc_extern *imports, uint32_t nimports,
+                                  wasmc_error *error) {
+    char buf[256];
+    if (nimports != m->nimports || (nimports && !imports))
+        return rt_fail(error, WASMC_ERROR_LINK, 0, "module needs %u imports, %u given",
+                       m->nimports, nimports);
+    for (uint32_t i = 0; i < nimports; i++) {
+        const char *why = match_import(m, &m->imports[i], &imports[i], buf, sizeof buf);
+        if (why)
+            return rt_fail(error, WASMC_ERROR_LINK, 0, "incompatible import type for \"%s\".\"%s\": %s",
+                           m->imports[i].module, m->imports[i].name, why);
+        if (imports[i].kind == WASMC_EXTERN_MEMORY && !imports[i].of.memory->guarded &&
+            m->bounds_mode == WASMC_BOUNDS_GUARD)
+            return rt_fail(error, WASMC_ERROR_RESOURCE, 0,
+                           "memory import \"%s\".\"%s\" has no guard region (address space is "
+                           "limited) and the module was compiled for guard pages: recompile it "
+                           "with explicit bounds checks",
+                           m->imports[i].module, m->imports[i].name);
+    }
+
+    const wasmc_module_descriptor *d = m->desc;
+    wasmc_instance *inst = calloc(1, sizeof *inst);
+    size_t ctx_size = (size_t)(m->ctx_size + 15) / 16 * 16;
+    uint8_t *ctx = inst ? aligned_alloc(16, ctx_size) : NULL;
+    if (!ctx) {
+        free(inst);
+        return rt_fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory for an instance");
+    }
+    memset(ctx, 0, ctx_size);
+    __atomic_fetch_add(&m->refcount, 1, __ATOMIC_RELAXED);
+    inst->module = m;
+    inst->store = store;
+    inst->ctx = ctx;
+    inst->refcount = 1;
+    inst->tables = (wasmc_table **)(ctx + m->off_tables);
+    inst->memories = (wasmc_memory **)(ctx + m->off_memories);
+    inst->data = calloc(m->ndata ? m->ndata : 1, sizeof *inst->data);
+    inst->elems = calloc(m->nelem ? m->nelem : 1, sizeof *inst->elems);
+    inst->hosts = calloc(nimports ? nimports : 1, sizeof *inst->hosts);
+    inst->owners = calloc(nimports ? nimports : 1, sizeof *inst->owners);
+    pthread_mutex_lock(&live_lock);
+    inst->next_live = live;
+    if (live) live->prev_live = inst;
+    live = inst;
+    pthread_mutex_unlock(&live_lock);
+    if (!inst->data || !inst->elems || !inst->hosts || !inst->owners) {
+        instance_free(inst);
+        return rt_fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory for an instance");
+    }
+
+    wasmc_vmctx_header *header = (wasmc_vmctx_header *)ctx;
+    header->store = store;
+    header->instance = inst;
+    uint32_t *type_ids = (uint32_t *)(ctx + m->off_type_ids);
+    for (uint32_t i = 0; i < m->ntypes; i++) type_ids[i] = m->types[i].id;
+    wasmc_funcref *funcrefs = (wasmc_funcref *)(ctx + m->off_funcrefs);
+    wasmc_value **global_ptrs = (wasmc_value **)(ctx + m->off_global_ptrs);
+    wasmc_value *global_cells = (wasmc_value *)(ctx + m->off_global_cells);
+
+    uint32_t next[4] = {0, 0, 0, 0};
+    for (uint32_t i = 0; i < nimports; i++) {
+        const wasmc_extern *x = &imports[i];
+        uint32_t k = next[x->kind]++;
+        switch (x->kind) {
+        case WASMC_EXTERN_FUNC:
+            if (x->is_host) {
+                uint32_t type = m->imports[i].type_index;
+                rt_host_func_retain(x->of.host);
+                inst->hosts[i] = x->of.host;
+                funcrefs[k] = (wasmc_funcref){d->host_thunks[type], x->of.host,
+                                              (rt_trampoline)d->trampolines[type],
+                                              x->of.host->type_id, 0};
+            } else {
+                funcrefs[k] = *x->of.func;
+                retain_owner(inst, x->of.func);
+            }
+            break;
+        case WASMC_EXTERN_TABLE:
+            rt_table_retain(x->of.table);
+            inst->tables[k] = x->of.table;
+            break;
+        case WASMC_EXTERN_MEMORY:
+            rt_memory_retain(x->of.memory);
+            inst->memories[k] = x->of.memory;
+            break;
+        default:
+            global_ptrs[k] = x->of.global.cell;
+            retain_owner(inst, x->of.global.cell);
+            break;
+        }
+    }
+    for (uint32_t i = next[WASMC_EXTERN_FUNC]; i < m->nfuncs; i++) {
+        uint32_t type = m->func_types[i];
+        funcrefs[i] = (wasmc_funcref){d->functions[i - next[WASMC_EXTERN_FUNC]], ctx,
+                                      (rt_trampoline)d->trampolines[type], m->types[type].id, 0};
+    }
+    for (uint32_t i = next[WASMC_EXTERN_TABLE]; i < m->ntables; i++) {
+        const rt_tabletype *t = &m->tables[i];
+        inst->tables[i] = wasmc_table_new(t->kind, (uint32_t)t->limits.min, t->limits.has_max,
+                                          (uint32_t)t->limits.max, NULL, error);
+        if (!inst->tables[i]) {
+            instance_free(inst);
+            return NULL;
+        }
+    }
+    for (uint32_t i = next[WASMC_EXTERN_MEMORY]; i < m->nmemories; i++) {
+        const rt_limits *l = &m->memories[i];
+        wasmc_memory *mem = wasmc_memory_new((uint32_t)l->min, l->has_max, (uint32_t)l->max, error);
+        inst->memories[i] = mem;
+        if (!mem || (!mem->guarded && m->bounds_mode == WASMC_BOUNDS_GUARD)) {
+            if (mem)
+                rt_fail(error, WASMC_ERROR_RESOURCE, 0,
+                        "cannot reserve %llu bytes of address space for a guarded memory (is "
+                        "ulimit -v set?): recompile the module with explicit bounds checks",
+                        (unsigned long long)WASMC_GUARD_RESERVATION);
+            instance_free(inst);
+            return NULL;
+        }
+    }
+    for (uint32_t i = next[WASMC_EXTERN_GLOBAL]; i < m->nglobals; i++)
+        global_ptrs[i] = &global_cells[i - next[WASMC_EXTERN_GLOBAL]];
+    for (uint32_t i = 0; i < m->ndata; i++)
+        inst->data[i] = (rt_data){m->data_sizes[i] ? d->data_segments[i] : NULL, m->data_sizes[i]};
+    if (m->nmemories) {
+        header->memory0 = inst->memories[0];
+        header->memory0_base = inst->memories[0]->base;
+    }
+
+    uint32_t trap = WASMC_TRAP_NONE;
+    if (d->init) trap = rt_protected_call(store, init_trampoline, (void *)d, ctx, NULL);
+    if (!trap && m->start) {
+        const wasmc_funcref *f = &funcrefs[m->start - 1];
+        wasmc_value io[1];
+        trap = rt_protected_call(store, f->trampoline, f->code, f->ctx, io);
+    }
+    if (trap) {
+        rt_store *s = (rt_store *)store;
+        inst->next_zombie = s->zombies;
+        s->zombies = inst;
+        return rt_fail(error, WASMC_ERROR_TRAP, trap, "instantiation trapped: %s",
+                       wasmc_trap_message(trap));
+    }
+    if (error) error->kind = WASMC_OK, error->trap = 0, error->message[0] = 0;
+    return inst;
+}
+
+/* ---- exports ------------------------------------------------------------------------ */
+
+static int cmp_name(const void *key, const void *e) {
+    return strcmp((const char *)key, ((const rt_export *)e)->name);
+}
+
+wasmc_module *wasmc_instance_module(const wasmc_instance *inst) { return inst->module; }
+
+int wasmc_instance_export(const wasmc_instance *inst, const char *name, wasmc_extern *out) {
+    const wasmc_module *m = inst->module;
+    const rt_export *e = bsearch(name, m->exports, m->nexports, sizeof *e, cmp_name);
+    if (!e) return 0;
+    memset(out, 0, sizeof *out);
+    out->kind = e->kind;
+    switch (e->kind) {
+    case WASMC_EXTERN_FUNC: out->of.func = wasmc_instance_function(inst, e->index); break;
+    case WASMC_EXTERN_TABLE: out->of.table = inst->tables[e->index]; break;
+    case WASMC_EXTERN_MEMORY: out->of.memory = inst->memories[e->index]; break;
+    default:
+        out->of.global = (wasmc_global){((wasmc_value **)(inst->ctx + m->off_global_ptrs))[e->index],
+                                        m->globals[e->index].kind, m->globals[e->index].mutable_};
+        break;
+    }
+    return 1;
+}
+
+const wasmc_funcref *wasmc_instance_function(const wasmc_instance *inst, uint32_t index) {
+    if (index >= inst->module->nfuncs) return NULL;
+    return (const wasmc_funcref *)(inst->ctx + inst->module->off_funcrefs) + index;
+}

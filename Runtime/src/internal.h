@@ -1,0 +1,159 @@
+/* internal.h: what the runtime's files share. Not installed; the public contract is
+ * include/wasmc_abi.h and include/wasmc.h. */
+#ifndef WASMC_INTERNAL_H
+#define WASMC_INTERNAL_H
+
+#include "wasmc.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* ---- the parsed metadata blob (metadata.c) ------------------------------------------- */
+
+typedef struct rt_limits {
+    uint64_t min, max;
+    uint8_t has_max;
+} rt_limits;
+
+typedef struct rt_functype {
+    const uint8_t *params, *results; /* point into the blob */
+    uint32_t nparams, nresults;
+    uint32_t id; /* canonical signature id */
+} rt_functype;
+
+typedef struct rt_import {
+    const char *module, *name;
+    uint8_t kind;       /* WASMC_EXTERN_* */
+    uint8_t value_kind; /* globals: value kind; tables: reference kind */
+    uint8_t mutable_;
+    uint32_t type_index; /* functions */
+    rt_limits limits;    /* tables, memories */
+} rt_import;
+
+typedef struct rt_tabletype {
+    uint8_t kind;
+    rt_limits limits;
+} rt_tabletype;
+
+typedef struct rt_globaltype {
+    uint8_t kind, mutable_;
+} rt_globaltype;
+
+typedef struct rt_export {
+    const char *name;
+    uint8_t kind;
+    uint32_t index;
+} rt_export;
+
+typedef struct rt_name {
+    uint32_t func;
+    const char *name;
+} rt_name;
+
+struct wasmc_module {
+    void *handle; /* dlopen handle */
+    const wasmc_module_descriptor *desc;
+    uint32_t refcount; /* the user's reference + one per instance (zombies included) */
+    char *strings; /* arena holding every string below, NUL-terminated */
+    const char *target, *cpu, *features, *options, *hash;
+    uint32_t bounds_mode;
+    uint64_t ctx_size, off_type_ids, off_funcrefs, off_tables, off_memories, off_global_ptrs,
+        off_global_cells;
+    uint32_t ntypes, nimports, nfuncs, ntables, nmemories, nglobals, nexports, ndata, nelem, nnames;
+    uint32_t nimported[4]; /* imports by WASMC_EXTERN_* kind */
+    uint32_t start;        /* 0 = none, else function index + 1 */
+    rt_functype *types;
+    rt_import *imports;
+    uint32_t *func_types;
+    rt_tabletype *tables;
+    rt_limits *memories;
+    rt_globaltype *globals;
+    rt_export *exports;   /* sorted by name */
+    uint64_t *data_sizes;
+    uint8_t *elem_kinds;
+    rt_name *names;
+};
+
+/* Parses and checks the blob into `m` (counts, arrays, strings). Returns 0, or -1 with a message
+ * in `err`. On failure, rt_metadata_free(m) releases what was allocated. */
+int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char *err, size_t errlen);
+void rt_metadata_free(wasmc_module *m);
+
+/* ---- instances (instance.c) ---------------------------------------------------------- */
+
+typedef struct rt_data {
+    const uint8_t *bytes;
+    uint64_t len; /* 0 once dropped */
+} rt_data;
+
+typedef struct rt_elem {
+    void **items;
+    uint32_t len; /* 0 once dropped */
+} rt_elem;
+
+struct wasmc_instance {
+    wasmc_module *module;
+    wasmc_store *store;
+    uint8_t *ctx; /* the vmctx, module->ctx_size bytes */
+    uint32_t refcount; /* the user's reference + importers of its functions or globals */
+    wasmc_table **tables;   /* into ctx */
+    wasmc_memory **memories; /* into ctx */
+    rt_data *data;
+    rt_elem *elems;
+    wasmc_host_func **hosts; /* per import: the host function it holds, or NULL */
+    struct wasmc_instance **owners; /* instances retained through imports */
+    uint32_t nowners;
+    struct wasmc_instance *next_live, *prev_live; /* process-wide list (owner lookup) */
+    struct wasmc_instance *next_zombie; /* trapped during instantiation, freed with the store */
+};
+
+#define RT_INSTANCE(ctx) (((wasmc_vmctx_header *)(ctx))->instance)
+
+/* A store as allocated: the ABI part first. */
+typedef struct rt_store {
+    wasmc_store pub;
+    wasmc_instance *zombies;
+} rt_store;
+
+void rt_instance_release(wasmc_instance *inst);
+
+/* ---- traps and calls (trap.c) ------------------------------------------------------- */
+
+typedef void (*rt_trampoline)(void *code, void *ctx, wasmc_value *io);
+
+void rt_signals_init(void);
+/* Runs tramp(code, ctx, io) under a trap point; returns the trap code or 0. */
+uint32_t rt_protected_call(wasmc_store *store, rt_trampoline tramp, void *code, void *ctx,
+                           wasmc_value *io);
+_Noreturn void rt_trap(void *ctx, uint32_t code);
+
+/* ---- memories and tables (memory.c, table.c) ---------------------------------------- */
+
+bool rt_guard_fault(uintptr_t addr); /* async-signal-safe */
+void rt_memory_retain(wasmc_memory *m);
+void rt_table_retain(wasmc_table *t);
+
+int32_t rt_memory_grow(void *ctx, uint32_t memory, uint32_t delta);
+void rt_memory_fill(void *ctx, uint32_t memory, uint32_t dst, uint32_t value, uint32_t n);
+void rt_memory_copy(void *ctx, uint32_t dmem, uint32_t smem, uint32_t dst, uint32_t src, uint32_t n);
+void rt_memory_init(void *ctx, uint32_t memory, uint32_t data, uint32_t dst, uint32_t src,
+                    uint32_t n);
+void rt_data_drop(void *ctx, uint32_t data);
+int32_t rt_table_grow(void *ctx, uint32_t table, void *init, uint32_t delta);
+void rt_table_fill(void *ctx, uint32_t table, uint32_t dst, void *value, uint32_t n);
+void rt_table_copy(void *ctx, uint32_t dtab, uint32_t stab, uint32_t dst, uint32_t src, uint32_t n);
+void rt_table_init(void *ctx, uint32_t table, uint32_t elem, uint32_t dst, uint32_t src, uint32_t n);
+void rt_elem_drop(void *ctx, uint32_t elem);
+void **rt_elem_segment_alloc(void *ctx, uint32_t elem, uint32_t count);
+void rt_call_host(wasmc_host_func *func, wasmc_value *io);
+void rt_host_func_retain(wasmc_host_func *func);
+
+extern const wasmc_runtime_functions rt_functions;
+
+/* ---- errors ------------------------------------------------------------------------ */
+
+/* Fills `error` (may be NULL) and returns NULL, for `return rt_fail(...)`. */
+void *rt_fail(wasmc_error *error, wasmc_error_kind kind, uint32_t trap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,302 @@
+/* metadata.c: parses the metadata blob (format in wasmc_abi.h) into struct wasmc_module.
+ * Every read is bounds-checked, every count is checked against the bytes left before anything
+ * is allocated, and indices, kinds and the vmctx layout are validated: a corrupt blob is a load
+ * error, never a crash. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct reader {
+    const uint8_t *start, *p, *end;
+    char *arena; /* string storage, at least as large as the blob */
+    char *err;
+    size_t errlen;
+    bool failed;
+} reader;
+
+__attribute__((format(printf, 2, 3))) static void fail(reader *r, const char *fmt, ...) {
+    if (r->failed) return;
+    r->failed = true;
+    int n = snprintf(r->err, r->errlen, "corrupt metadata at offset %zu: ",
+                     (size_t)(r->p - r->start));
+    if (n < 0 || (size_t)n >= r->errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err + n, r->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static uint64_t rd_u64(reader *r) {
+    uint64_t value = 0;
+    for (unsigned shift = 0; !r->failed; shift += 7) {
+        if (r->p >= r->end) {
+            fail(r, "truncated");
+            break;
+        }
+        uint8_t byte = *r->p++;
+        if (shift == 63 && (byte & 0x7e)) {
+            fail(r, "number too large");
+            break;
+        }
+        value |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) return value;
+        if (shift == 63) {
+            fail(r, "number too long");
+            break;
+        }
+    }
+    return 0;
+}
+
+static uint32_t rd_u32(reader *r) {
+    uint64_t v = rd_u64(r);
+    if (v > UINT32_MAX) fail(r, "number %llu out of range", (unsigned long long)v);
+    return r->failed ? 0 : (uint32_t)v;
+}
+
+static uint8_t rd_b(reader *r) {
+    if (r->failed) return 0;
+    if (r->p >= r->end) {
+        fail(r, "truncated");
+        return 0;
+    }
+    return *r->p++;
+}
+
+/* A count of items taking at least `min_bytes` each: bounded by what is left. */
+static uint32_t rd_count(reader *r, unsigned min_bytes, const char *what) {
+    uint32_t n = rd_u32(r);
+    if (!r->failed && (uint64_t)n * min_bytes > (uint64_t)(r->end - r->p))
+        fail(r, "%u %s do not fit in the blob", n, what);
+    return r->failed ? 0 : n;
+}
+
+static const char *rd_s(reader *r) {
+    uint64_t len = rd_u64(r);
+    if (!r->failed && len > (uint64_t)(r->end - r->p)) fail(r, "string runs past the end");
+    if (r->failed) return "";
+    char *s = r->arena;
+    memcpy(s, r->p, (size_t)len);
+    s[len] = 0;
+    r->arena += len + 1;
+    r->p += len;
+    return s;
+}
+
+static uint8_t rd_kind(reader *r, bool ref_only) {
+    uint8_t k = rd_b(r);
+    if (k > WASMC_EXTERNREF || (ref_only && k < WASMC_FUNCREF)) fail(r, "invalid kind %u", k);
+    return k;
+}
+
+static bool rd_flag(reader *r) {
+    uint8_t b = rd_b(r);
+    if (b > 1) fail(r, "invalid flag %u", b);
+    return b;
+}
+
+static rt_limits rd_limits(reader *r, uint64_t bound) {
+    rt_limits l = {0, 0, 0};
+    l.min = rd_u64(r);
+    l.has_max = rd_flag(r);
+    if (l.has_max) l.max = rd_u64(r);
+    if (!r->failed && (l.min > bound || l.max > bound || (l.has_max && l.min > l.max)))
+        fail(r, "invalid limits");
+    return l;
+}
+
+static uint32_t rd_index(reader *r, uint32_t count, const char *what) {
+    uint32_t i = rd_u32(r);
+    if (!r->failed && i >= count) fail(r, "%s index %u out of range (%u)", what, i, count);
+    return i;
+}
+
+/* calloc that never returns NULL for n == 0, so that "allocation failed" is unambiguous. */
+static void *alloc(reader *r, uint32_t n, size_t size) {
+    if (r->failed) return NULL;
+    void *p = calloc(n ? n : 1, size);
+    if (!p) fail(r, "out of memory");
+    return p;
+}
+
+static bool same_limits(rt_limits a, rt_limits b) {
+    return a.min == b.min && a.has_max == b.has_max && a.max == b.max;
+}
+
+static int cmp_export(const void *a, const void *b) {
+    return strcmp(((const rt_export *)a)->name, ((const rt_export *)b)->name);
+}
+
+static void check_layout(reader *r, wasmc_module *m) {
+    struct { uint64_t off, size, align; } regions[] = {
+        {m->off_type_ids, 4ull * m->ntypes, 4},
+        {m->off_funcrefs, (uint64_t)sizeof(wasmc_funcref) * m->nfuncs, 8},
+        {m->off_tables, 8ull * m->ntables, 8},
+        {m->off_memories, 8ull * m->nmemories, 8},
+        {m->off_global_ptrs, 8ull * m->nglobals, 8},
+        {m->off_global_cells, 16ull * (m->nglobals - m->nimported[WASMC_EXTERN_GLOBAL]), 16},
+    };
+    const size_t n = sizeof regions / sizeof regions[0];
+    if (m->ctx_size > (1ull << 32)) fail(r, "ctx_size %llu too large", (unsigned long long)m->ctx_size);
+    for (size_t i = 0; i < n && !r->failed; i++) {
+        if (regions[i].off % regions[i].align || regions[i].off < sizeof(wasmc_vmctx_header) ||
+            regions[i].off > m->ctx_size || regions[i].size > m->ctx_size - regions[i].off)
+            fail(r, "vmctx region %zu misplaced", i);
+        for (size_t j = 0; j < i && !r->failed; j++)
+            if (regions[i].size && regions[j].size && regions[i].off < regions[j].off + regions[j].size &&
+                regions[j].off < regions[i].off + regions[i].size)
+                fail(r, "vmctx regions %zu and %zu overlap", j, i);
+    }
+}
+
+int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char *err,
+                      size_t errlen) {
+    reader rd = {blob, blob, blob + size, NULL, err, errlen, false}, *r = &rd;
+    m->strings = rd.arena = malloc((size_t)size + 1);
+    if (!m->strings) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    uint32_t abi = rd_u32(r);
+    if (!r->failed && abi != WASMC_ABI_VERSION)
+        fail(r, "ABI version %u (expects %u)", abi, WASMC_ABI_VERSION);
+    m->target = rd_s(r);
+    m->cpu = rd_s(r);
+    m->features = rd_s(r);
+    m->options = rd_s(r);
+    m->hash = rd_s(r);
+    m->bounds_mode = rd_u32(r);
+    if (m->bounds_mode > WASMC_BOUNDS_EXPLICIT) fail(r, "invalid bounds mode");
+    uint64_t *offsets[] = {&m->ctx_size, &m->off_type_ids, &m->off_funcrefs, &m->off_tables,
+                           &m->off_memories, &m->off_global_ptrs, &m->off_global_cells};
+    for (size_t i = 0; i < 7; i++) *offsets[i] = rd_u64(r);
+
+    m->ntypes = rd_count(r, 2, "types");
+    m->types = alloc(r, m->ntypes, sizeof *m->types);
+    for (uint32_t i = 0; i < m->ntypes && !r->failed; i++) {
+        rt_functype *t = &m->types[i];
+        for (int side = 0; side < 2; side++) {
+            uint32_t n = rd_count(r, 1, "value kinds");
+            const uint8_t *kinds = r->p;
+            for (uint32_t k = 0; k < n; k++) rd_kind(r, false);
+            if (side == 0) t->params = kinds, t->nparams = n;
+            else t->results = kinds, t->nresults = n;
+        }
+        if (!r->failed) t->id = wasmc_signature_id(t->params, t->nparams, t->results, t->nresults);
+    }
+
+    m->nimports = rd_count(r, 4, "imports");
+    m->imports = alloc(r, m->nimports, sizeof *m->imports);
+    for (uint32_t i = 0; i < m->nimports && !r->failed; i++) {
+        rt_import *im = &m->imports[i];
+        im->module = rd_s(r);
+        im->name = rd_s(r);
+        im->kind = rd_b(r);
+        switch (im->kind) {
+        case WASMC_EXTERN_FUNC: im->type_index = rd_index(r, m->ntypes, "type"); break;
+        case WASMC_EXTERN_TABLE:
+            im->value_kind = rd_kind(r, true);
+            im->limits = rd_limits(r, UINT32_MAX);
+            break;
+        case WASMC_EXTERN_MEMORY: im->limits = rd_limits(r, WASMC_MAX_PAGES); break;
+        case WASMC_EXTERN_GLOBAL:
+            im->value_kind = rd_kind(r, false);
+            im->mutable_ = rd_flag(r);
+            break;
+        default: fail(r, "invalid import kind %u", im->kind);
+        }
+        if (!r->failed) m->nimported[im->kind]++;
+    }
+
+    m->nfuncs = rd_count(r, 1, "functions");
+    m->func_types = alloc(r, m->nfuncs, sizeof *m->func_types);
+    for (uint32_t i = 0; i < m->nfuncs && !r->failed; i++)
+        m->func_types[i] = rd_index(r, m->ntypes, "type");
+    m->ntables = rd_count(r, 3, "tables");
+    m->tables = alloc(r, m->ntables, sizeof *m->tables);
+    for (uint32_t i = 0; i < m->ntables && !r->failed; i++) {
+        m->tables[i].kind = rd_kind(r, true);
+        m->tables[i].limits = rd_limits(r, UINT32_MAX);
+    }
+    m->nmemories = rd_count(r, 2, "memories");
+    m->memories = alloc(r, m->nmemories, sizeof *m->memories);
+    for (uint32_t i = 0; i < m->nmemories && !r->failed; i++)
+        m->memories[i] = rd_limits(r, WASMC_MAX_PAGES);
+    m->nglobals = rd_count(r, 2, "globals");
+    m->globals = alloc(r, m->nglobals, sizeof *m->globals);
+    for (uint32_t i = 0; i < m->nglobals && !r->failed; i++) {
+        m->globals[i].kind = rd_kind(r, false);
+        m->globals[i].mutable_ = rd_flag(r);
+    }
+
+    /* Imports come first in each index space and must agree with it. */
+    uint32_t seen[4] = {0, 0, 0, 0};
+    const uint32_t counts[4] = {m->nfuncs, m->ntables, m->nmemories, m->nglobals};
+    for (uint32_t i = 0; i < m->nimports && !r->failed; i++) {
+        const rt_import *im = &m->imports[i];
+        uint32_t k = seen[im->kind]++;
+        if (k >= counts[im->kind]) fail(r, "import %u has no entry in its index space", i);
+        else if ((im->kind == WASMC_EXTERN_FUNC && m->func_types[k] != im->type_index) ||
+                 (im->kind == WASMC_EXTERN_TABLE &&
+                  (m->tables[k].kind != im->value_kind || !same_limits(m->tables[k].limits, im->limits))) ||
+                 (im->kind == WASMC_EXTERN_MEMORY && !same_limits(m->memories[k], im->limits)) ||
+                 (im->kind == WASMC_EXTERN_GLOBAL &&
+                  (m->globals[k].kind != im->value_kind || m->globals[k].mutable_ != im->mutable_)))
+            fail(r, "import %u disagrees with its index space entry", i);
+    }
+
+    m->nexports = rd_count(r, 3, "exports");
+    m->exports = alloc(r, m->nexports, sizeof *m->exports);
+    for (uint32_t i = 0; i < m->nexports && !r->failed; i++) {
+        rt_export *e = &m->exports[i];
+        e->name = rd_s(r);
+        e->kind = rd_b(r);
+        if (e->kind > WASMC_EXTERN_GLOBAL) fail(r, "invalid export kind %u", e->kind);
+        else e->index = rd_index(r, counts[e->kind], "export");
+    }
+    if (!r->failed) {
+        qsort(m->exports, m->nexports, sizeof *m->exports, cmp_export);
+        for (uint32_t i = 1; i < m->nexports && !r->failed; i++)
+            if (strcmp(m->exports[i - 1].name, m->exports[i].name) == 0)
+                fail(r, "duplicate export \"%s\"", m->exports[i].name);
+    }
+
+    m->start = rd_u32(r);
+    if (!r->failed && m->start) {
+        if (m->start > m->nfuncs) fail(r, "start function out of range");
+        else if (m->types[m->func_types[m->start - 1]].nparams ||
+                 m->types[m->func_types[m->start - 1]].nresults)
+            fail(r, "start function must have type [] -> []");
+    }
+    m->ndata = rd_count(r, 1, "data segments");
+    m->data_sizes = alloc(r, m->ndata, sizeof *m->data_sizes);
+    for (uint32_t i = 0; i < m->ndata && !r->failed; i++) m->data_sizes[i] = rd_u32(r);
+    m->nelem = rd_count(r, 1, "element segments");
+    m->elem_kinds = alloc(r, m->nelem, 1);
+    for (uint32_t i = 0; i < m->nelem && !r->failed; i++) m->elem_kinds[i] = rd_kind(r, true);
+    m->nnames = rd_count(r, 2, "names");
+    m->names = alloc(r, m->nnames, sizeof *m->names);
+    for (uint32_t i = 0; i < m->nnames && !r->failed; i++) {
+        m->names[i].func = rd_index(r, m->nfuncs, "function");
+        m->names[i].name = rd_s(r);
+    }
+    if (!r->failed && r->p != r->end) fail(r, "%zu trailing bytes", (size_t)(r->end - r->p));
+    if (!r->failed) check_layout(r, m);
+    return r->failed ? -1 : 0;
+}
+
+void rt_metadata_free(wasmc_module *m) {
+    free(m->strings);
+    free(m->types);
+    free(m->imports);
+    free(m->func_types);
+    free(m->tables);
+    free(m->memories);
+    free(m->globals);
+    free(m->exports);
+    free(m->data_sizes);
+    free(m->elem_kinds);
+    free(m->names);
+}

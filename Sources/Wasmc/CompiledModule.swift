@@ -1,0 +1,120 @@
+import Foundation
+import WasmcBackend
+import WasmcRuntime
+
+/// A compiled module loaded into this process: a wasmc .so, checked and ready to instantiate.
+/// Several may be loaded side by side. The .so stays mapped while any instance of it lives.
+public final class CompiledModule: @unchecked Sendable {
+    let raw: OpaquePointer
+
+    /// Loads a .so produced by `wasmc compile`, refusing artifacts of another ABI version.
+    public init(path: String) throws(WasmcError) {
+        var error = wasmc_error()
+        // dlopen searches the library path for names without a slash: always pass a path.
+        let resolved = path.contains("/") ? path : "./" + path
+        guard let raw = wasmc_module_load(resolved, &error) else { throw WasmcError(error) }
+        self.raw = raw
+    }
+
+    /// Compiles wasm bytes (to a temporary .so that is removed once loaded) and loads the result.
+    public convenience init(wasm: [UInt8], options: CompileOptions = CompileOptions()) throws(WasmcError) {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("wasmc-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).so").path
+        do {
+            try Compiler(options: options).compile(wasm, to: path)
+        } catch {
+            throw WasmcError(.compile, error.description)
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try self.init(path: path)
+    }
+
+    deinit { wasmc_module_unload(raw) }
+
+    public var targetTriple: String { String(cString: wasmc_module_target(raw)) }
+    public var cpu: String { String(cString: wasmc_module_cpu(raw)) }
+    public var cpuFeatures: String { String(cString: wasmc_module_cpu_features(raw)) }
+
+    /// A function type of the module: parameter and result kinds.
+    public struct FunctionType: Equatable, Sendable, CustomStringConvertible {
+        public var parameters: [ValueKind]
+        public var results: [ValueKind]
+
+        public init(parameters: [ValueKind], results: [ValueKind]) {
+            self.parameters = parameters
+            self.results = results
+        }
+
+        public var description: String {
+            "(\(parameters.map(\.description).joined(separator: " "))) -> (\(results.map(\.description).joined(separator: " ")))"
+        }
+    }
+
+    public func type(_ index: Int) -> FunctionType {
+        var params: UnsafePointer<UInt8>?
+        var results: UnsafePointer<UInt8>?
+        var nparams: UInt32 = 0
+        var nresults: UInt32 = 0
+        wasmc_module_type(raw, UInt32(index), &params, &nparams, &results, &nresults)
+        func kinds(_ pointer: UnsafePointer<UInt8>?, _ count: UInt32) -> [ValueKind] {
+            (0..<Int(count)).map { ValueKind(rawValue: pointer![$0])! }
+        }
+        return FunctionType(parameters: kinds(params, nparams), results: kinds(results, nresults))
+    }
+
+    /// What an import asks for.
+    public struct Import: Sendable {
+        public var module: String
+        public var name: String
+        public var kind: ExternKind
+        /// Function imports: the expected type.
+        public var functionType: FunctionType?
+        /// Tables and memories: the minimum and optional maximum (entries or pages).
+        public var minimum: UInt64
+        public var maximum: UInt64?
+        /// Globals: value kind and mutability; tables: the reference kind.
+        public var valueKind: ValueKind?
+        public var isMutable: Bool
+    }
+
+    public var imports: [Import] {
+        (0..<wasmc_module_import_count(raw)).map { index in
+            var info = wasmc_import_info()
+            wasmc_module_import(raw, index, &info)
+            let kind = ExternKind(rawValue: info.kind)!
+            return Import(
+                module: String(cString: info.module), name: String(cString: info.name), kind: kind,
+                functionType: kind == .function ? type(Int(info.type_index)) : nil,
+                minimum: info.min, maximum: info.has_max != 0 ? info.max : nil,
+                valueKind: kind == .global || kind == .table ? ValueKind(rawValue: info.value_kind) : nil,
+                isMutable: info.mutable_ != 0)
+        }
+    }
+
+    public struct Export: Sendable {
+        public var name: String
+        public var kind: ExternKind
+        public var index: Int
+    }
+
+    public var exports: [Export] {
+        (0..<wasmc_module_export_count(raw)).map { index in
+            var info = wasmc_export_info()
+            wasmc_module_export(raw, index, &info)
+            return Export(name: String(cString: info.name), kind: ExternKind(rawValue: info.kind)!, index: Int(info.index))
+        }
+    }
+}
+
+public enum ExternKind: UInt32, Sendable, CustomStringConvertible {
+    case function = 0, table = 1, memory = 2, global = 3
+
+    public var description: String {
+        switch self {
+        case .function: return "function"
+        case .table: return "table"
+        case .memory: return "memory"
+        case .global: return "global"
+        }
+    }
+}

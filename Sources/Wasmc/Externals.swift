@@ -1,0 +1,226 @@
+import WasmcRuntime
+
+/// Something an instance exports or an import is satisfied with.
+public enum Extern {
+    case function(Function)
+    case table(Table)
+    case memory(Memory)
+    case global(Global)
+
+    public var kind: ExternKind {
+        switch self {
+        case .function: return .function
+        case .table: return .table
+        case .memory: return .memory
+        case .global: return .global
+        }
+    }
+}
+
+/// A callable function: a wasm function of some instance, or a host function written in Swift.
+public final class Function: @unchecked Sendable {
+    public let type: CompiledModule.FunctionType
+    /// For wasm functions: the funcref the runtime calls, and what keeps it alive.
+    let funcRef: UnsafePointer<wasmc_funcref>?
+    let store: Store?
+    let owner: AnyObject?
+    /// For host functions: the runtime object and the Swift implementation.
+    let host: UnsafeMutablePointer<wasmc_host_func>?
+    let implementation: (([Value]) throws -> [Value])?
+
+    init(funcRef: UnsafePointer<wasmc_funcref>, type: CompiledModule.FunctionType, store: Store, owner: AnyObject) {
+        self.funcRef = funcRef
+        self.type = type
+        self.store = store
+        self.owner = owner
+        self.host = nil
+        self.implementation = nil
+    }
+
+    /// A host function. When `body` throws a `Trap` the calling wasm code traps with it; any other
+    /// error traps with `Trap.hostError`.
+    public init(type: CompiledModule.FunctionType, _ body: @escaping ([Value]) throws -> [Value]) {
+        self.type = type
+        self.funcRef = nil
+        self.store = nil
+        self.owner = nil
+        self.implementation = body
+        let box = Unmanaged.passRetained(HostBox(type: type, body: body)).toOpaque()
+        let params = type.parameters.map(\.rawValue)
+        let results = type.results.map(\.rawValue)
+        self.host = wasmc_host_func_new(
+            params, UInt32(params.count), results, UInt32(results.count), hostTrampoline, box,
+            { env in Unmanaged<HostBox>.fromOpaque(env!).release() })
+    }
+
+    deinit {
+        if let host { wasmc_host_func_release(host) }
+    }
+
+    /// Calls the function. Throws `Trap` if the wasm code traps, `WasmcError` on bad arguments.
+    public func call(_ arguments: [Value]) throws -> [Value] {
+        guard arguments.map(\.kind) == type.parameters else {
+            throw WasmcError(.link, "arguments \(arguments.map(\.kind)) do not match the function type \(type)")
+        }
+        if let implementation { return try implementation(arguments) }
+        let count = max(1, type.parameters.count, type.results.count)
+        let io = UnsafeMutablePointer<wasmc_value>.allocate(capacity: count)
+        defer { io.deallocate() }
+        for (i, argument) in arguments.enumerated() { argument.store(to: io + i) }
+        let trap = wasmc_call(store!.raw, funcRef!, io)
+        if trap != 0 { throw Trap(code: trap) }
+        return type.results.enumerated().map { i, kind in Value.load(kind, from: io + i) }
+    }
+
+    public func callAsFunction(_ arguments: Value...) throws -> [Value] { try call(arguments) }
+}
+
+final class HostBox {
+    let type: CompiledModule.FunctionType
+    let body: ([Value]) throws -> [Value]
+
+    init(type: CompiledModule.FunctionType, body: @escaping ([Value]) throws -> [Value]) {
+        self.type = type
+        self.body = body
+    }
+}
+
+/// Called by the runtime for every host function call: unpacks the arguments, runs the Swift
+/// closure, packs the results. Returns a trap code; never lets a Swift error cross into C.
+private let hostTrampoline: wasmc_host_callback = { env, io in
+    let box = Unmanaged<HostBox>.fromOpaque(env!).takeUnretainedValue()
+    let io = io!
+    let arguments = box.type.parameters.enumerated().map { i, kind in Value.load(kind, from: io + i) }
+    do {
+        let results = try box.body(arguments)
+        guard results.map(\.kind) == box.type.results else { return WASMC_TRAP_HOST.rawValue }
+        for (i, result) in results.enumerated() { result.store(to: io + i) }
+        return 0
+    } catch let trap as Trap {
+        return trap.code
+    } catch {
+        return WASMC_TRAP_HOST.rawValue
+    }
+}
+
+/// A linear memory: standalone (host-created) or exported by an instance.
+public final class Memory: @unchecked Sendable {
+    let raw: UnsafeMutablePointer<wasmc_memory>
+    let owner: AnyObject?
+
+    init(raw: UnsafeMutablePointer<wasmc_memory>, owner: AnyObject) {
+        self.raw = raw
+        self.owner = owner
+    }
+
+    /// A memory of `minPages` pages that can grow to `maxPages` (65536 when nil).
+    public init(minPages: UInt32, maxPages: UInt32? = nil) throws(WasmcError) {
+        var error = wasmc_error()
+        guard let raw = wasmc_memory_new(minPages, maxPages == nil ? 0 : 1, maxPages ?? 0, &error) else {
+            throw WasmcError(error)
+        }
+        self.raw = raw
+        self.owner = nil
+    }
+
+    deinit {
+        if owner == nil { wasmc_memory_release(raw) }
+    }
+
+    public var sizeInPages: UInt32 { UInt32(raw.pointee.size / 65536) }
+    public var sizeInBytes: Int { Int(raw.pointee.size) }
+
+    /// Grows by `pages`; returns the old size in pages, or nil when it cannot grow.
+    @discardableResult
+    public func grow(by pages: UInt32) -> UInt32? {
+        let old = wasmc_memory_grow(raw, pages)
+        return old < 0 ? nil : UInt32(old)
+    }
+
+    /// The memory's bytes, valid until it grows or the function returns.
+    public func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeMutableRawBufferPointer(start: raw.pointee.base, count: Int(raw.pointee.size)))
+    }
+
+    /// Copies `count` bytes at `offset`; throws an out-of-bounds trap when they are not all inside.
+    public func read(offset: Int, count: Int) throws(Trap) -> [UInt8] {
+        guard offset >= 0, count >= 0, offset + count <= sizeInBytes else { throw Trap.memoryOutOfBounds }
+        return Array(UnsafeRawBufferPointer(start: raw.pointee.base! + offset, count: count))
+    }
+
+    public func write(offset: Int, bytes: [UInt8]) throws(Trap) {
+        guard offset >= 0, offset + bytes.count <= sizeInBytes else { throw Trap.memoryOutOfBounds }
+        bytes.withUnsafeBytes { UnsafeMutableRawPointer(raw.pointee.base! + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+}
+
+/// A table of references.
+public final class Table: @unchecked Sendable {
+    let raw: UnsafeMutablePointer<wasmc_table>
+    let owner: AnyObject?
+
+    init(raw: UnsafeMutablePointer<wasmc_table>, owner: AnyObject) {
+        self.raw = raw
+        self.owner = owner
+    }
+
+    public init(kind: ValueKind, min: UInt32, max: UInt32? = nil) throws(WasmcError) {
+        var error = wasmc_error()
+        guard let raw = wasmc_table_new(kind.rawValue, min, max == nil ? 0 : 1, max ?? 0, nil, &error) else {
+            throw WasmcError(error)
+        }
+        self.raw = raw
+        self.owner = nil
+    }
+
+    deinit {
+        if owner == nil { wasmc_table_release(raw) }
+    }
+
+    public var kind: ValueKind { ValueKind(rawValue: raw.pointee.kind)! }
+    public var size: UInt32 { raw.pointee.size }
+
+    public func get(_ index: UInt32) throws(Trap) -> Value {
+        guard index < size else { throw Trap.tableOutOfBounds }
+        let element = raw.pointee.elements[Int(index)]
+        switch kind {
+        case .funcref: return .funcref(element.map { FunctionReference(pointer: UnsafeRawPointer($0)) })
+        default:
+            let bits = UInt(bitPattern: element)
+            return .externref(bits == 0 ? nil : ExternReference(bits: bits))
+        }
+    }
+}
+
+/// A global variable's cell.
+public final class Global: @unchecked Sendable {
+    let raw: wasmc_global
+    let owner: AnyObject?
+
+    init(raw: wasmc_global, owner: AnyObject) {
+        self.raw = raw
+        self.owner = owner
+    }
+
+    public init(value: Value, mutable: Bool) {
+        var initial = wasmc_value()
+        value.store(to: &initial)
+        raw = wasmc_global_new(value.kind.rawValue, mutable ? 1 : 0, initial)
+        owner = nil
+    }
+
+    deinit {
+        if owner == nil { wasmc_global_release(raw) }
+    }
+
+    public var kind: ValueKind { ValueKind(rawValue: raw.kind)! }
+    public var isMutable: Bool { raw.mutable_ != 0 }
+
+    public var value: Value { Value.load(kind, from: raw.cell) }
+
+    public func set(_ value: Value) throws(WasmcError) {
+        guard isMutable else { throw WasmcError(.link, "global is immutable") }
+        guard value.kind == kind else { throw WasmcError(.link, "global holds \(kind), not \(value.kind)") }
+        value.store(to: raw.cell)
+    }
+}

@@ -1,0 +1,110 @@
+import WasmcRuntime
+
+/// An instantiated module: its memories, tables and globals, and callable exports.
+public final class Instance: @unchecked Sendable {
+    let raw: OpaquePointer
+    public let module: CompiledModule
+    public let store: Store
+    /// Objects the instance imports, kept alive as long as it lives.
+    private let imported: [Extern]
+
+    /// Instantiates with one `Extern` per import, in the module's import order.
+    public init(module: CompiledModule, store: Store, imports: [Extern]) throws(WasmcError) {
+        let expected = module.imports
+        guard imports.count == expected.count else {
+            throw WasmcError(.link, "expected \(expected.count) imports, got \(imports.count)")
+        }
+        var externs: [wasmc_extern] = []
+        for (entry, provided) in zip(expected, imports) {
+            guard provided.kind == entry.kind else {
+                throw WasmcError(.link, "incompatible import type for \"\(entry.module)\".\"\(entry.name)\": expected a \(entry.kind), got a \(provided.kind)")
+            }
+            var value = wasmc_extern()
+            value.kind = provided.kind.rawValue
+            switch provided {
+            case .function(let function):
+                if let host = function.host {
+                    value.of.host = host
+                    value.is_host = 1
+                } else {
+                    value.of.func = function.funcRef
+                }
+            case .table(let table): value.of.table = table.raw
+            case .memory(let memory): value.of.memory = memory.raw
+            case .global(let global): value.of.global = global.raw
+            }
+            externs.append(value)
+        }
+        var error = wasmc_error()
+        guard let raw = wasmc_instantiate(store.raw, module.raw, externs, UInt32(externs.count), &error) else {
+            throw WasmcError(error)
+        }
+        self.raw = raw
+        self.module = module
+        self.store = store
+        self.imported = imports
+    }
+
+    /// Instantiates, asking `resolve` for each import by module and name.
+    public convenience init(module: CompiledModule, store: Store, resolve: (CompiledModule.Import) -> Extern?) throws(WasmcError) {
+        var imports: [Extern] = []
+        for entry in module.imports {
+            guard let provided = resolve(entry) else {
+                throw WasmcError(.link, "unknown import \"\(entry.module)\".\"\(entry.name)\"")
+            }
+            imports.append(provided)
+        }
+        try self.init(module: module, store: store, imports: imports)
+    }
+
+    deinit { wasmc_instance_delete(raw) }
+
+    /// The export named `name`, if any.
+    public func export(_ name: String) -> Extern? {
+        var value = wasmc_extern()
+        guard wasmc_instance_export(raw, name, &value) != 0 else { return nil }
+        switch ExternKind(rawValue: value.kind)! {
+        case .function:
+            let funcRef = value.of.func!
+            return .function(Function(funcRef: funcRef, type: functionType(of: funcRef), store: store, owner: self))
+        case .table: return .table(Table(raw: value.of.table, owner: self))
+        case .memory: return .memory(Memory(raw: value.of.memory, owner: self))
+        case .global: return .global(Global(raw: value.of.global, owner: self))
+        }
+    }
+
+    public func function(_ name: String) -> Function? {
+        if case .function(let function) = export(name) { return function }
+        return nil
+    }
+
+    public func memory(_ name: String) -> Memory? {
+        if case .memory(let memory) = export(name) { return memory }
+        return nil
+    }
+
+    public func global(_ name: String) -> Global? {
+        if case .global(let global) = export(name) { return global }
+        return nil
+    }
+
+    /// Calls the exported function `name`.
+    public func call(_ name: String, _ arguments: [Value]) throws -> [Value] {
+        guard let function = function(name) else {
+            throw WasmcError(.link, "no exported function named \"\(name)\"")
+        }
+        return try function.call(arguments)
+    }
+
+    /// The module's type whose canonical signature id is the funcref's.
+    private func functionType(of funcRef: UnsafePointer<wasmc_funcref>) -> CompiledModule.FunctionType {
+        let id = funcRef.pointee.type_id
+        for index in 0..<Int(wasmc_module_type_count(module.raw)) {
+            let type = module.type(index)
+            let params = type.parameters.map(\.rawValue)
+            let results = type.results.map(\.rawValue)
+            if wasmc_signature_id(params, UInt32(params.count), results, UInt32(results.count)) == id { return type }
+        }
+        preconditionFailure("a function exported by the module has one of the module's types")
+    }
+}

@@ -1,0 +1,13 @@
+import WasmcRuntime
+
+/// The context instances live and run in. A store and everything in it is used by one thread at a
+/// time; use one store per thread for parallel work.
+public final class Store: @unchecked Sendable {
+    let raw: UnsafeMutablePointer<wasmc_store>
+
+    public init() {
+        raw = wasmc_store_new()
+    }
+
+    deinit { wasmc_store_delete(raw) }
+}

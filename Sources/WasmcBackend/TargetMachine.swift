@@ -1,0 +1,111 @@
+import CLLVM
+import Foundation
+
+/// The machine code is generated for: a triple, a CPU and its features.
+public struct Target: Sendable, Equatable {
+    public var triple: String
+    public var cpu: String
+    public var features: String
+
+    public init(triple: String, cpu: String, features: String) {
+        self.triple = triple
+        self.cpu = cpu
+        self.features = features
+    }
+
+    /// The machine wasmc runs on, with every feature its CPU has.
+    public static var host: Target {
+        LLVMSupport.initialize()
+        func take(_ message: UnsafeMutablePointer<CChar>?) -> String {
+            guard let message else { return "" }
+            defer { LLVMDisposeMessage(message) }
+            return String(cString: message)
+        }
+        let triple = take(LLVMGetDefaultTargetTriple())
+        return Target(triple: triple, cpu: take(LLVMGetHostCPUName()), features: take(LLVMGetHostCPUFeatures()))
+    }
+}
+
+enum LLVMSupport {
+    private static let once: Void = {
+        LLVMInitializeAllTargetInfos()
+        LLVMInitializeAllTargets()
+        LLVMInitializeAllTargetMCs()
+        LLVMInitializeAllAsmPrinters()
+        LLVMInitializeAllAsmParsers()
+    }()
+
+    static func initialize() { _ = once }
+}
+
+/// An LLVM target machine for one `Target` and optimization level.
+final class TargetMachine {
+    let machine: LLVMTargetMachineRef
+    let target: Target
+
+    init(target: Target, optimizationLevel: Int) throws(CompileError) {
+        LLVMSupport.initialize()
+        var llvmTarget: LLVMTargetRef?
+        var message: UnsafeMutablePointer<CChar>?
+        if LLVMGetTargetFromTriple(target.triple, &llvmTarget, &message) != 0 {
+            let text = message.map { String(cString: $0) } ?? "unknown target"
+            if let message { LLVMDisposeMessage(message) }
+            throw CompileError.backend("target \(target.triple): \(text)")
+        }
+        let options = LLVMCreateTargetMachineOptions()!
+        defer { LLVMDisposeTargetMachineOptions(options) }
+        LLVMTargetMachineOptionsSetCPU(options, target.cpu)
+        LLVMTargetMachineOptionsSetFeatures(options, target.features)
+        LLVMTargetMachineOptionsSetRelocMode(options, LLVMRelocPIC)
+        let level: LLVMCodeGenOptLevel
+        switch optimizationLevel {
+        case 0: level = LLVMCodeGenLevelNone
+        case 1: level = LLVMCodeGenLevelLess
+        case 2: level = LLVMCodeGenLevelDefault
+        default: level = LLVMCodeGenLevelAggressive
+        }
+        LLVMTargetMachineOptionsSetCodeGenOptLevel(options, level)
+        guard let machine = LLVMCreateTargetMachineWithOptions(llvmTarget, target.triple, options) else {
+            throw CompileError.backend("cannot create a target machine for \(target.triple) cpu \(target.cpu)")
+        }
+        self.machine = machine
+        self.target = target
+    }
+
+    deinit { LLVMDisposeTargetMachine(machine) }
+
+    /// Sets the module's triple and data layout to this machine's.
+    func adopt(_ module: LLVMModuleRef) {
+        LLVMSetTarget(module, target.triple)
+        let layout = LLVMCreateTargetDataLayout(machine)
+        LLVMSetModuleDataLayout(module, layout)
+        LLVMDisposeTargetData(layout)
+    }
+
+    /// Runs the new pass manager's standard pipeline for `level`.
+    func optimize(_ module: LLVMModuleRef, level: Int) throws(CompileError) {
+        let options = LLVMCreatePassBuilderOptions()!
+        defer { LLVMDisposePassBuilderOptions(options) }
+        // At -O0 still promote the allocas that carry locals and block values to registers.
+        let pipeline = level == 0 ? "function(mem2reg)" : "default<O\(level)>"
+        if let error = LLVMRunPasses(module, pipeline, machine, options) {
+            let message = LLVMGetErrorMessage(error)!
+            defer { LLVMDisposeErrorMessage(message) }
+            throw CompileError.backend("LLVM passes failed: \(String(cString: message))")
+        }
+    }
+
+    /// Emits an object file for the module.
+    func emitObject(_ module: LLVMModuleRef) throws(CompileError) -> Data {
+        var buffer: LLVMMemoryBufferRef?
+        var message: UnsafeMutablePointer<CChar>?
+        if LLVMTargetMachineEmitToMemoryBuffer(machine, module, LLVMObjectFile, &message, &buffer) != 0 {
+            let text = message.map { String(cString: $0) } ?? "unknown error"
+            if let message { LLVMDisposeMessage(message) }
+            throw CompileError.backend("object emission failed: \(text)")
+        }
+        defer { LLVMDisposeMemoryBuffer(buffer) }
+        let start = LLVMGetBufferStart(buffer)!
+        return Data(bytes: start, count: LLVMGetBufferSize(buffer))
+    }
+}

@@ -1,0 +1,93 @@
+import CLLVM
+import WasmParser
+
+/// Loads, stores, memory.size/grow and the bulk memory instructions.
+/// <https://webassembly.github.io/spec/core/exec/instructions.html#memory-instructions>
+///
+/// An effective address is `base + zext(i32 address) + offset`, kept in that analyzable shape so
+/// LLVM's vectorizer and alias analysis can reason about it. In guard mode the memory's
+/// reservation covers every such address and out-of-bounds accesses fault into a trap; in explicit
+/// mode each access compares its end against the current size.
+extension FunctionTranslator {
+    /// The host address for an access of `size` bytes at `address` (i32) + `offset`.
+    func effectiveAddress(_ address: LLVMValue, offset: UInt64, size: Int) -> LLVMValue {
+        let index = b.add(b.zext(address, ir.i64), ir.i64(offset))
+        if env.explicitBoundsChecks {
+            let memory = b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.memory0))
+            let memorySize = b.load(ir.i64, b.byteOffset(memory, RuntimeABI.Memory.size))
+            let end = b.add(index, ir.i64(size))
+            trap(if: b.icmp(LLVMIntUGT, end, memorySize), .memoryOutOfBounds)
+        }
+        return b.rawByteOffset(memoryBase!, index)
+    }
+
+    func emitLoad(_ op: Instruction.Load, _ memarg: MemArg) throws(CodegenError) {
+        let address = pop()
+        func load(_ type: LLVMType, _ size: Int) -> LLVMValue {
+            // Linear memory gives no alignment guarantee: the hint may be wrong, so align 1.
+            b.load(type, effectiveAddress(address, offset: memarg.offset, size: size), align: 1)
+        }
+        switch op {
+        case .i32Load: push(load(ir.i32, 4))
+        case .i64Load: push(load(ir.i64, 8))
+        case .f32Load: push(load(ir.f32, 4))
+        case .f64Load: push(load(ir.f64, 8))
+        case .i32Load8S: push(b.sext(load(ir.i8, 1), ir.i32))
+        case .i32Load8U: push(b.zext(load(ir.i8, 1), ir.i32))
+        case .i32Load16S: push(b.sext(load(ir.i16, 2), ir.i32))
+        case .i32Load16U: push(b.zext(load(ir.i16, 2), ir.i32))
+        case .i64Load8S: push(b.sext(load(ir.i8, 1), ir.i64))
+        case .i64Load8U: push(b.zext(load(ir.i8, 1), ir.i64))
+        case .i64Load16S: push(b.sext(load(ir.i16, 2), ir.i64))
+        case .i64Load16U: push(b.zext(load(ir.i16, 2), ir.i64))
+        case .i64Load32S: push(b.sext(load(ir.i32, 4), ir.i64))
+        case .i64Load32U: push(b.zext(load(ir.i32, 4), ir.i64))
+        case .v128Load: push(load(ir.v128, 16))
+        default:
+            throw CodegenError("SIMD load \(op) is not supported yet", functionIndex: functionIndex, offset: binaryOffset)
+        }
+    }
+
+    func emitStore(_ op: Instruction.Store, _ memarg: MemArg) {
+        let value = pop()
+        let address = pop()
+        func store(_ value: LLVMValue, _ size: Int) {
+            b.store(value, effectiveAddress(address, offset: memarg.offset, size: size), align: 1)
+        }
+        switch op {
+        case .i32Store, .i64Store, .f32Store, .f64Store:
+            store(value, LLVMGetTypeKind(LLVMTypeOf(value)) == LLVMIntegerTypeKind ? Int(LLVMGetIntTypeWidth(LLVMTypeOf(value))) / 8 : (LLVMTypeOf(value) == ir.f32 ? 4 : 8))
+        case .i32Store8, .i64Store8: store(b.trunc(value, ir.i8), 1)
+        case .i32Store16, .i64Store16: store(b.trunc(value, ir.i16), 2)
+        case .i64Store32: store(b.trunc(value, ir.i32), 4)
+        case .v128Store: store(value, 16)
+        default:
+            preconditionFailure("validation rejects atomic stores")
+        }
+    }
+
+    func emitBulkMemory(_ instruction: Instruction) {
+        switch instruction {
+        case .memorySize(let memory):
+            let object = b.invariantLoad(ir.ptr, b.byteOffset(ctx, env.offsets.memory(Int(memory))))
+            let bytes = b.load(ir.i64, b.byteOffset(object, RuntimeABI.Memory.size))
+            push(b.trunc(b.lshr(bytes, ir.i64(16)), ir.i32))
+        case .memoryGrow(let memory):
+            let delta = pop()
+            push(env.callRuntime(.memoryGrow, [ctx, ir.i32(Int(memory)), delta], b))
+        case .memoryFill(let memory):
+            let n = pop(), value = pop(), dst = pop()
+            env.callRuntime(.memoryFill, [ctx, ir.i32(Int(memory)), dst, value, n], b)
+        case .memoryCopy(let dstMemory, let srcMemory):
+            let n = pop(), src = pop(), dst = pop()
+            env.callRuntime(.memoryCopy, [ctx, ir.i32(Int(dstMemory)), ir.i32(Int(srcMemory)), dst, src, n], b)
+        case .memoryInit(let data, let memory):
+            let n = pop(), src = pop(), dst = pop()
+            env.callRuntime(.memoryInit, [ctx, ir.i32(Int(memory)), ir.i32(Int(data)), dst, src, n], b)
+        case .dataDrop(let data):
+            env.callRuntime(.dataDrop, [ctx, ir.i32(Int(data))], b)
+        default:
+            preconditionFailure("not a memory instruction")
+        }
+    }
+}

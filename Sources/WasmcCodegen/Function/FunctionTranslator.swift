@@ -1,0 +1,288 @@
+import CLLVM
+import WasmParser
+import WasmTypes
+import WasmcModule
+
+/// An error while generating code for a module that already validated: a bug or a limit of
+/// wasmc, never a fault of the input.
+public struct CodegenError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var functionIndex: Int?
+    public var offset: Int?
+
+    public init(_ message: String, functionIndex: Int? = nil, offset: Int? = nil) {
+        self.message = message
+        self.functionIndex = functionIndex
+        self.offset = offset
+    }
+
+    public var description: String {
+        var text = "code generation failed: \(message)"
+        if let functionIndex { text += " in function \(functionIndex)" }
+        if let offset { text += " at offset 0x\(String(offset, radix: 16))" }
+        return text
+    }
+}
+
+/// One entry of the control stack: a block, loop, if or the function body itself.
+struct ControlFrame {
+    enum Kind { case function, block, loop, ifThen, ifElse }
+
+    var kind: Kind
+    var params: [ValueType]
+    var results: [ValueType]
+    /// Operand stack height below the frame's parameters.
+    var height: Int
+    /// Where a branch to this frame's label goes: the loop header, or the end block.
+    var label: LLVMBasicBlockRef
+    /// The block after the frame's `end`.
+    var end: LLVMBasicBlockRef
+    /// Slots carrying the label's values (a loop's parameters, otherwise the results).
+    var labelSlots: [LLVMValue]
+    /// Slots carrying the results to the end block (for loops, distinct from `labelSlots`).
+    var resultSlots: [LLVMValue]
+    /// For an `if` still in its then-arm: the else block and the parameters to give it.
+    var elseBlock: LLVMBasicBlockRef?
+    var ifParams: [LLVMValue] = []
+    /// No instruction after the last unconditional branch is reachable until the frame ends.
+    var unreachable = false
+    /// Whether some branch targets the end block.
+    var endReachedByBranch = false
+
+    var labelTypes: [ValueType] { kind == .loop ? params : results }
+}
+
+/// Translates one function body to LLVM IR, one wasm instruction at a time, keeping the wasm
+/// operand stack as LLVM values. The body validated before translation starts, so this code
+/// trusts types and indices; unreachable code is skipped up to the end of its frame.
+///
+/// Instruction families live in the `Emitters/` files as extensions of this class.
+final class FunctionTranslator: AnyInstructionVisitor {
+    typealias VisitorError = CodegenError
+
+    let env: ModuleEnvironment
+    let ir: IRModule
+    let b: IRBuilder
+    let functionIndex: Int
+    let function: LLVMValue
+    let type: FunctionType
+    let ctx: LLVMValue
+    var binaryOffset: Int = 0
+
+    var locals: [(slot: LLVMValue, type: ValueType)] = []
+    var stack: [LLVMValue] = []
+    var frames: [ControlFrame] = []
+    /// Nesting depth of blocks opened inside unreachable code.
+    var deadNesting = 0
+    /// The entry block, which holds all allocas, and the block the body starts in.
+    let allocaBlock: LLVMBasicBlockRef
+    let allocaBuilder: IRBuilder
+    var trapBlocks: [RuntimeABI.Trap: LLVMBasicBlockRef] = [:]
+    /// memory0's base, loaded once in the entry block.
+    var memoryBase: LLVMValue?
+
+    init(env: ModuleEnvironment, functionIndex: Int) {
+        self.env = env
+        self.ir = env.ir
+        self.b = IRBuilder(env.ir)
+        self.functionIndex = functionIndex
+        self.function = env.functions[functionIndex]!
+        self.type = env.module.functionType(of: FunctionIndex(functionIndex))
+        self.ctx = LLVMGetParam(function, 0)
+        self.allocaBlock = LLVMAppendBasicBlockInContext(env.ir.context, function, "entry")
+        self.allocaBuilder = IRBuilder(env.ir)
+        allocaBuilder.position(at: allocaBlock)
+    }
+
+    deinit {
+        b.dispose()
+        allocaBuilder.dispose()
+    }
+
+    // MARK: Driving
+
+    func translate(code: Code) throws(CodegenError) {
+        // Parameters and locals live in allocas; mem2reg turns them into SSA values.
+        for (i, param) in type.parameters.enumerated() {
+            let slot = allocaBuilder.alloca(env.llvmType(param), "p\(i)")
+            allocaBuilder.store(LLVMGetParam(function, UInt32(i + 1)), slot)
+            locals.append((slot, param))
+        }
+        for local in code.locals {
+            let slot = allocaBuilder.alloca(env.llvmType(local), "l")
+            allocaBuilder.store(ir.zero(env.llvmType(local)), slot)
+            locals.append((slot, local))
+        }
+        if env.module.memories.count > 0 {
+            let header = ctx
+            memoryBase = allocaBuilder.invariantLoad(ir.ptr, allocaBuilder.byteOffset(header, RuntimeABI.Header.memory0Base), "membase")
+        }
+        let body = b.appendBlock(function, "body")
+        let returnBlock = b.appendBlock(function, "return")
+        b.position(at: body)
+        emitStackCheck()
+
+        let resultSlots = type.results.map { allocaBuilder.alloca(env.llvmType($0), "ret") }
+        frames.append(
+            ControlFrame(
+                kind: .function, params: [], results: type.results, height: 0, label: returnBlock,
+                end: returnBlock, labelSlots: resultSlots, resultSlots: resultSlots))
+
+        var parser = ExpressionParser(code: code)
+        var visitor = self
+        do {
+            while let visit = try parser.parse() {
+                try visit(visitor: &visitor)
+            }
+        } catch let error as CodegenError {
+            throw error
+        } catch {
+            throw CodegenError("\(error)", functionIndex: functionIndex, offset: parser.offset)
+        }
+        guard frames.isEmpty else {
+            throw CodegenError("function body ended with open blocks", functionIndex: functionIndex)
+        }
+        // The return block: read the results and return them.
+        b.position(at: returnBlock)
+        if LLVMGetFirstUse(LLVMBasicBlockAsValue(returnBlock)) == nil {
+            b.unreachable()
+        } else {
+            let values = zip(resultSlots, type.results).map { b.load(env.llvmType($1), $0) }
+            b.ret(env.packResults(values, b))
+        }
+        allocaBuilder.br(body)
+    }
+
+    // MARK: Operand stack
+
+    func push(_ value: LLVMValue) { stack.append(value) }
+
+    func pop() -> LLVMValue { stack.removeLast() }
+
+    func pop(_ count: Int) -> [LLVMValue] {
+        let values = Array(stack.suffix(count))
+        stack.removeLast(count)
+        return values
+    }
+
+    // MARK: Traps
+
+    /// A block that traps with `trap`, one per kind and function.
+    func trapBlock(_ trap: RuntimeABI.Trap) -> LLVMBasicBlockRef {
+        if let block = trapBlocks[trap] { return block }
+        let saved = b.currentBlock
+        let block = b.appendBlock(function, "trap.\(trap)")
+        b.position(at: block)
+        emitTrapCall(trap)
+        b.position(at: saved)
+        trapBlocks[trap] = block
+        return block
+    }
+
+    func emitTrapCall(_ trap: RuntimeABI.Trap) {
+        let call = env.callRuntime(.trap, [ctx, ir.i32(trap.rawValue)], b)
+        LLVMAddCallSiteAttribute(call, LLVMAttributeIndex(bitPattern: -1), ir.enumAttribute("noreturn"))
+        LLVMAddCallSiteAttribute(call, LLVMAttributeIndex(bitPattern: -1), ir.enumAttribute("cold"))
+        b.unreachable()
+    }
+
+    /// Traps with `trap` when `condition` (i1) holds; code continues in a new block otherwise.
+    func trap(if condition: LLVMValue, _ trap: RuntimeABI.Trap) {
+        let expected = b.callIntrinsic("llvm.expect", [ir.i1], [condition, ir.i1(false)])
+        let next = b.appendBlock(function, "ok")
+        b.condBr(expected, trapBlock(trap), next)
+        b.position(at: next)
+    }
+
+    /// Traps with `call stack exhausted` when the native stack is nearly used up.
+    func emitStackCheck() {
+        let store = b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.store), "store")
+        let limit = b.load(ir.i64, b.byteOffset(store, RuntimeABI.Store.stackLimit))
+        let sp = b.ptrToInt(b.callIntrinsic("llvm.stacksave", [ir.ptr], []), ir.i64)
+        trap(if: b.icmp(LLVMIntULT, sp, limit), .callStackExhausted)
+    }
+
+    // MARK: Dispatch
+
+    func visit(_ instruction: Instruction) throws(CodegenError) {
+        if frames.last?.unreachable == true {
+            switch instruction {
+            case .block, .loop, .if:
+                deadNesting += 1
+                return
+            case .end where deadNesting > 0:
+                deadNesting -= 1
+                return
+            case .else where deadNesting > 0:
+                return
+            case .end, .else:
+                break
+            default:
+                return
+            }
+        }
+        switch instruction {
+        case .unreachable, .nop, .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return:
+            try emitControl(instruction)
+        case .call(let function):
+            emitCall(function: Int(function))
+        case .callIndirect(let typeIndex, let tableIndex):
+            emitCallIndirect(typeIndex: Int(typeIndex), table: Int(tableIndex))
+        case .drop:
+            _ = pop()
+        case .select, .typedSelect:
+            let condition = b.icmp(LLVMIntNE, pop(), ir.i32(0))
+            let second = pop()
+            let first = pop()
+            push(b.select(condition, first, second))
+        case .localGet(let index):
+            let local = locals[Int(index)]
+            push(b.load(env.llvmType(local.type), local.slot))
+        case .localSet(let index):
+            b.store(pop(), locals[Int(index)].slot)
+        case .localTee(let index):
+            b.store(stack[stack.count - 1], locals[Int(index)].slot)
+        case .globalGet(let index):
+            let global = env.module.globals[Int(index)]
+            push(b.load(env.llvmType(global.valueType), env.globalAddress(Int(index), ctx: ctx, b)))
+        case .globalSet(let index):
+            b.store(pop(), env.globalAddress(Int(index), ctx: ctx, b))
+        case .load(let op, let memarg):
+            try emitLoad(op, memarg)
+        case .store(let op, let memarg):
+            emitStore(op, memarg)
+        case .memorySize, .memoryGrow, .memoryInit, .dataDrop, .memoryCopy, .memoryFill:
+            emitBulkMemory(instruction)
+        case .i32Const(let value):
+            push(ir.i32(value))
+        case .i64Const(let value):
+            push(ir.i64(value))
+        case .f32Const(let value):
+            push(ir.f32(bits: value.bitPattern))
+        case .f64Const(let value):
+            push(ir.f64(bits: value.bitPattern))
+        case .refNull:
+            push(ir.null())
+        case .refIsNull:
+            push(b.zext(b.icmp(LLVMIntEQ, pop(), ir.null()), ir.i32))
+        case .refFunc(let function):
+            push(b.byteOffset(ctx, env.offsets.funcRef(Int(function))))
+        case .i32Eqz:
+            push(b.zext(b.icmp(LLVMIntEQ, pop(), ir.i32(0)), ir.i32))
+        case .i64Eqz:
+            push(b.zext(b.icmp(LLVMIntEQ, pop(), ir.i64(0)), ir.i32))
+        case .cmp(let op):
+            emitCompare(op)
+        case .unary(let op):
+            emitUnary(op)
+        case .binary(let op):
+            emitBinary(op)
+        case .conversion(let op):
+            emitConversion(op)
+        case .tableInit, .elemDrop, .tableCopy, .tableFill, .tableGet, .tableSet, .tableGrow, .tableSize:
+            emitTable(instruction)
+        default:
+            throw CodegenError("instruction \(instruction) is not supported yet", functionIndex: functionIndex, offset: binaryOffset)
+        }
+    }
+}

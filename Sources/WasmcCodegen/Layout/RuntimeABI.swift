@@ -1,0 +1,117 @@
+import WasmTypes
+
+/// The Swift mirror of Runtime/include/wasmc_abi.h: fixed offsets and codes the generated code
+/// relies on. `LayoutTests` checks every number here against the C runtime's `wasmc_abi_layout()`.
+public enum RuntimeABI {
+    public static let version: UInt32 = 1
+    public static let descriptorMagic: UInt32 = 0x434d_5357
+    public static let descriptorSymbol = "wasmc_module"
+
+    /// Size of one slot of the uniform calling convention (`wasmc_value`).
+    public static let valueSize = 16
+
+    /// `wasmc_funcref`.
+    public enum FuncRef {
+        public static let size = 32
+        public static let code = 0
+        public static let ctx = 8
+        public static let trampoline = 16
+        public static let typeID = 24
+    }
+
+    /// `wasmc_memory`.
+    public enum Memory {
+        public static let base = 0
+        public static let size = 8
+    }
+
+    /// `wasmc_table`.
+    public enum Table {
+        public static let elements = 0
+        public static let size = 8
+    }
+
+    /// `wasmc_store`.
+    public enum Store {
+        public static let stackLimit = 0
+    }
+
+    /// `wasmc_vmctx_header`.
+    public enum Header {
+        public static let size = 32
+        public static let memory0Base = 0
+        public static let memory0 = 8
+        public static let store = 16
+        public static let instance = 24
+    }
+
+    /// Size of `wasmc_module_descriptor` on 64-bit targets.
+    public static let descriptorSize = 72
+
+    /// `wasmc_trap`.
+    public enum Trap: UInt32, CaseIterable, Sendable {
+        case unreachable = 1
+        case memoryOutOfBounds = 2
+        case tableOutOfBounds = 3
+        case undefinedElement = 4
+        case uninitializedElement = 5
+        case indirectCallTypeMismatch = 6
+        case integerDivideByZero = 7
+        case integerOverflow = 8
+        case invalidConversion = 9
+        case callStackExhausted = 10
+        case host = 11
+    }
+
+    /// Value kinds as the metadata blob encodes them.
+    public static func kind(of type: ValueType) -> UInt8 {
+        switch type {
+        case .i32: return 0
+        case .i64: return 1
+        case .f32: return 2
+        case .f64: return 3
+        case .v128: return 4
+        case .ref(let ref): return ref.heapType == .externRef ? 6 : 5
+        }
+    }
+
+    /// The runtime functions, in `wasmc_runtime_functions` field order. The single list from which
+    /// the compiler derives each call's LLVM signature.
+    public enum Function: Int, CaseIterable, Sendable {
+        case trap
+        case memoryGrow
+        case memoryFill
+        case memoryCopy
+        case memoryInit
+        case dataDrop
+        case tableGrow
+        case tableFill
+        case tableCopy
+        case tableInit
+        case elemDrop
+        case elemSegmentAlloc
+        case callHost
+
+        /// Parameter and result types, in a tiny notation: p = pointer, i = i32, v = void.
+        public var signature: (params: String, result: Character) {
+            switch self {
+            case .trap: return ("pi", "v")
+            case .memoryGrow: return ("pii", "i")
+            case .memoryFill: return ("piiii", "v")
+            case .memoryCopy: return ("piiiii", "v")
+            case .memoryInit: return ("piiiii", "v")
+            case .dataDrop: return ("pi", "v")
+            case .tableGrow: return ("pipi", "i")
+            case .tableFill: return ("piipi", "v")
+            case .tableCopy: return ("piiiii", "v")
+            case .tableInit: return ("piiiii", "v")
+            case .elemDrop: return ("pi", "v")
+            case .elemSegmentAlloc: return ("pii", "p")
+            case .callHost: return ("pp", "v")
+            }
+        }
+
+        /// Byte offset of the field in `wasmc_runtime_functions`.
+        public var offset: Int { rawValue * 8 }
+    }
+}

@@ -1,0 +1,208 @@
+import CLLVM
+import WasmParser
+import WasmTypes
+import WasmcModule
+
+/// Builds the LLVM module for a validated wasm module: one LLVM function per defined function,
+/// the init function, per-type trampolines and host thunks, the metadata blob and the descriptor
+/// (Runtime/include/wasmc_abi.h describes what the runtime expects of each).
+public struct ModuleCompiler {
+    public var module: ModuleInfo
+    public var record: CompileRecord
+
+    public init(module: ModuleInfo, record: CompileRecord) {
+        self.module = module
+        self.record = record
+    }
+
+    /// Generates the whole module's IR. The result has not been optimized.
+    public func generate() throws(CodegenError) -> IRModule {
+        let ir = IRModule(name: "wasm")
+        let env = ModuleEnvironment(module: module, ir: ir, explicitBoundsChecks: record.explicitBoundsChecks)
+        declareFunctions(env)
+        for defined in 0..<module.definedFunctionCount {
+            let index = module.importedFunctionCount + defined
+            let translator = FunctionTranslator(env: env, functionIndex: index)
+            try translator.translate(code: module.codes[defined])
+        }
+        let initFunction = emitInit(env)
+        let trampolines = module.types.indices.map { emitTrampoline(env, typeIndex: $0) }
+        let hostThunks = module.types.indices.map { emitHostThunk(env, typeIndex: $0) }
+        emitDescriptor(env, initFunction: initFunction, trampolines: trampolines, hostThunks: hostThunks)
+        return ir
+    }
+
+    // MARK: Functions
+
+    private func declareFunctions(_ env: ModuleEnvironment) {
+        let ir = env.ir
+        env.functions = Array(repeating: nil, count: module.functionTypes.count)
+        for index in module.importedFunctionCount..<module.functionTypes.count {
+            let type = module.functionType(of: FunctionIndex(index))
+            let name = module.functionNames[FunctionIndex(index)].map { "wasm:\($0)" } ?? "wasm:f\(index)"
+            let function = ir.addFunction(name, env.llvmFunctionType(type))
+            ir.addFunctionAttribute(function, "nounwind")
+            env.functions[index] = function
+        }
+    }
+
+    // MARK: Instantiation
+
+    /// `void init(ctx)`: global initializers, element segment contents, then the active element
+    /// and data segments in order, as instantiation requires.
+    /// <https://webassembly.github.io/spec/core/exec/modules.html#instantiation>
+    private func emitInit(_ env: ModuleEnvironment) -> LLVMValue {
+        let ir = env.ir
+        let function = ir.addFunction("wasmc.init", ir.function(ir.void, [ir.ptr]))
+        ir.addFunctionAttribute(function, "nounwind")
+        let b = IRBuilder(ir)
+        defer { b.dispose() }
+        b.position(at: b.appendBlock(function, "entry"))
+        let ctx = LLVMGetParam(function, 0)!
+
+        for (defined, expression) in module.globalInitializers.enumerated() {
+            let index = module.importedGlobalCount + defined
+            let value = constant(expression, type: module.globals[index].valueType, env: env, ctx: ctx, b)
+            b.store(value, env.globalAddress(index, ctx: ctx, b))
+        }
+        for (index, segment) in module.elements.enumerated() {
+            let items = env.callRuntime(.elemSegmentAlloc, [ctx, ir.i32(index), ir.i32(segment.initializer.count)], b)
+            for (i, item) in segment.initializer.enumerated() {
+                let value = constant(item, type: .ref(segment.type), env: env, ctx: ctx, b)
+                b.store(value, b.byteOffset(items, 8 * i))
+            }
+        }
+        for (index, segment) in module.elements.enumerated() {
+            switch segment.mode {
+            case .active(let table, let offset):
+                let start = constant(offset, type: .i32, env: env, ctx: ctx, b)
+                env.callRuntime(.tableInit, [ctx, ir.i32(Int(table)), ir.i32(index), start, ir.i32(0), ir.i32(segment.initializer.count)], b)
+                env.callRuntime(.elemDrop, [ctx, ir.i32(index)], b)
+            case .declarative:
+                env.callRuntime(.elemDrop, [ctx, ir.i32(index)], b)
+            case .passive:
+                break
+            }
+        }
+        for (index, segment) in module.data.enumerated() {
+            guard case .active(let active) = segment else { continue }
+            let start = constant(active.offset, type: .i32, env: env, ctx: ctx, b)
+            env.callRuntime(.memoryInit, [ctx, ir.i32(Int(active.index)), ir.i32(index), start, ir.i32(0), ir.i32(active.initializer.count)], b)
+            env.callRuntime(.dataDrop, [ctx, ir.i32(index)], b)
+        }
+        b.ret(nil)
+        return function
+    }
+
+    /// The value of a constant expression (validated: one instruction, then `end`).
+    private func constant(_ expression: ConstExpression, type: ValueType, env: ModuleEnvironment, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        let ir = env.ir
+        switch expression.first {
+        case .i32Const(let value): return ir.i32(value)
+        case .i64Const(let value): return ir.i64(value)
+        case .f32Const(let value): return ir.f32(bits: value.bitPattern)
+        case .f64Const(let value): return ir.f64(bits: value.bitPattern)
+        case .v128Const(let value): return ir.v128(bytes: value.bytes)
+        case .refNull: return ir.null()
+        case .refFunc(let function): return b.byteOffset(ctx, env.offsets.funcRef(Int(function)))
+        case .globalGet(let global):
+            return b.load(env.llvmType(module.globals[Int(global)].valueType), env.globalAddress(Int(global), ctx: ctx, b))
+        default:
+            preconditionFailure("validation admits only constant instructions here")
+        }
+    }
+
+    // MARK: Uniform-signature entry and exit
+
+    /// `void trampoline(code, ctx, io)`: calls `code(ctx, io[0], io[1]...)` and stores its results
+    /// to io[0...]. Lets C and Swift call any function of this type without per-signature code.
+    private func emitTrampoline(_ env: ModuleEnvironment, typeIndex: Int) -> LLVMValue {
+        let ir = env.ir
+        let type = module.types[typeIndex]
+        let function = ir.addFunction("wasmc.trampoline.\(typeIndex)", ir.function(ir.void, [ir.ptr, ir.ptr, ir.ptr]))
+        ir.addFunctionAttribute(function, "nounwind")
+        let b = IRBuilder(ir)
+        defer { b.dispose() }
+        b.position(at: b.appendBlock(function, "entry"))
+        let code = LLVMGetParam(function, 0)!
+        let ctx = LLVMGetParam(function, 1)!
+        let io = LLVMGetParam(function, 2)!
+        let args = type.parameters.enumerated().map { i, param in
+            b.load(env.llvmType(param), b.byteOffset(io, RuntimeABI.valueSize * i), align: 8)
+        }
+        let result = b.call(env.llvmFunctionType(type), code, [ctx] + args)
+        storeResults(result, type, into: io, env, b)
+        b.ret(nil)
+        return function
+    }
+
+    /// A function with `type`'s native signature whose ctx is a `wasmc_host_func`: spills the
+    /// arguments to an io array, calls the runtime's `call_host`, and returns what the host wrote.
+    private func emitHostThunk(_ env: ModuleEnvironment, typeIndex: Int) -> LLVMValue {
+        let ir = env.ir
+        let type = module.types[typeIndex]
+        let function = ir.addFunction("wasmc.host_thunk.\(typeIndex)", env.llvmFunctionType(type))
+        ir.addFunctionAttribute(function, "nounwind")
+        let b = IRBuilder(ir)
+        defer { b.dispose() }
+        b.position(at: b.appendBlock(function, "entry"))
+        let hostFunction = LLVMGetParam(function, 0)!
+        let slots = max(1, type.parameters.count, type.results.count)
+        let io = b.alloca(ir.array(ir.i8, RuntimeABI.valueSize * slots), "io")
+        LLVMSetAlignment(io, 16)
+        for i in type.parameters.indices {
+            b.store(LLVMGetParam(function, UInt32(i + 1)), b.byteOffset(io, RuntimeABI.valueSize * i), align: 8)
+        }
+        env.callRuntime(.callHost, [hostFunction, io], b)
+        let results = type.results.enumerated().map { i, result in
+            b.load(env.llvmType(result), b.byteOffset(io, RuntimeABI.valueSize * i), align: 8)
+        }
+        b.ret(env.packResults(results, b))
+        return function
+    }
+
+    private func storeResults(_ result: LLVMValue, _ type: FunctionType, into io: LLVMValue, _ env: ModuleEnvironment, _ b: IRBuilder) {
+        switch type.results.count {
+        case 0: break
+        case 1: b.store(result, io, align: 8)
+        default:
+            for i in type.results.indices {
+                b.store(b.extractValue(result, i), b.byteOffset(io, RuntimeABI.valueSize * i), align: 8)
+            }
+        }
+    }
+
+    // MARK: Descriptor
+
+    private func emitDescriptor(_ env: ModuleEnvironment, initFunction: LLVMValue, trampolines: [LLVMValue], hostThunks: [LLVMValue]) {
+        let ir = env.ir
+        let metadataBytes = MetadataWriter.build(module: module, offsets: env.offsets, record: record)
+        let metadata = ir.addConstant("wasmc.metadata", ir.constBytes(metadataBytes))
+        func pointerArray(_ name: String, _ values: [LLVMValue]) -> LLVMValue {
+            values.isEmpty ? ir.null() : ir.addConstant(name, ir.constArray(ir.ptr, values), alignment: 8)
+        }
+        let definedFunctions = env.functions.compactMap { $0 }
+        let dataSegments = module.data.enumerated().map { index, segment -> LLVMValue in
+            let bytes: ArraySlice<UInt8>
+            switch segment {
+            case .passive(let data): bytes = data
+            case .active(let active): bytes = active.initializer
+            }
+            return ir.addConstant("wasmc.data.\(index)", ir.constBytes(Array(bytes)), alignment: 16)
+        }
+        let descriptor = ir.constStruct([
+            ir.i32(RuntimeABI.descriptorMagic),
+            ir.i32(RuntimeABI.version),
+            metadata,
+            ir.i64(metadataBytes.count),
+            env.runtimeTable,
+            initFunction,
+            pointerArray("wasmc.functions", definedFunctions),
+            pointerArray("wasmc.trampolines", trampolines),
+            pointerArray("wasmc.host_thunks", hostThunks),
+            pointerArray("wasmc.data_segments", dataSegments),
+        ])
+        let global = ir.addConstant(RuntimeABI.descriptorSymbol, descriptor, alignment: 8, linkage: LLVMExternalLinkage)
+        LLVMSetVisibility(global, LLVMDefaultVisibility)
+    }
+}

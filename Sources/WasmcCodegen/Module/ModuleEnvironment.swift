@@ -1,0 +1,102 @@
+import CLLVM
+import WasmParser
+import WasmTypes
+import WasmcModule
+
+/// What function translators need to know about the module: LLVM types of wasm types, where
+/// globals, tables and memories live in the vmctx, the declared functions, and how to call the
+/// runtime. The only code that knows the instance layout besides `VMOffsets`.
+final class ModuleEnvironment {
+    let module: ModuleInfo
+    let ir: IRModule
+    let offsets: VMOffsets
+    let explicitBoundsChecks: Bool
+    /// LLVM function of every defined function (nil for imports), by function index.
+    var functions: [LLVMValue?] = []
+    /// `@wasmc.rt`: the runtime function table, stored by the loader before anything runs.
+    let runtimeTable: LLVMValue
+
+    init(module: ModuleInfo, ir: IRModule, explicitBoundsChecks: Bool) {
+        self.module = module
+        self.ir = ir
+        self.offsets = VMOffsets(module: module)
+        self.explicitBoundsChecks = explicitBoundsChecks
+        runtimeTable = LLVMAddGlobal(ir.module, ir.ptr, "wasmc.rt")
+        LLVMSetInitializer(runtimeTable, ir.null())
+        LLVMSetLinkage(runtimeTable, LLVMInternalLinkage)
+    }
+
+    func llvmType(_ type: ValueType) -> LLVMType {
+        switch type {
+        case .i32: return ir.i32
+        case .i64: return ir.i64
+        case .f32: return ir.f32
+        case .f64: return ir.f64
+        case .v128: return ir.v128
+        case .ref: return ir.ptr
+        }
+    }
+
+    /// The native type of a wasm function: (ctx, params...) -> void | result | {results...}.
+    func llvmFunctionType(_ type: FunctionType) -> LLVMType {
+        ir.function(llvmResultType(type.results), [ir.ptr] + type.parameters.map(llvmType))
+    }
+
+    func llvmResultType(_ results: [ValueType]) -> LLVMType {
+        switch results.count {
+        case 0: return ir.void
+        case 1: return llvmType(results[0])
+        default: return ir.structType(results.map(llvmType))
+        }
+    }
+
+    /// Packs results the way `llvmResultType` describes (nil for no result).
+    func packResults(_ values: [LLVMValue], _ b: IRBuilder) -> LLVMValue? {
+        switch values.count {
+        case 0: return nil
+        case 1: return values[0]
+        default:
+            var aggregate = ir.poison(ir.structType(values.map { LLVMTypeOf($0)! }))
+            for (i, value) in values.enumerated() { aggregate = b.insertValue(aggregate, value, i) }
+            return aggregate
+        }
+    }
+
+    func blockSignature(_ blockType: BlockType) -> (params: [ValueType], results: [ValueType]) {
+        switch blockType {
+        case .empty: return ([], [])
+        case .type(let type): return ([], [type])
+        case .funcType(let index):
+            let type = module.types[Int(index)]
+            return (type.parameters, type.results)
+        }
+    }
+
+    /// Address of global `index`'s 16-byte cell.
+    func globalAddress(_ index: Int, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        if index >= module.importedGlobalCount {
+            return b.byteOffset(ctx, offsets.globalCell(definedIndex: index - module.importedGlobalCount))
+        }
+        return b.invariantLoad(ir.ptr, b.byteOffset(ctx, offsets.globalPtr(index)))
+    }
+
+    func runtimeFunctionType(_ function: RuntimeABI.Function) -> LLVMType {
+        func type(_ c: Character) -> LLVMType {
+            switch c {
+            case "p": return ir.ptr
+            case "i": return ir.i32
+            default: return ir.void
+            }
+        }
+        let (params, result) = function.signature
+        return ir.function(type(result), params.map(type))
+    }
+
+    /// Calls a runtime function through the table the loader installed.
+    @discardableResult
+    func callRuntime(_ function: RuntimeABI.Function, _ args: [LLVMValue], _ b: IRBuilder) -> LLVMValue {
+        let table = b.invariantLoad(ir.ptr, runtimeTable)
+        let pointer = b.invariantLoad(ir.ptr, b.byteOffset(table, function.offset))
+        return b.call(runtimeFunctionType(function), pointer, args)
+    }
+}

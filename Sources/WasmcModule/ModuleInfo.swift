@@ -1,0 +1,73 @@
+import WasmParser
+import WasmTypes
+
+/// Everything the later stages need to know about a decoded module, with the import index space
+/// kept apart from the defined one.
+///
+/// Each index space (functions, tables, memories, globals) lists imported items first, as the spec
+/// numbers them (<https://webassembly.github.io/spec/core/syntax/modules.html#indices>); the
+/// `imported*Count` properties tell where the defined items begin.
+public struct ModuleInfo: Sendable {
+    /// The type section's function types, by type index.
+    public var types: [FunctionType] = []
+    /// All imports, in section order.
+    public var imports: [Import] = []
+    /// Type index of every function, imported ones first.
+    public var functionTypes: [TypeIndex] = []
+    public var importedFunctionCount = 0
+    /// Every table type, imported ones first.
+    public var tables: [TableType] = []
+    public var importedTableCount = 0
+    /// Every memory type, imported ones first.
+    public var memories: [MemoryType] = []
+    public var importedMemoryCount = 0
+    /// Every global type, imported ones first.
+    public var globals: [GlobalType] = []
+    public var importedGlobalCount = 0
+    /// Initializers of the defined globals (by defined index).
+    public var globalInitializers: [ConstExpression] = []
+    public var exports: [Export] = []
+    public var start: FunctionIndex?
+    public var elements: [ElementSegment] = []
+    public var data: [DataSegment] = []
+    /// The data count section's value, when present.
+    public var dataCount: UInt32?
+    /// Bodies of the defined functions (by defined index).
+    public var codes: [Code] = []
+    /// The function section's length (number of declared bodies), to check against `codes`.
+    public var declaredFunctionCount = 0
+    /// Function names from the name section, by function index.
+    public var functionNames: [FunctionIndex: String] = [:]
+    /// Byte offsets of section starts, for error messages that point at a section.
+    public var sectionOffsets: SectionOffsets = SectionOffsets()
+
+    public init() {}
+
+    public var definedFunctionCount: Int { functionTypes.count - importedFunctionCount }
+
+    /// The type of a function in the function index space.
+    public func functionType(of function: FunctionIndex) -> FunctionType {
+        types[Int(functionTypes[Int(function)])]
+    }
+
+    /// Whether `function` names an imported function.
+    public func isImportedFunction(_ function: FunctionIndex) -> Bool {
+        Int(function) < importedFunctionCount
+    }
+
+    /// Byte offsets of sections in the binary, used to point errors at the right place.
+    public struct SectionOffsets: Sendable {
+        public var imports = 0
+        public var functions = 0
+        public var tables = 0
+        public var memories = 0
+        public var globals = 0
+        public var exports = 0
+        public var start = 0
+        public var elements = 0
+        public var dataCount = 0
+        public var code = 0
+        public var data = 0
+        public init() {}
+    }
+}

@@ -1,0 +1,313 @@
+import Foundation
+import Wasmc
+import WasmcBackend
+import WasmParser
+
+import WAT
+
+/// The command categories counted, named as the spec suite's README names them.
+enum Category: String, CaseIterable, Codable {
+    case module
+    case register
+    case action
+    case assertReturn = "assert_return"
+    case assertTrap = "assert_trap"
+    case assertExhaustion = "assert_exhaustion"
+    case assertInvalid = "assert_invalid"
+    case assertMalformed = "assert_malformed"
+    case assertUnlinkable = "assert_unlinkable"
+    case assertUninstantiable = "assert_uninstantiable"
+}
+
+/// What running one .wast file produced.
+struct FileResult: Codable {
+    var file: String
+    var passed: [String: Int] = [:]
+    var failed: [String: Int] = [:]
+    /// Text-format assert_malformed commands: they test a text parser, not wasmc.
+    var textMalformed = 0
+    var failures: [String] = []
+
+    mutating func record(_ category: Category, _ ok: Bool, _ line: Int, _ why: @autoclosure () -> String) {
+        if ok {
+            passed[category.rawValue, default: 0] += 1
+        } else {
+            failed[category.rawValue, default: 0] += 1
+            failures.append("\(file):\(line): \(category.rawValue): \(why())")
+        }
+    }
+}
+
+/// Runs the commands of one .wast script against wasmc-compiled modules.
+final class WastRunner {
+    let path: String
+    let options: CompileOptions
+    var result: FileResult
+    let store = Store()
+    let spectest: SpectestModule
+    /// Instances by `$name`, and the most recent one.
+    var named: [String: Instance] = [:]
+    var current: Instance?
+    /// Instances registered under a module name for imports.
+    var registered: [String: Instance] = [:]
+
+    init(path: String, options: CompileOptions) throws {
+        self.path = path
+        self.options = options
+        self.result = FileResult(file: (path as NSString).lastPathComponent)
+        self.spectest = try SpectestModule()
+    }
+
+    func run() throws -> FileResult {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var wast = try parseWAST(text, features: [.referenceTypes, .simd])
+        while let (directive, location) = wast.nextDirectiveResult() {
+            let line = location.computeLineAndColumn().line
+            switch directive {
+            case .success(let directive):
+                execute(directive, line: line)
+            case .failure(let error):
+                result.record(.module, false, line, "script could not be parsed: \(error.error)")
+            }
+        }
+        return result
+    }
+
+    // MARK: Directives
+
+    func execute(_ directive: WASTDirective, line: Int) {
+        switch directive {
+        case .module(let module):
+            guard let bytes = binary(of: module.source) else {
+                result.record(.module, false, line, "module text could not be encoded")
+                return
+            }
+            do {
+                let instance = try instantiate(bytes)
+                current = instance
+                if let id = module.id { named[id] = instance }
+                result.record(.module, true, line, "")
+            } catch {
+                result.record(.module, false, line, "\(error)")
+            }
+        case .register(let name, let moduleId):
+            if let instance = moduleId.flatMap({ named[$0] }) ?? current {
+                registered[name] = instance
+                result.record(.register, true, line, "")
+            } else {
+                result.record(.register, false, line, "no module to register")
+            }
+        case .invoke(let invoke):
+            do {
+                _ = try perform(invoke)
+                result.record(.action, true, line, "")
+            } catch {
+                result.record(.action, false, line, "\(invoke.name): \(error)")
+            }
+        case .assertReturn(let execute, let expected):
+            do {
+                let values = try perform(execute)
+                let ok = values.count == expected.count && zip(values, expected).allSatisfy(matches)
+                result.record(.assertReturn, ok, line, "\(describe(execute)) returned \(values), expected \(expected)")
+            } catch {
+                result.record(.assertReturn, false, line, "\(describe(execute)): \(error)")
+            }
+        case .assertTrap(let execute, let message):
+            if case .wat(var wat) = execute {
+                // A module whose instantiation traps.
+                do {
+                    _ = try instantiate(try wat.encode())
+                    result.record(.assertUninstantiable, false, line, "instantiated, expected trap \"\(message)\"")
+                } catch let error as WasmcError {
+                    if case .trap(let trap) = error.kind {
+                        result.record(.assertUninstantiable, trapMatches(trap, message), line, "trapped with \"\(trap.message)\", expected \"\(message)\"")
+                    } else {
+                        result.record(.assertUninstantiable, false, line, "\(error), expected trap \"\(message)\"")
+                    }
+                } catch {
+                    result.record(.assertUninstantiable, false, line, "\(error)")
+                }
+                return
+            }
+            expectTrap(.assertTrap, execute, message, line: line)
+        case .assertExhaustion(let call, let message):
+            expectTrap(.assertExhaustion, .invoke(call), message, line: line)
+        case .assertInvalid(let module, let message):
+            guard let bytes = binary(of: module.source) else {
+                // The text could not even be encoded: the WAT encoder checks some rules itself.
+                result.record(.assertInvalid, true, line, "")
+                return
+            }
+            expectRejected(.assertInvalid, bytes, message, line: line)
+        case .assertMalformed(let module, let message):
+            guard case .binary(let bytes) = module.source else {
+                result.textMalformed += 1
+                return
+            }
+            expectRejected(.assertMalformed, bytes, message, line: line)
+        case .assertUnlinkable(var wat, let message):
+            do {
+                _ = try instantiate(try wat.encode())
+                result.record(.assertUnlinkable, false, line, "linked, expected \"\(message)\"")
+            } catch let error as WasmcError {
+                if case .link = error.kind {
+                    result.record(.assertUnlinkable, true, line, "")
+                } else {
+                    result.record(.assertUnlinkable, false, line, "\(error), expected link error \"\(message)\"")
+                }
+            } catch {
+                result.record(.assertUnlinkable, false, line, "\(error)")
+            }
+        case .moduleInstance, .assertException, .assertFuel, .assertOutOfFuel:
+            result.record(.module, false, line, "directive outside WebAssembly 2.0: \(directive)")
+        }
+    }
+
+    func expectTrap(_ category: Category, _ execute: WASTExecute, _ message: String, line: Int) {
+        do {
+            let values = try perform(execute)
+            result.record(category, false, line, "\(describe(execute)) returned \(values), expected trap \"\(message)\"")
+        } catch let trap as Trap {
+            result.record(category, trapMatches(trap, message), line, "\(describe(execute)) trapped with \"\(trap.message)\", expected \"\(message)\"")
+        } catch {
+            result.record(category, false, line, "\(describe(execute)): \(error), expected trap \"\(message)\"")
+        }
+    }
+
+    func expectRejected(_ category: Category, _ bytes: [UInt8], _ message: String, line: Int) {
+        do {
+            _ = try Compiler.check(bytes)
+            result.record(category, false, line, "module accepted, expected \"\(message)\"")
+        } catch {
+            result.record(category, true, line, "")
+        }
+    }
+
+    /// The reference interpreter's messages may carry more detail than ours ("uninitialized
+    /// element 2"); the trap kind must be the same.
+    func trapMatches(_ trap: Trap, _ expected: String) -> Bool {
+        expected.hasPrefix(trap.message) || trap.message.hasPrefix(expected)
+    }
+
+    // MARK: Modules
+
+    func binary(of source: ModuleSource) -> [UInt8]? {
+        switch source {
+        case .binary(let bytes):
+            return bytes
+        case .text(var wat):
+            return try? wat.encode()
+        case .quote(let text):
+            guard var wat = try? parseWAT(String(decoding: text, as: UTF8.self), features: [.referenceTypes, .simd]) else { return nil }
+            return try? wat.encode()
+        }
+    }
+
+    func instantiate(_ bytes: [UInt8]) throws -> Instance {
+        let module = try CompiledModule(wasm: bytes, options: options)
+        return try Instance(module: module, store: store) { entry in
+            if entry.module == "spectest" { return self.spectest.export(entry.name) }
+            return self.registered[entry.module]?.export(entry.name)
+        }
+    }
+
+    // MARK: Actions
+
+    func perform(_ execute: WASTExecute) throws -> [Wasmc.Value] {
+        switch execute {
+        case .invoke(let invoke):
+            return try perform(invoke)
+        case .get(let module, let name):
+            guard let instance = module.flatMap({ named[$0] }) ?? current else { throw WasmcError(.link, "no module") }
+            guard let global = instance.global(name) else { throw WasmcError(.link, "no global \(name)") }
+            return [global.value]
+        case .wat(var wat):
+            current = try instantiate(try wat.encode())
+            return []
+        }
+    }
+
+    func perform(_ invoke: WASTInvoke) throws -> [Wasmc.Value] {
+        guard let instance = invoke.module.flatMap({ named[$0] }) ?? current else {
+            throw WasmcError(.link, "no module instantiated")
+        }
+        return try instance.call(invoke.name, invoke.args.map(argument))
+    }
+
+    func describe(_ execute: WASTExecute) -> String {
+        switch execute {
+        case .invoke(let invoke): return "\(invoke.name)(\(invoke.args.map(argument).map(\.description).joined(separator: ", ")))"
+        case .get(_, let name): return "get \(name)"
+        case .wat: return "module"
+        }
+    }
+
+    // MARK: Values
+
+    func argument(_ value: WASTConstValue) -> Wasmc.Value {
+        switch value {
+        case .i32(let v): return .i32(Int32(bitPattern: v))
+        case .i64(let v): return .i64(Int64(bitPattern: v))
+        case .f32(let v): return .f32(Float(bitPattern: v))
+        case .f64(let v): return .f64(Double(bitPattern: v))
+        case .v128(let v): return .v128(V128(bytes: v.bytes))
+        case .refNull(let heap): return heap == .externRef ? .externref(nil) : .funcref(nil)
+        case .refExtern(let v): return .externref(Self.externReference(v))
+        case .refFunc, .refHost: return .funcref(nil)
+        }
+    }
+
+    /// `ref.extern N` of the scripts; N can be 0, which must stay distinct from null.
+    static func externReference(_ value: UInt32) -> ExternReference { ExternReference(bits: UInt(value) + 1) }
+
+    func matches(_ value: Wasmc.Value, _ expected: WASTExpectValue) -> Bool {
+        switch (value, expected) {
+        case (.i32(let v), .i32(let e)): return UInt32(bitPattern: v) == e
+        case (.i64(let v), .i64(let e)): return UInt64(bitPattern: v) == e
+        case (.f32(let v), .f32(let e)): return v.bitPattern == e
+        case (.f64(let v), .f64(let e)): return v.bitPattern == e
+        case (.f32(let v), .f32CanonicalNaN): return v.bitPattern & 0x7fff_ffff == 0x7fc0_0000
+        case (.f32(let v), .f32ArithmeticNaN): return v.bitPattern & 0x7fc0_0000 == 0x7fc0_0000
+        case (.f64(let v), .f64CanonicalNaN): return v.bitPattern & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000
+        case (.f64(let v), .f64ArithmeticNaN): return v.bitPattern & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000
+        case (.v128(let v), .v128(let e)): return v.bytes == e.bytes
+        case (.v128(let v), .v128Pattern(let pattern)): return SIMDExpectation.matches(v.bytes, pattern)
+        case (.funcref(let f), .refNull): return f == nil
+        case (.externref(let e), .refNull): return e == nil
+        case (.funcref(let f), .refFunc): return f != nil
+        case (.externref(let e), .refExtern(let expected)):
+            guard let e else { return false }
+            return expected.map { Self.externReference($0) == e } ?? true
+        case (_, .either(let options)): return options.contains { matches(value, $0) }
+        default: return false
+        }
+    }
+}
+
+/// v128 results with NaN lanes: float lanes whose bit in `nanLaneMask` is set accept any NaN of
+/// the kind the pattern names; other lanes compare bit for bit.
+enum SIMDExpectation {
+    static func matches(_ bytes: [UInt8], _ pattern: V128Expectation) -> Bool {
+        let laneSize: Int
+        switch pattern.shape {
+        case .f32x4: laneSize = 4
+        case .f64x2: laneSize = 8
+        case nil: return bytes == pattern.bytes
+        }
+        for lane in 0..<(16 / laneSize) {
+            let range = (lane * laneSize)..<((lane + 1) * laneSize)
+            if pattern.nanLaneMask & (1 << lane) != 0 {
+                // Exponent all ones and a non-zero mantissa, whatever the expected payload.
+                var bits: UInt64 = 0
+                for (i, byte) in bytes[range].enumerated() { bits |= UInt64(byte) << (8 * UInt64(i)) }
+                let isNaN = laneSize == 4
+                    ? (bits & 0x7f80_0000 == 0x7f80_0000 && bits & 0x7f_ffff != 0)
+                    : (bits & 0x7ff0_0000_0000_0000 == 0x7ff0_0000_0000_0000 && bits & 0xf_ffff_ffff_ffff != 0)
+                if !isNaN { return false }
+            } else if Array(bytes[range]) != Array(pattern.bytes[range]) {
+                return false
+            }
+        }
+        return true
+    }
+}

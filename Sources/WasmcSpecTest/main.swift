@@ -1,0 +1,65 @@
+// wasmc-spec-test: runs WebAssembly spec test scripts (.wast, read in place) against modules
+// compiled by wasmc.
+//
+//   wasmc-spec-test [--jobs N] [--baseline FILE] [--show N] [-O0..-O3] [--bounds-checks guard|explicit] PATH...
+//
+// Each PATH is a .wast file or a folder of them. Every file runs in a child process of its own
+// (a crash or hang there fails that file only); the counts per command type are printed, then
+// the line "N passed, M failed". With --baseline, the exit status is 0 when no file passes fewer
+// commands than the baseline lists for it (the baseline records known gaps; see the file).
+import Foundation
+import Wasmc
+import WasmcBackend
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var options = CompileOptions()
+var jobs = 2
+var baselinePath: String?
+var show = 20
+var singleFile: String?
+var paths: [String] = []
+
+while !arguments.isEmpty {
+    let argument = arguments.removeFirst()
+    switch argument {
+    case "--jobs": jobs = Int(arguments.removeFirst()) ?? 2
+    case "--baseline": baselinePath = arguments.removeFirst()
+    case "--show": show = Int(arguments.removeFirst()) ?? 20
+    case "--single": singleFile = arguments.removeFirst()
+    case "--bounds-checks":
+        guard let mode = CompileOptions.BoundsChecks(rawValue: arguments.removeFirst()) else {
+            FileHandle.standardError.write(Data("--bounds-checks takes guard or explicit\n".utf8))
+            exit(2)
+        }
+        options.boundsChecks = mode
+    case "-O0", "-O1", "-O2", "-O3": options.optimizationLevel = Int(argument.dropFirst(2))!
+    default: paths.append(argument)
+    }
+}
+
+if let singleFile {
+    // Child mode: run one script, print its result as JSON on stdout.
+    let result: FileResult
+    do {
+        result = try WastRunner(path: singleFile, options: options).run()
+    } catch {
+        var failed = FileResult(file: (singleFile as NSString).lastPathComponent)
+        failed.record(.module, false, 0, "cannot run the script: \(error)")
+        result = failed
+    }
+    FileHandle.standardOutput.write(try! JSONEncoder().encode(result))
+    exit(0)
+}
+
+let driver = SpecDriver(options: options, jobs: jobs, show: show)
+let files = driver.collect(paths)
+if files.isEmpty {
+    FileHandle.standardError.write(Data("usage: wasmc-spec-test [options] PATH... (no .wast files found)\n".utf8))
+    exit(2)
+}
+let results = driver.run(files)
+driver.report(results)
+if let baselinePath {
+    exit(driver.check(results, baseline: baselinePath) ? 0 : 1)
+}
+exit(results.allSatisfy { $0.failed.values.reduce(0, +) == 0 } ? 0 : 1)

@@ -1,0 +1,456 @@
+import WasmParser
+import WasmTypes
+import WasmcModule
+
+/// Validates one function body with the operand and control stacks of the spec's validation
+/// algorithm, one instruction at a time.
+///
+/// `validateModule(_:)` runs it over every body. A code generator can also drive it itself,
+/// calling ``validate(_:)`` before translating each instruction, to read the operand types
+/// (``operands``) and reachability (``isUnreachable``) the instruction sees.
+///
+/// It conforms to `AnyInstructionVisitor` and switches over the whole `Instruction` enum, so
+/// every instruction WasmParser can decode is either checked or rejected: nothing falls through
+/// to the silent defaults of `InstructionVisitor`.
+///
+/// > Note: <https://webassembly.github.io/spec/core/appendix/algorithm.html>
+public struct FunctionValidator: AnyInstructionVisitor {
+    public typealias VisitorError = ModuleError
+
+    /// Byte offset of the instruction being validated (set by `ExpressionParser`'s visit, or by
+    /// the caller of ``validate(_:)``); errors point here.
+    public var binaryOffset: Int = 0
+    /// The function's index in the function index space (imports first).
+    public let functionIndex: Int
+
+    let context: ValidationContext
+    /// Parameters, then declared locals.
+    let locals: [OperandType]
+    /// The operand stack. `unknown` entries come from popping the polymorphic stack of
+    /// unreachable code and being pushed back (by `select`, `br_table`).
+    var values: [OperandType] = []
+    var controls: [ControlFrame] = []
+    /// Set once the `end` that closes the function body has been validated.
+    public private(set) var isFinished = false
+
+    struct ControlFrame {
+        enum Kind: UInt8 {
+            case function, block, loop, `if`, `else`
+        }
+
+        var kind: Kind
+        var parameters: [OperandType]
+        var results: [OperandType]
+        /// Operand stack height when the block was entered (after popping its parameters).
+        var height: Int
+        /// Whether the rest of the block is unreachable (after `br`, `return`, `unreachable`...).
+        var isUnreachable: Bool
+
+        /// The types a branch to this block's label carries: a loop's label is its start.
+        var labelTypes: [OperandType] { kind == .loop ? parameters : results }
+    }
+
+    /// Prepares to validate the body of function `functionIndex` (a defined function; `locals`
+    /// are its declared locals, after the parameters).
+    public init(context: ValidationContext, functionIndex: Int, locals: [ValueType]) throws(ModuleError) {
+        precondition(functionIndex < context.functionCount, "function \(functionIndex) does not exist")
+        self.context = context
+        self.functionIndex = functionIndex
+        let signature = context.signature(ofFunction: functionIndex)
+        do {
+            self.locals = signature.parameters + (try OperandType.checked(locals))
+        } catch {
+            throw error.at(nil, function: functionIndex)
+        }
+        controls.append(
+            ControlFrame(kind: .function, parameters: [], results: signature.results, height: 0, isUnreachable: false))
+    }
+
+    // MARK: Public state
+
+    /// The operand types on the stack, bottom first (`unknown` where unreachable code popped
+    /// more than it had and pushed the result back).
+    public var operands: [OperandType] { values }
+
+    /// Whether the code at this point is unreachable (after an unconditional branch in the
+    /// current block), where the operand stack is polymorphic.
+    public var isUnreachable: Bool { controls.last?.isUnreachable ?? true }
+
+    /// How many blocks enclose the current instruction, counting the function body's.
+    public var controlDepth: Int { controls.count }
+
+    // MARK: Driving
+
+    /// Validates a whole body, checking also that its `end`s close the function exactly at the
+    /// end of the bytes.
+    public mutating func validateBody(_ code: Code) throws(ModuleError) {
+        var parser = ExpressionParser(code: code)
+        while true {
+            let offset = parser.offset
+            let visit: ExpressionParser.Visit?
+            do {
+                visit = try parser.parse()
+            } catch {
+                throw Self.bodyParserError(error).at(offset, function: functionIndex)
+            }
+            guard let visit else { break }
+            if isFinished {
+                throw ModuleError.operatorsAfterEnd.at(offset, function: functionIndex)
+            }
+            try visit(visitor: &self)
+        }
+        guard isFinished else {
+            throw ModuleError.unexpectedEndOfBody.at(parser.offset, function: functionIndex)
+        }
+    }
+
+    /// Classifies an error WasmParser throws while decoding a body. Only one is a validation
+    /// error in the spec: a typed `select` with other than one type, which the parser refuses.
+    static func bodyParserError(_ error: WasmParserError) -> ModuleError {
+        let description = error.description
+        if description.contains("invalid result arity") { return .invalidResultArity }
+        return .malformed(description)
+    }
+
+    public mutating func visit(_ instruction: Instruction) throws(ModuleError) {
+        try validate(instruction)
+    }
+
+    /// Validates the next instruction of the body; errors point at ``binaryOffset``.
+    public mutating func validate(_ instruction: Instruction) throws(ModuleError) {
+        do {
+            try step(instruction)
+        } catch {
+            throw error.at(binaryOffset, function: functionIndex)
+        }
+    }
+
+    // MARK: Operand stack
+
+    @inline(__always)
+    mutating func push(_ type: OperandType) {
+        values.append(type)
+    }
+
+    @inline(__always)
+    mutating func push(_ types: [OperandType]) {
+        values.append(contentsOf: types)
+    }
+
+    /// Pops any operand; `unknown` from the polymorphic stack of unreachable code.
+    mutating func pop() throws(ModuleError) -> OperandType {
+        let frame = controls[controls.count - 1]
+        if values.count == frame.height {
+            if frame.isUnreachable { return .unknown }
+            throw .invalid("type mismatch: expected a value, but the stack is empty")
+        }
+        return values.removeLast()
+    }
+
+    /// Pops an operand that must match `expected`; returns its actual type.
+    @discardableResult
+    mutating func pop(_ expected: OperandType) throws(ModuleError) -> OperandType {
+        let frame = controls[controls.count - 1]
+        if values.count == frame.height {
+            if frame.isUnreachable { return .unknown }
+            throw .typeMismatchEmptyStack(expected: expected)
+        }
+        let actual = values.removeLast()
+        guard actual.matches(expected) else { throw .typeMismatch(expected: expected, got: actual) }
+        return actual
+    }
+
+    /// Pops operands matching `types` (the last one on top).
+    mutating func pop(_ types: [OperandType]) throws(ModuleError) {
+        for type in types.reversed() {
+            try pop(type)
+        }
+    }
+
+    /// Pops operands matching `types` and returns their actual types, bottom first.
+    mutating func popValues(_ types: [OperandType]) throws(ModuleError) -> [OperandType] {
+        var popped = [OperandType](repeating: .unknown, count: types.count)
+        for index in types.indices.reversed() {
+            popped[index] = try pop(types[index])
+        }
+        return popped
+    }
+
+    // MARK: Control stack
+
+    mutating func pushControl(_ kind: ControlFrame.Kind, _ signature: Signature) {
+        controls.append(
+            ControlFrame(
+                kind: kind, parameters: signature.parameters, results: signature.results,
+                height: values.count, isUnreachable: false))
+        push(signature.parameters)
+    }
+
+    /// Pops the innermost block, whose results must be exactly what is left above its base.
+    mutating func popControl() throws(ModuleError) -> ControlFrame {
+        let frame = controls[controls.count - 1]
+        try pop(frame.results)
+        guard values.count == frame.height else {
+            throw .typeMismatchValuesRemaining(count: values.count - frame.height, at: Self.describe(frame.kind))
+        }
+        controls.removeLast()
+        return frame
+    }
+
+    /// Makes the rest of the current block unreachable: its operand stack becomes polymorphic.
+    mutating func markUnreachable() {
+        let index = controls.count - 1
+        values.removeSubrange(controls[index].height...)
+        controls[index].isUnreachable = true
+    }
+
+    /// The label types of the block `depth` levels out.
+    func labelTypes(_ depth: UInt32) throws(ModuleError) -> [OperandType] {
+        guard Int(depth) < controls.count else { throw .unknownLabel(depth) }
+        return controls[controls.count - 1 - Int(depth)].labelTypes
+    }
+
+    static func describe(_ kind: ControlFrame.Kind) -> String {
+        switch kind {
+        case .function: "end of function"
+        case .block: "end of block"
+        case .loop: "end of loop"
+        case .if: "end of if"
+        case .else: "end of else"
+        }
+    }
+
+    /// The signature a block type gives `block`, `loop` and `if`.
+    ///
+    /// > Note: <https://webassembly.github.io/spec/core/valid/types.html#block-types>
+    func blockSignature(_ blockType: BlockType) throws(ModuleError) -> Signature {
+        switch blockType {
+        case .empty:
+            return .empty
+        case .type(let type):
+            return Signature(parameters: [], results: try OperandType.checked(type).singleton)
+        case .funcType(let index):
+            guard Int(index) < context.types.count else { throw .unknownType(index) }
+            return context.types[Int(index)]
+        }
+    }
+
+    // MARK: Control instructions
+
+    /// > Note: <https://webassembly.github.io/spec/core/valid/instructions.html#control-instructions>
+    mutating func validateControl(_ instruction: Instruction) throws(ModuleError) {
+        switch instruction {
+        case .unreachable:
+            markUnreachable()
+        case .nop:
+            break
+        case .block(let blockType):
+            let signature = try blockSignature(blockType)
+            try pop(signature.parameters)
+            pushControl(.block, signature)
+        case .loop(let blockType):
+            let signature = try blockSignature(blockType)
+            try pop(signature.parameters)
+            pushControl(.loop, signature)
+        case .if(let blockType):
+            let signature = try blockSignature(blockType)
+            try pop(.i32)
+            try pop(signature.parameters)
+            pushControl(.if, signature)
+        case .else:
+            guard controls[controls.count - 1].kind == .if else { throw .elseWithoutIf }
+            let frame = try popControl()
+            pushControl(.else, Signature(parameters: frame.parameters, results: frame.results))
+        case .end:
+            let frame = try popControl()
+            // An `if` without `else` has an empty else branch, which must turn the parameters
+            // into the results by itself.
+            if frame.kind == .if, frame.parameters != frame.results {
+                throw .typeMismatchIfWithoutElse(params: frame.parameters, results: frame.results)
+            }
+            if frame.kind == .function {
+                isFinished = true
+            } else {
+                push(frame.results)
+            }
+        case .br(let depth):
+            try pop(try labelTypes(depth))
+            markUnreachable()
+        case .brIf(let depth):
+            let types = try labelTypes(depth)
+            try pop(.i32)
+            try pop(types)
+            push(types)
+        case .brTable(let table):
+            try pop(.i32)
+            let defaultTypes = try labelTypes(table.defaultIndex)
+            for depth in table.labelIndices {
+                let types = try labelTypes(depth)
+                guard types.count == defaultTypes.count else {
+                    throw .typeMismatchBrTable(defaultArity: defaultTypes.count, targetArity: types.count)
+                }
+                // Each target checks the operands without consuming them.
+                push(try popValues(types))
+            }
+            try pop(defaultTypes)
+            markUnreachable()
+        case .return:
+            try pop(controls[0].results)
+            markUnreachable()
+        case .call(let function):
+            guard Int(function) < context.functionCount else { throw .unknownFunction(function) }
+            let signature = context.signature(ofFunction: Int(function))
+            try pop(signature.parameters)
+            push(signature.results)
+        case .callIndirect(let typeIndex, let table):
+            guard Int(table) < context.tables.count else { throw .unknownTable(table) }
+            let elementType = context.tables[Int(table)]
+            guard elementType == .funcref else { throw .typeMismatchCallIndirect(table: elementType) }
+            guard Int(typeIndex) < context.types.count else { throw .unknownType(typeIndex) }
+            let signature = context.types[Int(typeIndex)]
+            try pop(.i32)
+            try pop(signature.parameters)
+            push(signature.results)
+        default:
+            preconditionFailure("not a control instruction: \(instruction)")
+        }
+    }
+
+    // MARK: Dispatch
+
+    /// Validates one instruction. The switch is exhaustive over WasmParser's `Instruction`.
+    mutating func step(_ instruction: Instruction) throws(ModuleError) {
+        switch instruction {
+        case .unreachable, .nop, .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return,
+            .call, .callIndirect:
+            try validateControl(instruction)
+
+        case .drop:
+            _ = try pop()
+        case .select:
+            try validateSelect(type: nil)
+        case .typedSelect(let type):
+            try validateSelect(type: type)
+
+        case .localGet(let index):
+            push(try local(index))
+        case .localSet(let index):
+            try pop(try local(index))
+        case .localTee(let index):
+            let type = try local(index)
+            try pop(type)
+            push(type)
+        case .globalGet(let index):
+            push(try global(index).type)
+        case .globalSet(let index):
+            let global = try global(index)
+            guard global.isMutable else { throw .globalIsImmutable(index) }
+            try pop(global.type)
+
+        case .load(let load, let memarg):
+            try validateLoad(load, memarg: memarg)
+        case .store(let store, let memarg):
+            try validateStore(store, memarg: memarg)
+        case .memorySize(let memory):
+            try checkMemory(memory)
+            push(.i32)
+        case .memoryGrow(let memory):
+            try checkMemory(memory)
+            try pop(.i32)
+            push(.i32)
+        case .memoryInit, .dataDrop, .memoryCopy, .memoryFill:
+            try validateBulkMemory(instruction)
+
+        case .i32Const: push(.i32)
+        case .i64Const: push(.i64)
+        case .f32Const: push(.f32)
+        case .f64Const: push(.f64)
+        case .i32Eqz:
+            try pop(.i32)
+            push(.i32)
+        case .i64Eqz:
+            try pop(.i64)
+            push(.i32)
+        case .cmp(let cmp):
+            let type = Self.operandType(of: cmp)
+            try pop(type)
+            try pop(type)
+            push(.i32)
+        case .unary(let unary):
+            let type = Self.operandType(of: unary)
+            try pop(type)
+            push(type)
+        case .binary(let binary):
+            let type = Self.operandType(of: binary)
+            try pop(type)
+            try pop(type)
+            push(type)
+        case .conversion(let conversion):
+            let (from, to) = Self.operandTypes(of: conversion)
+            try pop(from)
+            push(to)
+
+        case .refNull(let heapType):
+            guard let type = OperandType(heapType) else { throw .unsupportedType("ref.null \(heapType)") }
+            push(type)
+        case .refIsNull:
+            let type = try pop()
+            guard type.isReference else { throw .typeMismatch(expected: "a reference", got: type.description) }
+            push(.i32)
+        case .refFunc(let function):
+            guard Int(function) < context.functionCount else { throw .unknownFunction(function) }
+            guard context.isDeclaredReference(function) else { throw .undeclaredFunctionReference(function) }
+            push(.funcref)
+
+        case .tableInit, .elemDrop, .tableCopy, .tableFill, .tableGet, .tableSet, .tableGrow, .tableSize:
+            try validateTable(instruction)
+
+        case .v128Const:
+            push(.v128)
+        case .i8x16Shuffle(let mask):
+            try validateShuffle(mask)
+        case .simd(let simd):
+            try validateSIMD(simd)
+        case .simdLane(let op, let lane):
+            try validateSIMDLane(op, lane: lane)
+        case .simdMemLane(let op, let memarg, let lane):
+            try validateSIMDMemoryLane(op, memarg: memarg, lane: lane)
+
+        // Instructions of later proposals, which WasmParser decodes whatever the features.
+        case .throw, .throwRef, .tryTable:
+            throw .unsupportedInstruction(Self.name(of: instruction), proposal: "exception handling")
+        case .returnCall, .returnCallIndirect:
+            throw .unsupportedInstruction(Self.name(of: instruction), proposal: "tail calls")
+        case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull:
+            throw .unsupportedInstruction(Self.name(of: instruction), proposal: "typed function references")
+        case .atomicFence, .memoryAtomicNotify, .memoryAtomicWait32, .memoryAtomicWait64,
+            .i32AtomicRmwAdd, .i64AtomicRmwAdd, .i32AtomicRmw8AddU, .i32AtomicRmw16AddU,
+            .i64AtomicRmw8AddU, .i64AtomicRmw16AddU, .i64AtomicRmw32AddU,
+            .i32AtomicRmwSub, .i64AtomicRmwSub, .i32AtomicRmw8SubU, .i32AtomicRmw16SubU,
+            .i64AtomicRmw8SubU, .i64AtomicRmw16SubU, .i64AtomicRmw32SubU,
+            .i32AtomicRmwAnd, .i64AtomicRmwAnd, .i32AtomicRmw8AndU, .i32AtomicRmw16AndU,
+            .i64AtomicRmw8AndU, .i64AtomicRmw16AndU, .i64AtomicRmw32AndU,
+            .i32AtomicRmwOr, .i64AtomicRmwOr, .i32AtomicRmw8OrU, .i32AtomicRmw16OrU,
+            .i64AtomicRmw8OrU, .i64AtomicRmw16OrU, .i64AtomicRmw32OrU,
+            .i32AtomicRmwXor, .i64AtomicRmwXor, .i32AtomicRmw8XorU, .i32AtomicRmw16XorU,
+            .i64AtomicRmw8XorU, .i64AtomicRmw16XorU, .i64AtomicRmw32XorU,
+            .i32AtomicRmwXchg, .i64AtomicRmwXchg, .i32AtomicRmw8XchgU, .i32AtomicRmw16XchgU,
+            .i64AtomicRmw8XchgU, .i64AtomicRmw16XchgU, .i64AtomicRmw32XchgU,
+            .i32AtomicRmwCmpxchg, .i64AtomicRmwCmpxchg, .i32AtomicRmw8CmpxchgU, .i32AtomicRmw16CmpxchgU,
+            .i64AtomicRmw8CmpxchgU, .i64AtomicRmw16CmpxchgU, .i64AtomicRmw32CmpxchgU:
+            throw .unsupportedInstruction(Self.name(of: instruction), proposal: "threads")
+        case .refI31, .i31GetS, .i31GetU, .structNew, .structNewDefault, .structGet, .structGetS,
+            .structGetU, .structSet, .arrayNew, .arrayNewDefault, .arrayNewFixed, .arrayGet, .arrayGetS,
+            .arrayGetU, .arraySet, .arrayLen, .refEq, .anyConvertExtern, .externConvertAny,
+            .arrayNewData, .arrayNewElem, .arrayFill, .arrayCopy, .arrayInitData, .arrayInitElem,
+            .refTest, .refCast, .brOnCast, .brOnCastFail:
+            throw .unsupportedInstruction(Self.name(of: instruction), proposal: "garbage collection")
+        }
+    }
+
+    /// The instruction's case name, for messages ("i32AtomicRmwAdd").
+    static func name(of instruction: Instruction) -> String {
+        let text = String(describing: instruction)
+        return String(text.prefix { $0 != "(" })
+    }
+}

@@ -1,0 +1,216 @@
+import WasmParser
+import WasmTypes
+import WasmcModule
+
+/// Validates a decoded module against the WebAssembly 2.0 rules: every module-level rule, then
+/// every function body with the operand/control stack algorithm of the spec's appendix.
+///
+/// Throws a `ModuleError` of kind `.invalid` (or `.malformed`, for what the 2.0 binary format
+/// cannot express but WasmParser decodes anyway) with the byte offset of the offending
+/// instruction or section, and for errors inside a body the function's index in the function
+/// index space.
+///
+/// > Note: <https://webassembly.github.io/spec/core/valid/modules.html#valid-module>
+public func validateModule(_ module: ModuleInfo) throws(ModuleError) {
+    let context = try ValidationContext(validating: module)
+    for (definedIndex, code) in module.codes.enumerated() {
+        let functionIndex = module.importedFunctionCount + definedIndex
+        var validator = try FunctionValidator(context: context, functionIndex: functionIndex, locals: code.locals)
+        try validator.validateBody(code)
+    }
+}
+
+/// The module-level rules (spec 3.4), which fill in a `ValidationContext` as they go.
+struct ModuleValidator {
+    let module: ModuleInfo
+    var context = ValidationContext()
+
+    init(module: ModuleInfo) {
+        self.module = module
+    }
+
+    mutating func validateModuleLevel() throws(ModuleError) {
+        let offsets = module.sectionOffsets
+
+        // Types: every value type must be one of 2.0's.
+        for type in module.types {
+            context.types.append(
+                Signature(parameters: try OperandType.checked(type.parameters), results: try OperandType.checked(type.results)))
+        }
+
+        // Imports: function type indices, table, memory and global types.
+        for entry in module.imports {
+            switch entry.descriptor {
+            case .function(let typeIndex):
+                try located(offsets.imports) { () throws(ModuleError) in try checkTypeIndex(typeIndex) }
+            case .table, .memory, .global:
+                break  // checked with the defined ones below; the index spaces list imports first
+            case .tag:
+                throw ModuleError.unsupportedInstruction("tag import", proposal: "exception handling").at(offsets.imports)
+            }
+        }
+
+        // Functions: type index of every one, imported or defined.
+        for (index, typeIndex) in module.functionTypes.enumerated() {
+            let offset = index < module.importedFunctionCount ? offsets.imports : offsets.functions
+            try located(offset) { () throws(ModuleError) in try checkTypeIndex(typeIndex) }
+        }
+        context.functionTypeIndices = module.functionTypes
+        context.importedFunctionCount = module.importedFunctionCount
+
+        // Tables: element type and limits.
+        for (index, table) in module.tables.enumerated() {
+            let offset = index < module.importedTableCount ? offsets.imports : offsets.tables
+            try located(offset) { () throws(ModuleError) in
+                context.tables.append(try OperandType.checked(table.elementType))
+                try checkLimits(table.limits, range: UInt64(UInt32.max), rangeError: .invalid("table size must be at most 2^32-1"))
+            }
+        }
+
+        // Memories: limits, and at most one memory.
+        for (index, memory) in module.memories.enumerated() {
+            let offset = index < module.importedMemoryCount ? offsets.imports : offsets.memories
+            try located(offset) { () throws(ModuleError) in
+                if memory.isMemory64 || memory.shared {
+                    throw ModuleError.malformed("malformed limits flags: memory64 and shared memories are not part of WebAssembly 2.0")
+                }
+                try checkLimits(memory, range: 65536, rangeError: .memorySizeTooLarge)
+            }
+        }
+        if module.memories.count > 1 {
+            let offset = module.importedMemoryCount > 1 ? offsets.imports : offsets.memories
+            throw ModuleError.multipleMemories.at(offset)
+        }
+        context.memoryCount = module.memories.count
+
+        // Globals: types (initializers are checked below, once C.refs is known).
+        for (index, global) in module.globals.enumerated() {
+            let offset = index < module.importedGlobalCount ? offsets.imports : offsets.globals
+            let type = try located(offset) { () throws(ModuleError) in try OperandType.checked(global.valueType) }
+            context.globals.append(.init(type: type, isMutable: global.mutability == .variable))
+        }
+        context.importedGlobalCount = module.importedGlobalCount
+
+        // Element segment types, data segment count: C.elems and C.datas.
+        for segment in module.elements {
+            context.elements.append(try located(offsets.elements) { () throws(ModuleError) in try OperandType.checked(segment.type) })
+        }
+        context.dataSegmentCount = module.data.count
+        context.hasDataCountSection = module.dataCount != nil
+
+        collectDeclaredReferences()
+
+        // Global initializers, under C' (only imported globals are visible).
+        for (definedIndex, initializer) in module.globalInitializers.enumerated() {
+            let type = context.globals[module.importedGlobalCount + definedIndex].type
+            try located(offsets.globals) { () throws(ModuleError) in try checkConstant(initializer, type: type) }
+        }
+
+        try located(offsets.elements) { () throws(ModuleError) in try checkElementSegments() }
+        try located(offsets.data) { () throws(ModuleError) in try checkDataSegments() }
+        try located(offsets.start) { () throws(ModuleError) in try checkStart() }
+        try located(offsets.exports) { () throws(ModuleError) in try checkExports() }
+    }
+
+    func checkTypeIndex(_ index: UInt32) throws(ModuleError) {
+        guard Int(index) < context.types.count else { throw .unknownType(index) }
+    }
+
+    /// > Note: <https://webassembly.github.io/spec/core/valid/types.html#limits>
+    func checkLimits(_ limits: Limits, range: UInt64, rangeError: ModuleError) throws(ModuleError) {
+        guard limits.min <= range else { throw rangeError }
+        if let max = limits.max {
+            guard max <= range else { throw rangeError }
+            guard limits.min <= max else { throw .sizeMinimumGreaterThanMaximum }
+        }
+    }
+
+    /// C.refs: function indices in element segments, exports and global initializers.
+    ///
+    /// > Note: <https://webassembly.github.io/spec/core/valid/modules.html#valid-module>
+    mutating func collectDeclaredReferences() {
+        var refs = [Bool](repeating: false, count: module.functionTypes.count)
+        func declare(_ expression: ConstExpression) {
+            for case .refFunc(let index) in expression where Int(index) < refs.count {
+                refs[Int(index)] = true
+            }
+        }
+        module.globalInitializers.forEach(declare)
+        for segment in module.elements {
+            segment.initializer.forEach(declare)
+        }
+        for export in module.exports {
+            if case .function(let index) = export.descriptor, Int(index) < refs.count {
+                refs[Int(index)] = true
+            }
+        }
+        context.declaredFunctionReferences = refs
+    }
+
+    /// > Note: <https://webassembly.github.io/spec/core/valid/modules.html#element-segments>
+    func checkElementSegments() throws(ModuleError) {
+        for (index, segment) in module.elements.enumerated() {
+            let type = context.elements[index]
+            for item in segment.initializer {
+                try checkConstant(item, type: type, isElementItem: true)
+            }
+            if case .active(let table, let offset) = segment.mode {
+                guard Int(table) < context.tables.count else { throw .unknownTable(table) }
+                let tableType = context.tables[Int(table)]
+                guard tableType == type else { throw .typeMismatchTableElements(table: tableType, segment: type) }
+                try checkConstant(offset, type: .i32)
+            }
+        }
+    }
+
+    /// > Note: <https://webassembly.github.io/spec/core/valid/modules.html#data-segments>
+    func checkDataSegments() throws(ModuleError) {
+        for segment in module.data {
+            guard case .active(let active) = segment else { continue }
+            guard Int(active.index) < context.memoryCount else { throw .unknownMemory(active.index) }
+            try checkConstant(active.offset, type: .i32)
+        }
+    }
+
+    /// > Note: <https://webassembly.github.io/spec/core/valid/modules.html#start-function>
+    func checkStart() throws(ModuleError) {
+        guard let start = module.start else { return }
+        guard Int(start) < context.functionCount else { throw .unknownFunction(start) }
+        let signature = context.signature(ofFunction: Int(start))
+        guard signature.parameters.isEmpty, signature.results.isEmpty else {
+            throw .startFunction(module.types[Int(context.functionTypeIndices[Int(start)])])
+        }
+    }
+
+    /// > Note: <https://webassembly.github.io/spec/core/valid/modules.html#exports>
+    func checkExports() throws(ModuleError) {
+        // Names are compared as code point sequences: Swift's `String` equality would merge
+        // canonically equivalent names ("\u{C5}" and "A\u{30A}"), which are distinct in Wasm.
+        var names = Set<[UInt8]>()
+        for export in module.exports {
+            guard names.insert(Array(export.name.utf8)).inserted else { throw .duplicateExportName(export.name) }
+            switch export.descriptor {
+            case .function(let index):
+                guard Int(index) < context.functionCount else { throw .unknownFunction(index) }
+            case .table(let index):
+                guard Int(index) < context.tables.count else { throw .unknownTable(index) }
+            case .memory(let index):
+                guard Int(index) < context.memoryCount else { throw .unknownMemory(index) }
+            case .global(let index):
+                guard Int(index) < context.globals.count else { throw .unknownGlobal(index) }
+            case .tag:
+                throw .unsupportedInstruction("tag export", proposal: "exception handling")
+            }
+        }
+    }
+}
+
+/// Runs `body`, pointing any error it throws that has no location yet at `offset` (a section's
+/// offset; 0 when the section is absent).
+private func located<T>(_ offset: Int, _ body: () throws(ModuleError) -> T) throws(ModuleError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw error.at(offset == 0 ? nil : offset)
+    }
+}

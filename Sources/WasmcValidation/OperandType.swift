@@ -1,0 +1,127 @@
+import WasmParser
+import WasmTypes
+import WasmcModule
+
+/// A WebAssembly 2.0 value type as the validator tracks it, plus `unknown`: the type of an
+/// operand popped from the polymorphic stack of unreachable code, which matches every type.
+///
+/// > Note: <https://webassembly.github.io/spec/core/appendix/algorithm.html>
+public enum OperandType: UInt8, Sendable, Hashable, CustomStringConvertible {
+    case i32, i64, f32, f64, v128, funcref, externref
+    case unknown
+
+    /// The 2.0 value type for `type`, or `nil` when WasmParser decoded a type of a later proposal
+    /// (`exnref`, a concrete or non-nullable reference type).
+    public init?(_ type: ValueType) {
+        switch type {
+        case .i32: self = .i32
+        case .i64: self = .i64
+        case .f32: self = .f32
+        case .f64: self = .f64
+        case .v128: self = .v128
+        case .ref(let reference):
+            guard let type = OperandType(reference) else { return nil }
+            self = type
+        }
+    }
+
+    /// The 2.0 reference type for `type` (`funcref` or `externref`), or `nil`.
+    public init?(_ type: ReferenceType) {
+        guard type.isNullable, let type = OperandType(type.heapType) else { return nil }
+        self = type
+    }
+
+    /// The nullable reference type over an abstract heap type of 2.0 (`func` or `extern`).
+    public init?(_ heapType: HeapType) {
+        switch heapType {
+        case .abstract(.funcRef): self = .funcref
+        case .abstract(.externRef): self = .externref
+        default: return nil
+        }
+    }
+
+    /// The WasmTypes spelling of this type (`nil` for `unknown`).
+    public var valueType: ValueType? {
+        switch self {
+        case .i32: .i32
+        case .i64: .i64
+        case .f32: .f32
+        case .f64: .f64
+        case .v128: .v128
+        case .funcref: .ref(.funcRef)
+        case .externref: .ref(.externRef)
+        case .unknown: nil
+        }
+    }
+
+    /// A number type (or `unknown`), the operands untyped `select` accepts.
+    var isNumeric: Bool {
+        switch self {
+        case .i32, .i64, .f32, .f64, .unknown: true
+        default: false
+        }
+    }
+
+    /// A vector type (or `unknown`).
+    var isVector: Bool { self == .v128 || self == .unknown }
+
+    /// A reference type (or `unknown`).
+    var isReference: Bool { self == .funcref || self == .externref || self == .unknown }
+
+    /// Whether an operand of type `self` may stand where `other` is expected.
+    func matches(_ other: OperandType) -> Bool {
+        self == other || self == .unknown || other == .unknown
+    }
+
+    public var description: String {
+        switch self {
+        case .i32: "i32"
+        case .i64: "i64"
+        case .f32: "f32"
+        case .f64: "f64"
+        case .v128: "v128"
+        case .funcref: "funcref"
+        case .externref: "externref"
+        case .unknown: "unknown"
+        }
+    }
+
+    /// One-element result lists, shared so that block types never allocate.
+    static let singletons: [[OperandType]] = [[.i32], [.i64], [.f32], [.f64], [.v128], [.funcref], [.externref], [.unknown]]
+
+    var singleton: [OperandType] { Self.singletons[Int(rawValue)] }
+}
+
+/// A function type in validator terms.
+public struct Signature: Sendable, Equatable {
+    public var parameters: [OperandType]
+    public var results: [OperandType]
+
+    public init(parameters: [OperandType], results: [OperandType]) {
+        self.parameters = parameters
+        self.results = results
+    }
+
+    static let empty = Signature(parameters: [], results: [])
+}
+
+extension OperandType {
+    /// Converts a decoded value type, rejecting those outside WebAssembly 2.0 as malformed.
+    static func checked(_ type: ValueType) throws(ModuleError) -> OperandType {
+        guard let result = OperandType(type) else { throw .unsupportedType("\(type)") }
+        return result
+    }
+
+    /// Converts a decoded reference type, rejecting those outside WebAssembly 2.0 as malformed.
+    static func checked(_ type: ReferenceType) throws(ModuleError) -> OperandType {
+        guard let result = OperandType(type) else { throw .unsupportedType("\(type)") }
+        return result
+    }
+
+    static func checked(_ types: [ValueType]) throws(ModuleError) -> [OperandType] {
+        var result: [OperandType] = []
+        result.reserveCapacity(types.count)
+        for type in types { result.append(try checked(type)) }
+        return result
+    }
+}
