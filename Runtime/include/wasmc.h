@@ -67,6 +67,7 @@ typedef struct wasmc_import_info {
     uint8_t mutable_;      /* globals */
     uint8_t has_max;       /* tables, memories */
     uint64_t min, max;     /* tables (entries), memories (pages) */
+    uint32_t module_len, name_len; /* byte lengths: names may contain NUL bytes */
 } wasmc_import_info;
 
 uint32_t wasmc_module_import_count(const wasmc_module *module);
@@ -76,6 +77,7 @@ typedef struct wasmc_export_info {
     const char *name;
     uint32_t kind;   /* WASMC_EXTERN_* */
     uint32_t index;  /* in the module's index space of that kind */
+    uint32_t name_len; /* byte length: names may contain NUL bytes */
 } wasmc_export_info;
 
 uint32_t wasmc_module_export_count(const wasmc_module *module);
@@ -145,6 +147,9 @@ wasmc_module *wasmc_instance_module(const wasmc_instance *instance);
 /* Looks an export up by name: returns 1 and fills `out`, or 0 when there is no such export.
  * A function export is given as `func`. */
 int wasmc_instance_export(const wasmc_instance *instance, const char *name, wasmc_extern *out);
+/* The same for a name given as bytes, which may contain NULs (wasm names are any UTF-8). */
+int wasmc_instance_export_bytes(const wasmc_instance *instance, const char *name, size_t len,
+                                wasmc_extern *out);
 /* The function with the given index in the instance's function index space. */
 const wasmc_funcref *wasmc_instance_function(const wasmc_instance *instance, uint32_t index);
 

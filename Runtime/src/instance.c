@@ -39,27 +39,28 @@ static bool arch_matches(const char *triple) {
     return false;
 }
 
+__attribute__((format(printf, 3, 4))) static const char *format(char *buf, size_t len,
+                                                                 const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
 static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len) {
     const wasmc_module_descriptor *d = m->desc;
-    uint32_t ndefined = m->nfuncs - m->nimported[WASMC_EXTERN_FUNC];
-    if (!arch_matches(m->target)) {
-        snprintf(buf, len, "compiled for %s, which this host cannot run", m->target);
-        return buf;
-    }
-    if (ndefined && !d->functions) return "descriptor has no function table";
+    uint32_t nimported = m->nimported[WASMC_EXTERN_FUNC];
+    if (!arch_matches(m->target))
+        return format(buf, len, "compiled for %s, which this host cannot run", m->target);
+    if (m->nfuncs > nimported && !d->functions) return "descriptor has no function table";
     if (m->nfuncs && !d->trampolines) return "descriptor has no trampolines";
     for (uint32_t i = 0; i < m->nfuncs; i++)
-        if (!d->trampolines[m->func_types[i]] ||
-            (i >= m->nimported[WASMC_EXTERN_FUNC] &&
-             !d->functions[i - m->nimported[WASMC_EXTERN_FUNC]])) {
-            snprintf(buf, len, "descriptor lacks code or trampoline for function %u", i);
-            return buf;
-        }
+        if (!d->trampolines[m->func_types[i]] || (i >= nimported && !d->functions[i - nimported]))
+            return format(buf, len, "descriptor lacks code or trampoline for function %u", i);
     for (uint32_t i = 0; i < m->ndata; i++)
-        if (m->data_sizes[i] && (!d->data_segments || !d->data_segments[i])) {
-            snprintf(buf, len, "descriptor lacks data segment %u", i);
-            return buf;
-        }
+        if (m->data_sizes[i] && (!d->data_segments || !d->data_segments[i]))
+            return format(buf, len, "descriptor lacks data segment %u", i);
     return NULL;
 }
 
@@ -78,12 +79,10 @@ wasmc_module *wasmc_module_load(const char *path, wasmc_error *error) {
     else if (!d)
         why = "not a wasmc module (no wasmc_module symbol)";
     else if (d->magic != WASMC_DESCRIPTOR_MAGIC)
-        snprintf(buf, sizeof buf, "not a wasmc module (bad descriptor magic 0x%08x)", d->magic),
-            why = buf;
+        why = format(buf, sizeof buf, "not a wasmc module (bad descriptor magic 0x%08x)", d->magic);
     else if (d->abi_version != WASMC_ABI_VERSION)
-        snprintf(buf, sizeof buf, "ABI version %u is not supported by this runtime (expects %u)",
-                 d->abi_version, WASMC_ABI_VERSION),
-            why = buf;
+        why = format(buf, sizeof buf, "ABI version %u is not supported by this runtime (expects %u)",
+                     d->abi_version, WASMC_ABI_VERSION);
     else if (!d->runtime_slot || (!d->metadata && d->metadata_size))
         why = "incomplete module descriptor";
     else {
@@ -103,7 +102,7 @@ wasmc_module *wasmc_module_load(const char *path, wasmc_error *error) {
     }
     *d->runtime_slot = &rt_functions;
     m->refcount = 1;
-    if (error) error->kind = WASMC_OK, error->trap = 0, error->message[0] = 0;
+    rt_fail(error, WASMC_OK, 0, "%s", "");
     return m;
 }
 
@@ -144,14 +143,15 @@ void wasmc_module_import(const wasmc_module *m, uint32_t index, wasmc_import_inf
     if (index >= m->nimports) return;
     const rt_import *im = &m->imports[index];
     *out = (wasmc_import_info){im->module, im->name, im->kind, im->type_index, im->value_kind,
-                               im->mutable_, im->limits.has_max, im->limits.min, im->limits.max};
+                               im->mutable_, im->limits.has_max, im->limits.min, im->limits.max,
+                               im->module_len, im->name_len};
 }
 
 void wasmc_module_export(const wasmc_module *m, uint32_t index, wasmc_export_info *out) {
     memset(out, 0, sizeof *out);
     if (index >= m->nexports) return;
     *out = (wasmc_export_info){m->exports[index].name, m->exports[index].kind,
-                               m->exports[index].index};
+                               m->exports[index].index, m->exports[index].name_len};
 }
 
 /* ---- instantiation ------------------------------------------------------------------ */
@@ -395,21 +395,35 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
         return rt_fail(error, WASMC_ERROR_TRAP, trap, "instantiation trapped: %s",
                        wasmc_trap_message(trap));
     }
-    if (error) error->kind = WASMC_OK, error->trap = 0, error->message[0] = 0;
+    rt_fail(error, WASMC_OK, 0, "%s", "");
     return inst;
 }
 
 /* ---- exports ------------------------------------------------------------------------ */
 
+typedef struct name_key {
+    const char *name;
+    uint32_t len;
+} name_key;
+
 static int cmp_name(const void *key, const void *e) {
-    return strcmp((const char *)key, ((const rt_export *)e)->name);
+    const name_key *k = key;
+    const rt_export *x = e;
+    return rt_name_cmp(k->name, k->len, x->name, x->name_len);
 }
 
 wasmc_module *wasmc_instance_module(const wasmc_instance *inst) { return inst->module; }
 
 int wasmc_instance_export(const wasmc_instance *inst, const char *name, wasmc_extern *out) {
+    return wasmc_instance_export_bytes(inst, name, strlen(name), out);
+}
+
+int wasmc_instance_export_bytes(const wasmc_instance *inst, const char *name, size_t len,
+                                wasmc_extern *out) {
     const wasmc_module *m = inst->module;
-    const rt_export *e = bsearch(name, m->exports, m->nexports, sizeof *e, cmp_name);
+    if (len > UINT32_MAX) return 0;
+    name_key key = {name, (uint32_t)len};
+    const rt_export *e = bsearch(&key, m->exports, m->nexports, sizeof *e, cmp_name);
     if (!e) return 0;
     memset(out, 0, sizeof *out);
     out->kind = e->kind;

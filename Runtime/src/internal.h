@@ -8,6 +8,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+/* Nothing declared here is exported when the runtime is built as a shared library. */
+#pragma GCC visibility push(hidden)
+
 /* ---- the parsed metadata blob (metadata.c) ------------------------------------------- */
 
 typedef struct rt_limits {
@@ -23,6 +26,7 @@ typedef struct rt_functype {
 
 typedef struct rt_import {
     const char *module, *name;
+    uint32_t module_len, name_len; /* names may hold NUL bytes */
     uint8_t kind;       /* WASMC_EXTERN_* */
     uint8_t value_kind; /* globals: value kind; tables: reference kind */
     uint8_t mutable_;
@@ -41,6 +45,7 @@ typedef struct rt_globaltype {
 
 typedef struct rt_export {
     const char *name;
+    uint32_t name_len; /* names may hold NUL bytes: compare as byte strings */
     uint8_t kind;
     uint32_t index;
 } rt_export;
@@ -77,6 +82,8 @@ struct wasmc_module {
 /* Parses and checks the blob into `m` (counts, arrays, strings). Returns 0, or -1 with a message
  * in `err`. On failure, rt_metadata_free(m) releases what was allocated. */
 int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char *err, size_t errlen);
+/* Orders names as byte strings (they may contain NULs). */
+int rt_name_cmp(const char *a, uint32_t alen, const char *b, uint32_t blen);
 void rt_metadata_free(wasmc_module *m);
 
 /* ---- instances (instance.c) ---------------------------------------------------------- */
@@ -155,5 +162,7 @@ extern const wasmc_runtime_functions rt_functions;
 /* Fills `error` (may be NULL) and returns NULL, for `return rt_fail(...)`. */
 void *rt_fail(wasmc_error *error, wasmc_error_kind kind, uint32_t trap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+#pragma GCC visibility pop
 
 #endif

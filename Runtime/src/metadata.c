@@ -73,8 +73,11 @@ static uint32_t rd_count(reader *r, unsigned min_bytes, const char *what) {
     return r->failed ? 0 : n;
 }
 
-static const char *rd_s(reader *r) {
+/* A string, NUL-terminated in the arena; its byte length (it may contain NULs) to *out_len. */
+static const char *rd_sn(reader *r, uint32_t *out_len) {
     uint64_t len = rd_u64(r);
+    if (!r->failed && len > UINT32_MAX) fail(r, "string too long");
+    if (out_len) *out_len = r->failed ? 0 : (uint32_t)len;
     if (!r->failed && len > (uint64_t)(r->end - r->p)) fail(r, "string runs past the end");
     if (r->failed) return "";
     char *s = r->arena;
@@ -83,6 +86,14 @@ static const char *rd_s(reader *r) {
     r->arena += len + 1;
     r->p += len;
     return s;
+}
+
+static const char *rd_s(reader *r) { return rd_sn(r, NULL); }
+
+/* Byte-string order: memcmp over the common length, then the shorter first. */
+int rt_name_cmp(const char *a, uint32_t alen, const char *b, uint32_t blen) {
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c != 0 ? c : (alen > blen) - (alen < blen);
 }
 
 static uint8_t rd_kind(reader *r, bool ref_only) {
@@ -126,7 +137,8 @@ static bool same_limits(rt_limits a, rt_limits b) {
 }
 
 static int cmp_export(const void *a, const void *b) {
-    return strcmp(((const rt_export *)a)->name, ((const rt_export *)b)->name);
+    const rt_export *x = a, *y = b;
+    return rt_name_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
 static void check_layout(reader *r, wasmc_module *m) {
@@ -191,8 +203,8 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
     m->imports = alloc(r, m->nimports, sizeof *m->imports);
     for (uint32_t i = 0; i < m->nimports && !r->failed; i++) {
         rt_import *im = &m->imports[i];
-        im->module = rd_s(r);
-        im->name = rd_s(r);
+        im->module = rd_sn(r, &im->module_len);
+        im->name = rd_sn(r, &im->name_len);
         im->kind = rd_b(r);
         switch (im->kind) {
         case WASMC_EXTERN_FUNC: im->type_index = rd_index(r, m->ntypes, "type"); break;
@@ -251,7 +263,7 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
     m->exports = alloc(r, m->nexports, sizeof *m->exports);
     for (uint32_t i = 0; i < m->nexports && !r->failed; i++) {
         rt_export *e = &m->exports[i];
-        e->name = rd_s(r);
+        e->name = rd_sn(r, &e->name_len);
         e->kind = rd_b(r);
         if (e->kind > WASMC_EXTERN_GLOBAL) fail(r, "invalid export kind %u", e->kind);
         else e->index = rd_index(r, counts[e->kind], "export");
@@ -259,7 +271,8 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
     if (!r->failed) {
         qsort(m->exports, m->nexports, sizeof *m->exports, cmp_export);
         for (uint32_t i = 1; i < m->nexports && !r->failed; i++)
-            if (strcmp(m->exports[i - 1].name, m->exports[i].name) == 0)
+            if (rt_name_cmp(m->exports[i - 1].name, m->exports[i - 1].name_len, m->exports[i].name,
+                            m->exports[i].name_len) == 0)
                 fail(r, "duplicate export \"%s\"", m->exports[i].name);
     }
 

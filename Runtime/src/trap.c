@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,8 @@
 typedef struct rt_frame {
     sigjmp_buf jb;
     volatile uint32_t trap;
-    volatile int signal; /* the signal that ended the call (to unblock), or 0 */
+    volatile int signal; /* the signal that ended the call, or 0 */
+    sigset_t fault_mask; /* the thread's signal mask when that signal arrived */
     struct rt_frame *prev;
 } rt_frame;
 
@@ -37,7 +39,9 @@ typedef struct rt_thread {
     bool ready;
 } rt_thread;
 
-static _Thread_local rt_thread self;
+/* initial-exec: a plain thread-pointer load, safe in the signal handler even when the runtime is
+ * a dlopen()ed library (no lazy __tls_get_addr allocation). */
+static _Thread_local rt_thread self __attribute__((tls_model("initial-exec")));
 static pthread_once_t signals_once = PTHREAD_ONCE_INIT;
 static struct sigaction prev_segv, prev_bus;
 static pthread_key_t altstack_key;
@@ -79,6 +83,8 @@ static void on_fault(int sig, siginfo_t *info, void *uctx) {
         if (trap) {
             frame->trap = trap;
             frame->signal = sig;
+            /* The mask in force when the fault happened, restored after the jump. */
+            frame->fault_mask = ((ucontext_t *)uctx)->uc_sigmask;
             siglongjmp(frame->jb, 1);
         }
     }
@@ -166,11 +172,9 @@ uint32_t rt_protected_call(wasmc_store *store, rt_trampoline tramp, void *code, 
         self.top = &frame;
         tramp(code, ctx, io);
     } else if (frame.signal) {
-        /* Escaping the handler with sigsetjmp(.., 0) leaves the signal blocked. */
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, frame.signal);
-        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+        /* Escaping the handler with sigsetjmp(.., 0) leaves the handler's mask in force:
+         * put back exactly the mask the thread had when it faulted. */
+        pthread_sigmask(SIG_SETMASK, &frame.fault_mask, NULL);
     }
     self.top = frame.prev;
     store->stack_limit = saved_limit;

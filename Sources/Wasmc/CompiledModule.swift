@@ -83,7 +83,7 @@ public final class CompiledModule: @unchecked Sendable {
             wasmc_module_import(raw, index, &info)
             let kind = ExternKind(rawValue: info.kind)!
             return Import(
-                module: String(cString: info.module), name: String(cString: info.name), kind: kind,
+                module: bytesToString(info.module, info.module_len), name: bytesToString(info.name, info.name_len), kind: kind,
                 functionType: kind == .function ? type(Int(info.type_index)) : nil,
                 minimum: info.min, maximum: info.has_max != 0 ? info.max : nil,
                 valueKind: kind == .global || kind == .table ? ValueKind(rawValue: info.value_kind) : nil,
@@ -101,9 +101,14 @@ public final class CompiledModule: @unchecked Sendable {
         (0..<wasmc_module_export_count(raw)).map { index in
             var info = wasmc_export_info()
             wasmc_module_export(raw, index, &info)
-            return Export(name: String(cString: info.name), kind: ExternKind(rawValue: info.kind)!, index: Int(info.index))
+            return Export(name: bytesToString(info.name, info.name_len), kind: ExternKind(rawValue: info.kind)!, index: Int(info.index))
         }
     }
+}
+
+/// A wasm name from the runtime: UTF-8 bytes that may contain NULs.
+func bytesToString(_ pointer: UnsafePointer<CChar>, _ count: UInt32) -> String {
+    String(decoding: UnsafeRawBufferPointer(start: pointer, count: Int(count)), as: UTF8.self)
 }
 
 public enum ExternKind: UInt32, Sendable, CustomStringConvertible {

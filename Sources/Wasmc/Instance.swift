@@ -62,7 +62,12 @@ public final class Instance: @unchecked Sendable {
     /// The export named `name`, if any.
     public func export(_ name: String) -> Extern? {
         var value = wasmc_extern()
-        guard wasmc_instance_export(raw, name, &value) != 0 else { return nil }
+        let utf8 = Array(name.utf8)
+        // Never a null pointer, even for the empty name.
+        let found = (utf8 + [0]).withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { wasmc_instance_export_bytes(raw, $0.baseAddress!, utf8.count, &value) }
+        }
+        guard found != 0 else { return nil }
         switch ExternKind(rawValue: value.kind)! {
         case .function:
             let funcRef = value.of.func!

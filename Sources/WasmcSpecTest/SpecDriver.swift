@@ -58,7 +58,7 @@ struct SpecDriver {
         }
         let timer = DispatchSource.makeTimerSource()
         timer.schedule(deadline: .now() + timeout)
-        timer.setEventHandler { process.terminate() }
+        timer.setEventHandler { kill(process.processIdentifier, SIGKILL) }
         timer.resume()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -38,7 +38,11 @@ while !arguments.isEmpty {
 }
 
 if let singleFile {
-    // Child mode: run one script, print its result as JSON on stdout.
+    // Child mode: run one script, print its result as JSON on stdout. Start with no signal
+    // blocked, whatever the parent left, so the parent's timeout can always end us.
+    var none = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, nil)
     let result: FileResult
     do {
         result = try WastRunner(path: singleFile, options: options).run()

@@ -51,7 +51,11 @@ extension FunctionValidator {
     /// A memory access needs the memory and an alignment no larger than the access size.
     ///
     /// > Note: <https://webassembly.github.io/spec/core/valid/instructions.html#memory-instructions>
+    ///
+    /// An alignment exponent of 32 or more cannot be encoded in the flags of a memarg (the spec
+    /// suite's `align.wast` expects "malformed memop flags"), so it is malformed, not invalid.
     func checkMemArg(_ memarg: MemArg, naturalAlignment: Int) throws(ModuleError) {
+        guard memarg.align < 32 else { throw .malformedMemopFlags(memarg.align) }
         try checkMemory(memarg.memory)
         guard memarg.align <= naturalAlignment else {
             throw .alignmentTooLarge(align: memarg.align, natural: naturalAlignment)

@@ -107,7 +107,15 @@ public struct FunctionValidator: AnyInstructionVisitor {
     /// Classifies an error WasmParser throws while decoding a body. Only one is a validation
     /// error in the spec: a typed `select` with other than one type, which the parser refuses.
     static func bodyParserError(_ error: WasmParserError) -> ModuleError {
-        let description = error.description
+        var description = error.description
+        // WasmParser renders its message errors as `"Message(text: "...")" at offset 0x..`,
+        // with an offset relative to the body: keep the text (the error gets an absolute offset).
+        if let start = description.firstRange(of: "Message(text: \""),
+            let end = description[start.upperBound...].ranges(of: "\")").last
+        {
+            description = String(description[start.upperBound..<end.lowerBound])
+        }
+        description.replace(#/ at offset 0x[0-9a-f]+/#, with: "")
         if description.contains("invalid result arity") { return .invalidResultArity }
         return .malformed(description)
     }
@@ -118,6 +126,7 @@ public struct FunctionValidator: AnyInstructionVisitor {
 
     /// Validates the next instruction of the body; errors point at ``binaryOffset``.
     public mutating func validate(_ instruction: Instruction) throws(ModuleError) {
+        guard !isFinished else { throw ModuleError.operatorsAfterEnd.at(binaryOffset, function: functionIndex) }
         do {
             try step(instruction)
         } catch {
@@ -139,9 +148,9 @@ public struct FunctionValidator: AnyInstructionVisitor {
 
     /// Pops any operand; `unknown` from the polymorphic stack of unreachable code.
     mutating func pop() throws(ModuleError) -> OperandType {
-        let frame = controls[controls.count - 1]
-        if values.count == frame.height {
-            if frame.isUnreachable { return .unknown }
+        let current = controls.count - 1
+        if values.count == controls[current].height {
+            if controls[current].isUnreachable { return .unknown }
             throw .invalid("type mismatch: expected a value, but the stack is empty")
         }
         return values.removeLast()
@@ -150,9 +159,9 @@ public struct FunctionValidator: AnyInstructionVisitor {
     /// Pops an operand that must match `expected`; returns its actual type.
     @discardableResult
     mutating func pop(_ expected: OperandType) throws(ModuleError) -> OperandType {
-        let frame = controls[controls.count - 1]
-        if values.count == frame.height {
-            if frame.isUnreachable { return .unknown }
+        let current = controls.count - 1
+        if values.count == controls[current].height {
+            if controls[current].isUnreachable { return .unknown }
             throw .typeMismatchEmptyStack(expected: expected)
         }
         let actual = values.removeLast()

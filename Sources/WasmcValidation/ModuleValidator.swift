@@ -38,13 +38,12 @@ struct ModuleValidator {
                 Signature(parameters: try OperandType.checked(type.parameters), results: try OperandType.checked(type.results)))
         }
 
-        // Imports: function type indices, table, memory and global types.
+        // Imports: the type index of imported functions is checked with all functions below, and
+        // imported tables, memories and globals with the defined ones; WasmcModule refuses tags.
         for entry in module.imports {
             switch entry.descriptor {
-            case .function(let typeIndex):
-                try located(offsets.imports) { () throws(ModuleError) in try checkTypeIndex(typeIndex) }
-            case .table, .memory, .global:
-                break  // checked with the defined ones below; the index spaces list imports first
+            case .function, .table, .memory, .global:
+                break
             case .tag:
                 throw ModuleError.unsupportedInstruction("tag import", proposal: "exception handling").at(offsets.imports)
             }
@@ -61,10 +60,11 @@ struct ModuleValidator {
         // Tables: element type and limits.
         for (index, table) in module.tables.enumerated() {
             let offset = index < module.importedTableCount ? offsets.imports : offsets.tables
-            try located(offset) { () throws(ModuleError) in
-                context.tables.append(try OperandType.checked(table.elementType))
-                try checkLimits(table.limits, range: UInt64(UInt32.max), rangeError: .invalid("table size must be at most 2^32-1"))
+            let elementType = try located(offset) { () throws(ModuleError) -> OperandType in
+                try checkLimits(table.limits, range: UInt64(UInt32.max), rangeError: .tableSizeTooLarge)
+                return try OperandType.checked(table.elementType)
             }
+            context.tables.append(elementType)
         }
 
         // Memories: limits, and at most one memory.

@@ -122,6 +122,8 @@ extension ModuleError {
 
     static let sizeMinimumGreaterThanMaximum = ModuleError.invalid("size minimum must not be greater than maximum")
     static let memorySizeTooLarge = ModuleError.invalid("memory size must be at most 65536 pages (4GiB)")
+    /// Cannot happen with 32-bit limits; kept for the rule's completeness.
+    static let tableSizeTooLarge = ModuleError.invalid("table size must be at most 2^32-1")
     static let multipleMemories = ModuleError.invalid("multiple memories")
 
     static func duplicateExportName(_ name: String) -> ModuleError {
@@ -148,6 +150,10 @@ extension ModuleError {
 
     static func unsupportedInstruction(_ name: String, proposal: String) -> ModuleError {
         .malformed("illegal opcode: \(name) (\(proposal)) is not part of WebAssembly 2.0")
+    }
+
+    static func malformedMemopFlags(_ align: UInt32) -> ModuleError {
+        .malformed("malformed memop flags: alignment exponent \(align)")
     }
 
     static let elseWithoutIf = ModuleError.malformed("else without a matching if")

@@ -10,11 +10,24 @@ import WasmcValidation
 ///
 /// The scripts are read in place from /work/shared/spec (suite pinned there: WebAssembly/testsuite
 /// a8101597, identical to the spec's wg-2.0 tag). `(module quote ...)` sources are text for a text
-/// parser to reject and are skipped. Set `WASMC_SPEC_VERBOSE=1` to list every `assert_invalid`
-/// whose message differs from the spec's wording (which is informational, not a failure).
+/// parser to reject and are skipped, as are the few `assert_invalid` modules WAT cannot encode
+/// (numeric indices out of range; the unit tests cover those rules with binary modules).
+///
+/// Environment: `WASMC_SPEC_FILTER=name` runs only the files whose name contains `name`;
+/// `WASMC_SPEC_VERBOSE=1` lists the skipped directives, every `assert_invalid` whose message differs
+/// from the spec's wording, and the binary `assert_malformed` modules that only the validator
+/// (decoding function bodies) rejects. Those lists are informational, not failures.
 @Suite("WebAssembly 2.0 spec conformance")
 struct SpecConformanceTests {
     static let specRoot = "/work/shared/spec"
+
+    /// Directives that cannot pass with WasmKit 0.4.2's WasmParser decoding the bodies, by place,
+    /// with the reason. They are reported, not counted as failures; one that starts passing is.
+    static let knownFailures: [String: String] = [
+        "core/binary-leb128.wast:969":
+            "WasmParser reads the sub-opcode after the 0xFC prefix as a single byte, so the valid over-long LEB128 "
+            + "encodings `FC 80 00` (i32.trunc_sat_f32_s) ... are rejected as illegal opcodes",
+    ]
 
     @Test("core suite: modules validate, assert_invalid modules are rejected")
     func coreSuite() throws {
@@ -48,16 +61,27 @@ struct SpecConformanceTests {
               modules validated:          \(tally.modulesValidated)/\(tally.modules)
               other valid modules:        \(tally.otherValidated)/\(tally.others) (assert_trap/assert_unlinkable/assert_uninstantiable)
               assert_invalid rejected:    \(tally.invalidRejected)/\(tally.invalid) (\(tally.invalidMessageMatches) with the spec's message)
-              assert_malformed (binary):  \(tally.malformedRejected)/\(tally.malformed) rejected (informational)
-              skipped:                    \(tally.quoted) quoted modules, \(tally.textErrors.count) text parse failures
+              assert_malformed (binary):  \(tally.malformedRejected)/\(tally.malformed) rejected, \(tally.malformedRejectedByValidator.count) of them by the validator (informational)
+              known failures:             \(tally.knownFailures.count)
+              skipped:                    \(tally.quoted) quoted modules, \(tally.textErrors.count) assert_invalid the text parser cannot encode
               time:                       \(total) in all, \(tally.checkTime) decoding and validating, \(tally.encodeTime) encoding
             """)
-        for failure in tally.textErrors {
-            print("  text parser: \(failure)")
+        if !tally.textErrors.isEmpty {
+            print("  (the text parser refuses \(tally.textErrors.count) assert_invalid modules with out-of-range numeric indices)")
         }
         if ProcessInfo.processInfo.environment["WASMC_SPEC_VERBOSE"] != nil {
+            for line in tally.textErrors { print("  text parser: \(line)") }
             for line in tally.messageMismatches { print("  message: \(line)") }
             for line in tally.malformedAccepted { print("  malformed accepted: \(line)") }
+            for line in tally.malformedRejectedByValidator { print("  malformed, caught by the validator: \(line)") }
+        }
+        for (place, failure) in tally.knownFailures {
+            print("  known failure: \(place): \(failure)\n    because \(knownFailures[place]!)")
+        }
+        for (place, _) in knownFailures where place.hasPrefix("\(suite)/") && files.contains(where: place.contains) {
+            if !tally.knownFailures.contains(where: { $0.place == place }) {
+                Issue.record("\(place) is listed as a known failure but passes: remove it from the list")
+            }
         }
         for failure in tally.failures {
             Issue.record(Comment(rawValue: failure))
@@ -73,24 +97,35 @@ struct SpecConformanceTests {
         var malformed = 0, malformedRejected = 0
         var quoted = 0
         var failures: [String] = []
+        var knownFailures: [(place: String, failure: String)] = []
         var textErrors: [String] = []
         var messageMismatches: [String] = []
         var malformedAccepted: [String] = []
+        var malformedRejectedByValidator: [String] = []
         var checkTime = Duration.zero
         var encodeTime = Duration.zero
 
         mutating func run(path: String, name: String) throws {
             let source = try String(contentsOfFile: path, encoding: .utf8)
             var wast = try parseWAST(source, features: [.referenceTypes, .simd])
+            var lines: [Substring]?
             while let (result, location) = wast.nextDirectiveResult() {
-                let line = location.computeLineAndColumn().line
-                let place = "\(name):\(line)"
+                // Computing a line scans the script from its start: only do it for a message.
+                var place: String { "\(name):\(location.computeLineAndColumn().line)" }
                 let directive: WASTDirective
                 switch result {
                 case .success(let parsed):
                     directive = parsed
                 case .failure(let error):
-                    textErrors.append("\(place): \(error.error)")
+                    // WAT refuses to encode out-of-range numeric indices, which only
+                    // `assert_invalid` modules use; anything else it cannot read is a failure.
+                    let line = location.computeLineAndColumn().line
+                    if lines == nil { lines = source.split(separator: "\n", omittingEmptySubsequences: false) }
+                    if let lines, line <= lines.count, lines[line - 1].contains("(assert_invalid") {
+                        textErrors.append("\(place): \(error.error)")
+                    } else {
+                        failures.append("\(place): the text parser cannot read this directive: \(error.error)")
+                    }
                     continue
                 }
                 switch directive {
@@ -98,12 +133,12 @@ struct SpecConformanceTests {
                     guard let bytes = binary(module.source, place: place) else { continue }
                     modules += 1
                     if let error = check(bytes) {
-                        failures.append("\(place): valid module rejected: \(error)")
+                        fail(place, "valid module rejected: \(error)")
                     } else {
                         modulesValidated += 1
                     }
                 case .assertInvalid(let module, let message):
-                    guard let bytes = binary(module.source, place: place) else { continue }
+                    guard let bytes = binary(module.source, isInvalid: true, place: place) else { continue }
                     invalid += 1
                     if let error = check(bytes) {
                         invalidRejected += 1
@@ -113,13 +148,16 @@ struct SpecConformanceTests {
                             messageMismatches.append("\(place): expected \"\(message)\", got \(error)")
                         }
                     } else {
-                        failures.append("\(place): invalid module accepted (expected \"\(message)\")")
+                        fail(place, "invalid module accepted (expected \"\(message)\")")
                     }
                 case .assertMalformed(let module, let message):
                     guard case .binary(let bytes) = module.source else { continue }
                     malformed += 1
-                    if check(bytes) != nil {
+                    if let error = check(bytes) {
                         malformedRejected += 1
+                        if (try? decodeModule(bytes)) != nil {
+                            malformedRejectedByValidator.append("\(place): expected \"\(message)\", got \(error)")
+                        }
                     } else {
                         malformedAccepted.append("\(place): expected \"\(message)\"")
                     }
@@ -133,26 +171,33 @@ struct SpecConformanceTests {
             }
         }
 
+        mutating func fail(_ place: String, _ failure: String) {
+            if SpecConformanceTests.knownFailures[place] != nil {
+                knownFailures.append((place, failure))
+            } else {
+                failures.append("\(place): \(failure)")
+            }
+        }
+
         /// A module that must be valid but that the script does not define with `module`.
-        mutating func checkOther(_ wat: Wat, place: String) {
-            var wat = wat
+        mutating func checkOther(_ wat: Wat, place: @autoclosure () -> String) {
             let bytes: [UInt8]
             do {
                 bytes = try wat.encode()
             } catch {
-                textErrors.append("\(place): \(error)")
+                failures.append("\(place()): the text parser cannot encode this valid module: \(error)")
                 return
             }
             others += 1
             if let error = check(bytes) {
-                failures.append("\(place): valid module rejected: \(error)")
+                fail(place(), "valid module rejected: \(error)")
             } else {
                 otherValidated += 1
             }
         }
 
         /// The module's binary, or nil for `quote` sources (text-format tests) and encoding failures.
-        mutating func binary(_ source: ModuleSource, place: String) -> [UInt8]? {
+        mutating func binary(_ source: ModuleSource, isInvalid: Bool = false, place: @autoclosure () -> String) -> [UInt8]? {
             switch source {
             case .text(let wat):
                 let clock = ContinuousClock()
@@ -160,8 +205,11 @@ struct SpecConformanceTests {
                 defer { encodeTime += clock.now - start }
                 do {
                     return try wat.encode()
+                } catch where isInvalid {
+                    textErrors.append("\(place()): \(error)")
+                    return nil
                 } catch {
-                    textErrors.append("\(place): \(error)")
+                    failures.append("\(place()): the text parser cannot encode this valid module: \(error)")
                     return nil
                 }
             case .binary(let bytes):

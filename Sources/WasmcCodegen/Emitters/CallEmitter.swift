@@ -20,11 +20,8 @@ extension FunctionTranslator {
             result = b.call(env.llvmFunctionType(type), code, [calleeCtx] + args)
         } else {
             result = b.call(env.llvmFunctionType(type), env.functions[callee]!, [ctx] + args)
-            // A wasm call consumes stack: never let tail-recursion elimination turn infinite
-            // recursion into an infinite loop (it must exhaust the stack and trap).
-            LLVMSetTailCallKind(result, LLVMTailCallKindNoTail)
         }
-        pushResults(result, type)
+        pushResults(wasmCall(result), type)
     }
 
     func emitCallIndirect(typeIndex: Int, table: Int) {
@@ -39,7 +36,14 @@ extension FunctionTranslator {
         trap(if: b.icmp(LLVMIntNE, expected, actual), .indirectCallTypeMismatch)
         let code = b.load(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.code))
         let calleeCtx = b.load(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.ctx))
-        pushResults(b.call(env.llvmFunctionType(type), code, [calleeCtx] + args), type)
+        pushResults(wasmCall(b.call(env.llvmFunctionType(type), code, [calleeCtx] + args)), type)
+    }
+
+    /// A wasm call consumes stack. Neither tail-recursion elimination nor sibling-call lowering
+    /// may turn unbounded recursion into a loop: it must exhaust the stack and trap.
+    private func wasmCall(_ call: LLVMValue) -> LLVMValue {
+        LLVMSetTailCallKind(call, LLVMTailCallKindNoTail)
+        return call
     }
 
     private func pushResults(_ result: LLVMValue, _ type: FunctionType) {

@@ -31,7 +31,8 @@ extension FunctionTranslator {
         case .f32ConvertI32U, .f32ConvertI64U: push(b.uitofp(x, ir.f32))
         case .f64ConvertI32S, .f64ConvertI64S: push(b.sitofp(x, ir.f64))
         case .f64ConvertI32U, .f64ConvertI64U: push(b.uitofp(x, ir.f64))
-        case .f32DemoteF64: push(b.fptrunc(x, ir.f32))
+        // demote(promote(x)) folds to x, which would keep a signalling NaN signalling.
+        case .f32DemoteF64: push(b.fptrunc(LLVMIsAFPExtInst(x) != nil ? b.opaque(x) : x, ir.f32))
         case .f64PromoteF32: push(b.fpext(x, ir.f64))
         case .i32ReinterpretF32: push(b.bitcast(x, ir.i32))
         case .i64ReinterpretF64: push(b.bitcast(x, ir.i64))

@@ -48,6 +48,16 @@ extension FunctionTranslator {
         }
     }
 
+    /// A load whose value wasm drops must still trap when out of bounds, but LLVM deletes loads
+    /// whose value is unused. Marking exactly those loads volatile keeps them, and leaves every
+    /// other load free to be optimized and vectorized. (A load whose value dies later, e.g. in a
+    /// local that is never read, is not covered; compilers targeting wasm do not emit those.)
+    func keepTrappingLoad(_ value: LLVMValue) {
+        var value = value
+        while LLVMIsACastInst(value) != nil { value = LLVMGetOperand(value, 0) }
+        if LLVMIsALoadInst(value) != nil { LLVMSetVolatile(value, 1) }
+    }
+
     func emitStore(_ op: Instruction.Store, _ memarg: MemArg) {
         let value = pop()
         let address = pop()

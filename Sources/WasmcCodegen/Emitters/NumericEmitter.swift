@@ -88,15 +88,25 @@ extension FunctionTranslator {
         // Funnel shifts take the amount modulo the width, as wasm's rotates do.
         case .i32Rotl, .i64Rotl: push(b.callIntrinsic("llvm.fshl", [t], [lhs, lhs, rhs]))
         case .i32Rotr, .i64Rotr: push(b.callIntrinsic("llvm.fshr", [t], [lhs, lhs, rhs]))
-        case .f32Add, .f64Add: push(b.fadd(lhs, rhs))
-        case .f32Sub, .f64Sub: push(b.fsub(lhs, rhs))
-        case .f32Mul, .f64Mul: push(b.fmul(lhs, rhs))
-        case .f32Div, .f64Div: push(b.fdiv(lhs, rhs))
+        case .f32Add, .f64Add: push(b.fadd(hideIdentity(lhs), hideIdentity(rhs)))
+        case .f32Sub, .f64Sub: push(b.fsub(hideIdentity(lhs), hideIdentity(rhs)))
+        case .f32Mul, .f64Mul: push(b.fmul(hideIdentity(lhs), hideIdentity(rhs)))
+        case .f32Div, .f64Div: push(b.fdiv(hideIdentity(lhs), hideIdentity(rhs)))
         // llvm.minimum/maximum: NaN if either operand is NaN, and -0 < +0, as wasm requires.
         case .f32Min, .f64Min: push(canonicalizeNaN(b.callIntrinsic("llvm.minimum", [t], [lhs, rhs]), lhs, rhs))
         case .f32Max, .f64Max: push(canonicalizeNaN(b.callIntrinsic("llvm.maximum", [t], [lhs, rhs]), lhs, rhs))
         case .f32Copysign, .f64Copysign: push(b.callIntrinsic("llvm.copysign", [t], [lhs, rhs]))
         }
+    }
+
+    /// Arithmetic on a signalling NaN must return a quiet one, but LLVM folds x-0, -0-x, x*±1 and
+    /// x/±1 to x or -x, which keeps the NaN signalling. A literal ±0 or ±1 operand is therefore
+    /// hidden from LLVM (one register move; no other constant is affected).
+    func hideIdentity(_ value: LLVMValue) -> LLVMValue {
+        guard LLVMIsAConstantFP(value) != nil else { return value }
+        var losesInfo: LLVMBool = 0
+        let x = LLVMConstRealGetDouble(value, &losesInfo)
+        return x == 0 || x == 1 || x == -1 ? b.opaque(value) : value
     }
 
     /// min/max must return an arithmetic NaN (quiet bit set) when an operand is NaN. LLVM's

@@ -229,7 +229,7 @@ final class FunctionTranslator: AnyInstructionVisitor {
         case .callIndirect(let typeIndex, let tableIndex):
             emitCallIndirect(typeIndex: Int(typeIndex), table: Int(tableIndex))
         case .drop:
-            _ = pop()
+            keepTrappingLoad(pop())
         case .select, .typedSelect:
             let condition = b.icmp(LLVMIntNE, pop(), ir.i32(0))
             let second = pop()

@@ -175,5 +175,19 @@ public struct IRBuilder {
 
     public func freeze(_ value: LLVMValue) -> LLVMValue { LLVMBuildFreeze(builder, value, "") }
 
+    /// `value` passed through an empty inline-asm statement: the same bits, but LLVM can no longer
+    /// see what they are (so it cannot fold an operation with it away). Floats travel as integers
+    /// so the constraint is valid on every target.
+    public func opaque(_ value: LLVMValue) -> LLVMValue {
+        let type = LLVMTypeOf(value)!
+        let isFloat = LLVMGetTypeKind(type) == LLVMFloatTypeKind || LLVMGetTypeKind(type) == LLVMDoubleTypeKind
+        let integerType = isFloat ? (LLVMGetTypeKind(type) == LLVMFloatTypeKind ? ir.i32 : ir.i64) : type
+        let asmType = ir.function(integerType, [integerType])
+        let constraints = "=r,0"
+        let asm = LLVMGetInlineAsm(asmType, "", 0, constraints, constraints.utf8.count, 0, 0, LLVMInlineAsmDialectATT, 0)!
+        let result = call(asmType, asm, [isFloat ? bitcast(value, integerType) : value])
+        return isFloat ? bitcast(result, type) : result
+    }
+
     public func isTerminated() -> Bool { LLVMGetBasicBlockTerminator(currentBlock) != nil }
 }
