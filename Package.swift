@@ -61,7 +61,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "WasmcCLI",
-            dependencies: ["Wasmc", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Wasmc", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "WAT", package: "WasmKit"),
+            ]
         ),
         .executableTarget(
             name: "WasmcSpecTest",
@@ -73,7 +76,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WasmcTests",
-            dependencies: ["Wasmc", "WasmcValidation", .product(name: "WAT", package: "WasmKit")]
+            dependencies: ["Wasmc", "WasmcCodegen", "WasmcRuntime", .product(name: "WAT", package: "WasmKit")]
         ),
     ]
 )

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Wasmc
 import WasmcBackend
+import WAT
 
 enum OptimizationLevel: String, EnumerableFlag {
     case O0, O1, O2, O3
@@ -45,7 +46,7 @@ struct WasmcCommand: ParsableCommand {
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Compile a .wasm module to a .so.")
 
-    @Argument(help: "The WebAssembly binary module.")
+    @Argument(help: "The WebAssembly module: binary (.wasm) or text (.wat).")
     var input: String
 
     @Option(name: .shortAndLong, help: "The shared object to write.")
@@ -72,7 +73,7 @@ struct Run: ParsableCommand {
             spelled out). A trap prints "wasm trap: <reason>" on stderr and exits with status 134.
             """)
 
-    @Argument(help: "A .wasm module or a .so compiled by wasmc.")
+    @Argument(help: "A .wasm or .wat module (compiled on the fly), or a .so compiled by wasmc.")
     var file: String
 
     @Option(help: "The exported function to call.")
@@ -125,11 +126,17 @@ struct Run: ParsableCommand {
     }
 }
 
+/// The module's bytes: a binary module as is, a `.wat` text module encoded first.
 func readInput(_ path: String) -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else {
         fail("cannot read \(path)", status: 1)
     }
-    return [UInt8](data)
+    guard path.hasSuffix(".wat") else { return [UInt8](data) }
+    do {
+        return try wat2wasm(String(decoding: data, as: UTF8.self))
+    } catch {
+        fail("\(path): \(error)", status: 1)
+    }
 }
 
 struct ArgumentError: Error, CustomStringConvertible {

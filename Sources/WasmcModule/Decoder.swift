@@ -1,3 +1,4 @@
+import Foundation
 import WasmParser
 import WasmTypes
 
@@ -131,6 +132,8 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
         }
     } catch let error as ModuleError {
         throw error
+    } catch let error as WasmParserError {
+        throw ModuleError(parserError: error)
     } catch {
         throw ModuleError(.malformed, String(describing: error))
     }
@@ -144,4 +147,23 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
         throw ModuleError(.malformed, "data count and data section have inconsistent lengths", offset: info.sectionOffsets.data)
     }
     return info
+}
+
+extension ModuleError {
+    /// Rewords WasmParser's error text ("\"Message(text: ...)\" at offset 0x4") as one clean
+    /// message with the offset kept apart, so every error prints the same way.
+    public init(parserError: WasmParserError) {
+        var text = parserError.description
+        var offset: Int?
+        if let range = text.range(of: " at offset 0x", options: .backwards) {
+            let digits = text[range.upperBound...].prefix { $0.isHexDigit }
+            offset = Int(digits, radix: 16)
+            text.removeSubrange(range.lowerBound..<text.index(range.upperBound, offsetBy: digits.count))
+        }
+        if text.hasPrefix("\"Message(text: \""), text.hasSuffix(")\"") {
+            text = String(text.dropFirst("\"Message(text: \"".count).dropLast(")\"".count + 1))
+        }
+        text = text.trimmingCharacters(in: CharacterSet(charactersIn: " ."))
+        self.init(.malformed, text.prefix(1).lowercased() + text.dropFirst(), offset: offset)
+    }
 }

@@ -107,15 +107,9 @@ public struct FunctionValidator: AnyInstructionVisitor {
     /// Classifies an error WasmParser throws while decoding a body. Only one is a validation
     /// error in the spec: a typed `select` with other than one type, which the parser refuses.
     static func bodyParserError(_ error: WasmParserError) -> ModuleError {
-        var description = error.description
-        // WasmParser renders its message errors as `"Message(text: "...")" at offset 0x..`,
-        // with an offset relative to the body: keep the text (the error gets an absolute offset).
-        if let start = description.firstRange(of: "Message(text: \""),
-            let end = description[start.upperBound...].ranges(of: "\")").last
-        {
-            description = String(description[start.upperBound..<end.lowerBound])
-        }
-        description.replace(#/ at offset 0x[0-9a-f]+/#, with: "")
+        // The parser's offsets are relative to the body here: keep the text only (the caller
+        // gives the error an absolute offset).
+        let description = ModuleError(parserError: error).message
         if description.contains("invalid result arity") { return .invalidResultArity }
         return .malformed(description)
     }
