@@ -93,10 +93,10 @@ typedef struct wasmc_global {
 } wasmc_global;
 
 typedef struct wasmc_extern {
-    uint32_t kind; /* WASMC_EXTERN_* ; a function may be given as `func` or as `host` */
+    uint32_t kind; /* WASMC_EXTERN_*; a function is given as `func`, or as `host` with is_host = 1 */
     union {
         const wasmc_funcref *func;   /* a function of another instance */
-        wasmc_host_func *host;       /* a host function (func must then be NULL) */
+        wasmc_host_func *host;       /* a host function (set is_host) */
         wasmc_table *table;
         wasmc_memory *memory;
         wasmc_global global;
@@ -155,7 +155,8 @@ const wasmc_funcref *wasmc_instance_function(const wasmc_instance *instance, uin
 
 /* Calls a function: io holds the arguments on entry and the results on return (it must have
  * room for max(nparams, nresults) values). Returns WASMC_TRAP_NONE or the trap that ended the
- * call. Host functions may call back into wasm through wasmc_call. */
+ * call. Host functions may call back into wasm through wasmc_call. `store` must be the store of
+ * the instance the function belongs to: compiled code reads its stack limit from there. */
 uint32_t wasmc_call(wasmc_store *store, const wasmc_funcref *func, wasmc_value *io);
 
 /* The canonical signature id of a type, as funcrefs carry it. */
