@@ -41,10 +41,8 @@ struct SpecDriver {
     private func runChild(_ file: String) -> FileResult {
         let name = (file as NSString).lastPathComponent
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
-            process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])
-        }
+        // This very executable, in child mode.
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["--single", file, "-O\(options.optimizationLevel)", "--bounds-checks", options.boundsChecks.rawValue]
         let output = Pipe()
         process.standardOutput = output
@@ -64,9 +62,8 @@ struct SpecDriver {
         process.waitUntilExit()
         timer.cancel()
         if process.terminationReason == .exit, process.terminationStatus == 0,
-            var result = try? JSONDecoder().decode(FileResult.self, from: data)
+            let result = try? JSONDecoder().decode(FileResult.self, from: data)
         {
-            result.failures = result.failures.map { $0 }
             let seconds = Date().timeIntervalSince(started)
             if seconds > 60 { FileHandle.standardError.write(Data("note: \(name) took \(Int(seconds)) s\n".utf8)) }
             return result

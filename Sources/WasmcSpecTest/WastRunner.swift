@@ -113,7 +113,7 @@ final class WastRunner {
                 result.record(.assertReturn, false, line, "\(describe(execute)): \(error)")
             }
         case .assertTrap(let execute, let message):
-            if case .wat(var wat) = execute {
+            if case .wat(let wat) = execute {
                 // A module whose instantiation traps.
                 do {
                     _ = try instantiate(try wat.encode())
@@ -145,7 +145,7 @@ final class WastRunner {
                 return
             }
             expectRejected(.assertMalformed, bytes, message, line: line)
-        case .assertUnlinkable(var wat, let message):
+        case .assertUnlinkable(let wat, let message):
             do {
                 _ = try instantiate(try wat.encode())
                 result.record(.assertUnlinkable, false, line, "linked, expected \"\(message)\"")
@@ -195,10 +195,10 @@ final class WastRunner {
         switch source {
         case .binary(let bytes):
             return bytes
-        case .text(var wat):
+        case .text(let wat):
             return try? wat.encode()
         case .quote(let text):
-            guard var wat = try? parseWAT(String(decoding: text, as: UTF8.self), features: [.referenceTypes, .simd]) else { return nil }
+            guard let wat = try? parseWAT(String(decoding: text, as: UTF8.self), features: [.referenceTypes, .simd]) else { return nil }
             return try? wat.encode()
         }
     }
@@ -221,7 +221,7 @@ final class WastRunner {
             guard let instance = module.flatMap({ named[$0] }) ?? current else { throw WasmcError(.link, "no module") }
             guard let global = instance.global(name) else { throw WasmcError(.link, "no global \(name)") }
             return [global.value]
-        case .wat(var wat):
+        case .wat(let wat):
             current = try instantiate(try wat.encode())
             return []
         }

@@ -173,8 +173,6 @@ public struct IRBuilder {
         return call(type, function, args)
     }
 
-    public func freeze(_ value: LLVMValue) -> LLVMValue { LLVMBuildFreeze(builder, value, "") }
-
     /// `value` passed through an empty inline-asm statement: the same bits, but LLVM can no longer
     /// see what they are (so it cannot fold an operation with it away). Floats travel as integers
     /// so the constraint is valid on every target.
@@ -188,6 +186,4 @@ public struct IRBuilder {
         let result = call(asmType, asm, [isFloat ? bitcast(value, integerType) : value])
         return isFloat ? bitcast(result, type) : result
     }
-
-    public func isTerminated() -> Bool { LLVMGetBasicBlockTerminator(currentBlock) != nil }
 }

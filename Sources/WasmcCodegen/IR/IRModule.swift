@@ -19,7 +19,6 @@ public final class IRModule {
     /// v128 is carried as <2 x i64> between instructions; SIMD emitters bitcast to their lane shape.
     public let v128: LLVMType
     public let ptr: LLVMType
-    private var ownsModule = true
 
     public init(name: String) {
         context = LLVMContextCreate()
@@ -37,7 +36,7 @@ public final class IRModule {
     }
 
     deinit {
-        if ownsModule { LLVMDisposeModule(module) }
+        LLVMDisposeModule(module)
         LLVMContextDispose(context)
     }
 
@@ -171,17 +170,6 @@ public final class IRModule {
 
     public func addFunctionAttribute(_ function: LLVMValue, _ name: String) {
         LLVMAddAttributeAtIndex(function, LLVMAttributeIndex(bitPattern: -1), enumAttribute(name))
-    }
-
-    public func addStringAttribute(_ function: LLVMValue, _ key: String, _ value: String) {
-        let attribute = LLVMCreateStringAttribute(context, key, UInt32(key.utf8.count), value, UInt32(value.utf8.count))
-        LLVMAddAttributeAtIndex(function, LLVMAttributeIndex(bitPattern: -1), attribute)
-    }
-
-    /// Hands the module over (to the backend); this object no longer disposes it.
-    public func releaseModuleOwnership() -> LLVMModuleRef {
-        ownsModule = false
-        return module
     }
 
     /// Runs LLVM's verifier; returns the message when the module is broken.
