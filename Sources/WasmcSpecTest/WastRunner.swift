@@ -48,8 +48,10 @@ final class WastRunner {
     /// Instances by `$name`, and the most recent one.
     var named: [String: Instance] = [:]
     var current: Instance?
-    /// Instances registered under a module name for imports.
-    var registered: [String: Instance] = [:]
+    /// Instances registered under a module name for imports, keyed by the name's UTF-8 bytes:
+    /// wasm names are byte strings, and Swift `String` equality would merge canonically equivalent
+    /// ones ("\u{C5}" and "A\u{30A}").
+    var registered: [[UInt8]: Instance] = [:]
 
     init(path: String, options: CompileOptions) throws {
         self.path = path
@@ -92,7 +94,7 @@ final class WastRunner {
             }
         case .register(let name, let moduleId):
             if let instance = moduleId.flatMap({ named[$0] }) ?? current {
-                registered[name] = instance
+                registered[Array(name.utf8)] = instance
                 result.record(.register, true, line, "")
             } else {
                 result.record(.register, false, line, "no module to register")
@@ -207,7 +209,7 @@ final class WastRunner {
         let module = try CompiledModule(wasm: bytes, options: options)
         return try Instance(module: module, store: store) { entry in
             if entry.module == "spectest" { return self.spectest.export(entry.name) }
-            return self.registered[entry.module]?.export(entry.name)
+            return self.registered[Array(entry.module.utf8)]?.export(entry.name)
         }
     }
 
