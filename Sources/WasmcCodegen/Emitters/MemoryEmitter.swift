@@ -43,8 +43,7 @@ extension FunctionTranslator {
         case .i64Load32S: push(b.sext(load(ir.i32, 4), ir.i64))
         case .i64Load32U: push(b.zext(load(ir.i32, 4), ir.i64))
         case .v128Load: push(load(ir.v128, 16))
-        default:
-            throw CodegenError("SIMD load \(op) is not supported yet", functionIndex: functionIndex, offset: binaryOffset)
+        default: try emitSIMDLoad(op, memarg, address: address)
         }
     }
 

@@ -102,16 +102,26 @@ extension FunctionTranslator {
     /// Arithmetic on a signalling NaN must return a quiet one, but LLVM folds x-0, -0-x, x*±1 and
     /// x/±1 to x or -x, which keeps the NaN signalling. A literal ±0 or ±1 operand is therefore
     /// hidden from LLVM (one register move; no other constant is affected).
+    /// Vector constants are hidden when any lane is such a value.
     func hideIdentity(_ value: LLVMValue) -> LLVMValue {
-        guard LLVMIsAConstantFP(value) != nil else { return value }
-        var losesInfo: LLVMBool = 0
-        let x = LLVMConstRealGetDouble(value, &losesInfo)
-        return x == 0 || x == 1 || x == -1 ? b.opaque(value) : value
+        func isIdentity(_ scalar: LLVMValue?) -> Bool {
+            guard let scalar, LLVMIsAConstantFP(scalar) != nil else { return false }
+            var losesInfo: LLVMBool = 0
+            let x = LLVMConstRealGetDouble(scalar, &losesInfo)
+            return x == 0 || x == 1 || x == -1
+        }
+        guard LLVMIsAConstant(value) != nil else { return value }
+        let type = LLVMTypeOf(value)!
+        if LLVMGetTypeKind(type) == LLVMVectorTypeKind {
+            let lanes = (0..<LLVMGetVectorSize(type)).map { LLVMGetAggregateElement(value, $0) }
+            return lanes.contains(where: isIdentity) ? b.opaque(value) : value
+        }
+        return isIdentity(value) ? b.opaque(value) : value
     }
 
     /// min/max must return an arithmetic NaN (quiet bit set) when an operand is NaN. LLVM's
     /// minimum/maximum already produce a NaN then; adding the operands quiets a signalling one.
-    private func canonicalizeNaN(_ result: LLVMValue, _ lhs: LLVMValue, _ rhs: LLVMValue) -> LLVMValue {
+    func canonicalizeNaN(_ result: LLVMValue, _ lhs: LLVMValue, _ rhs: LLVMValue) -> LLVMValue {
         let unordered = b.fcmp(LLVMRealUNO, lhs, rhs)
         return b.select(unordered, b.fadd(lhs, rhs), result)
     }

@@ -128,16 +128,18 @@ final class FunctionTranslator: AnyInstructionVisitor {
                 kind: .function, params: [], results: type.results, height: 0, label: returnBlock,
                 end: returnBlock, labelSlots: resultSlots, resultSlots: resultSlots))
 
-        var parser = ExpressionParser(code: code)
-        var visitor = self
-        do {
-            while let visit = try parser.parse() {
-                try visit(visitor: &visitor)
+        var decoder = InstructionDecoder(code: code)
+        while true {
+            let offset = decoder.offset
+            let instruction: Instruction?
+            do {
+                instruction = try decoder.next()
+            } catch {
+                throw CodegenError(error.message, functionIndex: functionIndex, offset: error.offset ?? offset)
             }
-        } catch let error as CodegenError {
-            throw error
-        } catch {
-            throw CodegenError("\(error)", functionIndex: functionIndex, offset: parser.offset)
+            guard let instruction else { break }
+            binaryOffset = offset
+            try visit(instruction)
         }
         guard frames.isEmpty else {
             throw CodegenError("function body ended with open blocks", functionIndex: functionIndex)
@@ -281,8 +283,18 @@ final class FunctionTranslator: AnyInstructionVisitor {
             emitConversion(op)
         case .tableInit, .elemDrop, .tableCopy, .tableFill, .tableGet, .tableSet, .tableGrow, .tableSize:
             emitTable(instruction)
+        case .v128Const(let value):
+            emitV128Const(value)
+        case .i8x16Shuffle(let mask):
+            emitShuffle(mask)
+        case .simd(let op):
+            try emitSIMD(op)
+        case .simdLane(let op, let lane):
+            emitSIMDLane(op, lane: lane)
+        case .simdMemLane(let op, let memarg, let lane):
+            emitSIMDMemoryLane(op, memarg, lane: lane)
         default:
-            throw CodegenError("instruction \(instruction) is not supported yet", functionIndex: functionIndex, offset: binaryOffset)
+            throw CodegenError("\(instruction) is not a WebAssembly 2.0 instruction", functionIndex: functionIndex, offset: binaryOffset)
         }
     }
 }

@@ -178,6 +178,14 @@ public struct IRBuilder {
     /// so the constraint is valid on every target.
     public func opaque(_ value: LLVMValue) -> LLVMValue {
         let type = LLVMTypeOf(value)!
+        if LLVMGetTypeKind(type) == LLVMVectorTypeKind {
+            // Vectors travel as two i64 halves: general registers exist on every target.
+            var halves = bitcast(value, ir.v128)
+            for i in 0..<2 {
+                halves = insertElement(halves, opaque(extractElement(halves, ir.i32(i))), ir.i32(i))
+            }
+            return bitcast(halves, type)
+        }
         let isFloat = LLVMGetTypeKind(type) == LLVMFloatTypeKind || LLVMGetTypeKind(type) == LLVMDoubleTypeKind
         let integerType = isFloat ? (LLVMGetTypeKind(type) == LLVMFloatTypeKind ? ir.i32 : ir.i64) : type
         let asmType = ir.function(integerType, [integerType])

@@ -98,6 +98,13 @@ public final class IRModule {
         return lanes.withUnsafeMutableBufferPointer { LLVMConstVector($0.baseAddress, 2) }
     }
 
+    /// A constant vector of `type` (an integer vector) with `value` in every lane.
+    public func splat(_ type: LLVMType, _ value: UInt64) -> LLVMValue {
+        let count = Int(LLVMGetVectorSize(type))
+        var elements: [LLVMValue?] = Array(repeating: LLVMConstInt(LLVMGetElementType(type), value, 0), count: count)
+        return elements.withUnsafeMutableBufferPointer { LLVMConstVector($0.baseAddress, UInt32(count)) }
+    }
+
     public func null() -> LLVMValue { LLVMConstNull(ptr) }
     public func zero(_ type: LLVMType) -> LLVMValue { LLVMConstNull(type) }
     public func poison(_ type: LLVMType) -> LLVMValue { LLVMGetPoison(type) }

@@ -18,7 +18,9 @@ public struct ModuleCompiler {
     /// Generates the whole module's IR. The result has not been optimized.
     public func generate() throws(CodegenError) -> IRModule {
         let ir = IRModule(name: "wasm")
-        let env = ModuleEnvironment(module: module, ir: ir, explicitBoundsChecks: record.explicitBoundsChecks)
+        let env = ModuleEnvironment(
+            module: module, ir: ir, explicitBoundsChecks: record.explicitBoundsChecks,
+            vectorISA: VectorISA(triple: record.targetTriple, features: record.cpuFeatures))
         declareFunctions(env)
         for defined in 0..<module.definedFunctionCount {
             let index = module.importedFunctionCount + defined

@@ -3,6 +3,30 @@ import WasmParser
 import WasmTypes
 import WasmcModule
 
+/// The vector instructions beyond LLVM's generic vector operations that code may use: a few wasm
+/// SIMD instructions (swizzle) have no generic LLVM form but a single native instruction.
+public enum VectorISA: Sendable {
+    /// x86-64 with SSSE3 (pshufb).
+    case x86SSSE3
+    /// aarch64 with Advanced SIMD (tbl).
+    case aarch64NEON
+    /// Generic LLVM vector operations only.
+    case generic
+
+    /// The ISA for a target triple and its LLVM feature string ("+ssse3,-avx512f,...").
+    public init(triple: String, features: String) {
+        let entries = Set(features.split(separator: ",").map(String.init))
+        if triple.hasPrefix("x86_64"), entries.contains("+ssse3") {
+            self = .x86SSSE3
+        } else if triple.hasPrefix("aarch64"), !entries.contains("-neon") {
+            // Advanced SIMD is part of the aarch64 Linux ABI.
+            self = .aarch64NEON
+        } else {
+            self = .generic
+        }
+    }
+}
+
 /// What function translators need to know about the module: LLVM types of wasm types, where
 /// globals, tables and memories live in the vmctx, the declared functions, and how to call the
 /// runtime. The only code that knows the instance layout besides `VMOffsets`.
@@ -11,16 +35,18 @@ final class ModuleEnvironment {
     let ir: IRModule
     let offsets: VMOffsets
     let explicitBoundsChecks: Bool
+    let vectorISA: VectorISA
     /// LLVM function of every defined function (nil for imports), by function index.
     var functions: [LLVMValue?] = []
     /// `@wasmc.rt`: the runtime function table, stored by the loader before anything runs.
     let runtimeTable: LLVMValue
 
-    init(module: ModuleInfo, ir: IRModule, explicitBoundsChecks: Bool) {
+    init(module: ModuleInfo, ir: IRModule, explicitBoundsChecks: Bool, vectorISA: VectorISA) {
         self.module = module
         self.ir = ir
         self.offsets = VMOffsets(module: module)
         self.explicitBoundsChecks = explicitBoundsChecks
+        self.vectorISA = vectorISA
         runtimeTable = LLVMAddGlobal(ir.module, ir.ptr, "wasmc.rt")
         LLVMSetInitializer(runtimeTable, ir.null())
         LLVMSetLinkage(runtimeTable, LLVMInternalLinkage)
