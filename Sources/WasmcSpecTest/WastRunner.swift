@@ -52,6 +52,7 @@ final class WastRunner {
     /// wasm names are byte strings, and Swift `String` equality would merge canonically equivalent
     /// ones ("\u{C5}" and "A\u{30A}").
     var registered: [[UInt8]: Instance] = [:]
+    var nanLanes = NaNLaneKinds(text: "")
 
     init(path: String, options: CompileOptions) throws {
         self.path = path
@@ -62,6 +63,7 @@ final class WastRunner {
 
     func run() throws -> FileResult {
         let text = try String(contentsOfFile: path, encoding: .utf8)
+        nanLanes = NaNLaneKinds(text: text)
         var wast = try parseWAST(text, features: [.referenceTypes, .simd])
         while let (directive, location) = wast.nextDirectiveResult() {
             let line = location.computeLineAndColumn().line
@@ -109,6 +111,7 @@ final class WastRunner {
         case .assertReturn(let execute, let expected):
             do {
                 let values = try perform(execute)
+                nanKinds = expected.contains(where: Self.hasNaNLanes) ? nanLanes.expectedLanes(line: line) : []
                 let ok = values.count == expected.count && zip(values, expected).allSatisfy(matches)
                 result.record(.assertReturn, ok, line, "\(describe(execute)) returned \(values), expected \(expected)")
             } catch {
@@ -262,6 +265,14 @@ final class WastRunner {
     /// `ref.extern N` of the scripts; N can be 0, which must stay distinct from null.
     static func externReference(_ value: UInt32) -> ExternReference { ExternReference(bits: UInt(value) + 1) }
 
+    static func hasNaNLanes(_ expected: WASTExpectValue) -> Bool {
+        if case .v128Pattern(let pattern) = expected { return pattern.nanLaneMask != 0 }
+        return false
+    }
+
+    /// Lane kinds of the current assertion's float v128 expectations not yet matched.
+    var nanKinds: [[NaNKind?]] = []
+
     func matches(_ value: Wasmc.Value, _ expected: WASTExpectValue) -> Bool {
         switch (value, expected) {
         case (.i32(let v), .i32(let e)): return UInt32(bitPattern: v) == e
@@ -273,7 +284,8 @@ final class WastRunner {
         case (.f64(let v), .f64CanonicalNaN): return v.bitPattern & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000
         case (.f64(let v), .f64ArithmeticNaN): return v.bitPattern & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000
         case (.v128(let v), .v128(let e)): return v.bytes == e.bytes
-        case (.v128(let v), .v128Pattern(let pattern)): return SIMDExpectation.matches(v.bytes, pattern)
+        case (.v128(let v), .v128Pattern(let pattern)):
+            return SIMDExpectation.matches(v.bytes, pattern, kinds: nanKinds.isEmpty ? [] : nanKinds.removeFirst())
         case (.funcref(let f), .refNull): return f == nil
         case (.externref(let e), .refNull): return e == nil
         case (.funcref(let f), .refFunc): return f != nil
@@ -286,10 +298,18 @@ final class WastRunner {
     }
 }
 
-/// v128 results with NaN lanes: float lanes whose bit in `nanLaneMask` is set accept any NaN of
-/// the kind the pattern names; other lanes compare bit for bit.
+/// Which NaNs a float lane of an expected v128 accepts.
+enum NaNKind {
+    /// Only the canonical NaN (quiet bit alone in the payload), of either sign.
+    case canonical
+    /// Any NaN with the quiet bit set.
+    case arithmetic
+}
+
+/// v128 results with NaN lanes: float lanes whose bit in `nanLaneMask` is set accept the NaNs of
+/// their `NaNKind`; other lanes compare bit for bit.
 enum SIMDExpectation {
-    static func matches(_ bytes: [UInt8], _ pattern: V128Expectation) -> Bool {
+    static func matches(_ bytes: [UInt8], _ pattern: V128Expectation, kinds: [NaNKind?]) -> Bool {
         let laneSize: Int
         switch pattern.shape {
         case .f32x4: laneSize = 4
@@ -299,17 +319,103 @@ enum SIMDExpectation {
         for lane in 0..<(16 / laneSize) {
             let range = (lane * laneSize)..<((lane + 1) * laneSize)
             if pattern.nanLaneMask & (1 << lane) != 0 {
-                // Exponent all ones and a non-zero mantissa, whatever the expected payload.
                 var bits: UInt64 = 0
                 for (i, byte) in bytes[range].enumerated() { bits |= UInt64(byte) << (8 * UInt64(i)) }
-                let isNaN = laneSize == 4
-                    ? (bits & 0x7f80_0000 == 0x7f80_0000 && bits & 0x7f_ffff != 0)
-                    : (bits & 0x7ff0_0000_0000_0000 == 0x7ff0_0000_0000_0000 && bits & 0xf_ffff_ffff_ffff != 0)
-                if !isNaN { return false }
+                let (quietNaN, magnitude): (UInt64, UInt64) = laneSize == 4
+                    ? (0x7fc0_0000, 0x7fff_ffff) : (0x7ff8_0000_0000_0000, 0x7fff_ffff_ffff_ffff)
+                let ok = switch lane < kinds.count ? kinds[lane] : nil {
+                case .canonical: bits & magnitude == quietNaN
+                // The kind is always known for a NaN lane; if the script text could not be
+                // read, the weaker (arithmetic) rule applies.
+                case .arithmetic, nil: bits & quietNaN == quietNaN
+                }
+                if !ok { return false }
             } else if Array(bytes[range]) != Array(pattern.bytes[range]) {
                 return false
             }
         }
         return true
+    }
+}
+
+/// WasmKit's WAT parser reads both `nan:canonical` and `nan:arithmetic` lanes of a
+/// `(v128.const f32x4 ...)` expectation into one NaN mask. This recovers the kind of each lane
+/// from the script text of the assertion.
+struct NaNLaneKinds {
+    private let bytes: [UInt8]
+    private var lineStarts: [Int] = [0]
+
+    init(text: String) {
+        bytes = Array(text.utf8)
+        for (i, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") { lineStarts.append(i + 1) }
+    }
+
+    /// For the first assert_return starting on `line` (1-based): the lane kinds of each float
+    /// v128.const among its expected results, in order.
+    func expectedLanes(line: Int) -> [[NaNKind?]] {
+        guard line >= 1, line <= lineStarts.count else { return [] }
+        let tokens = self.tokens(from: lineStarts[line - 1])
+        guard let start = tokens.indices.first(where: { tokens[$0] == "(" && $0 + 1 < tokens.count && tokens[$0 + 1] == "assert_return" })
+        else { return [] }
+        // Skip the action, the assertion's first form.
+        var i = start + 2
+        var depth = 0
+        repeat {
+            if tokens[i] == "(" { depth += 1 } else if tokens[i] == ")" { depth -= 1 }
+            i += 1
+        } while depth > 0 && i < tokens.count
+        var result: [[NaNKind?]] = []
+        depth = 1
+        while i + 2 < tokens.count, depth > 0 {
+            if tokens[i] == "(" && tokens[i + 1] == "v128.const" && (tokens[i + 2] == "f32x4" || tokens[i + 2] == "f64x2") {
+                let count = tokens[i + 2] == "f32x4" ? 4 : 2
+                let lanes = tokens[(i + 3)..<min(i + 3 + count, tokens.count)]
+                result.append(lanes.map { $0 == "nan:canonical" ? .canonical : $0 == "nan:arithmetic" ? .arithmetic : nil })
+                i += 3 + count
+                continue
+            }
+            if tokens[i] == "(" { depth += 1 } else if tokens[i] == ")" { depth -= 1 }
+            i += 1
+        }
+        return result
+    }
+
+    /// Parentheses and atoms from `offset` to the end of the form that starts there, skipping
+    /// comments and strings.
+    private func tokens(from offset: Int) -> [String] {
+        var tokens: [String] = []
+        var i = offset
+        var depth = 0
+        func byte(_ j: Int) -> UInt8 { j < bytes.count ? bytes[j] : 0 }
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: ";") && byte(i + 1) == UInt8(ascii: ";") {
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\n") { i += 1 }
+            } else if c == UInt8(ascii: "(") && byte(i + 1) == UInt8(ascii: ";") {
+                i += 2
+                while i < bytes.count && !(bytes[i] == UInt8(ascii: ";") && byte(i + 1) == UInt8(ascii: ")")) { i += 1 }
+                i += 2
+            } else if c == UInt8(ascii: "\"") {
+                i += 1
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                i += 1
+                tokens.append("\"")
+            } else if c == UInt8(ascii: "(") || c == UInt8(ascii: ")") {
+                tokens.append(c == UInt8(ascii: "(") ? "(" : ")")
+                depth += c == UInt8(ascii: "(") ? 1 : -1
+                i += 1
+                // Stop after the first complete top-level form that contains an assert_return.
+                if depth == 0 && tokens.contains("assert_return") { break }
+            } else if c == UInt8(ascii: " ") || c == UInt8(ascii: "\n") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "\r") {
+                i += 1
+            } else {
+                let start = i
+                while i < bytes.count, ![UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "("), UInt8(ascii: ")")].contains(bytes[i]) {
+                    i += 1
+                }
+                tokens.append(String(decoding: bytes[start..<i], as: UTF8.self))
+            }
+        }
+        return tokens
     }
 }
