@@ -236,13 +236,8 @@ extension FunctionTranslator {
             let products = b.mul(lhs, rhs)
             pushVector(b.add(lanes(products, stride(from: 0, to: 8, by: 2)), lanes(products, stride(from: 1, to: 8, by: 2))))
         case .i16x8Q15MulrSatS:
-            // (a·b + 2^14) >> 15, saturated: only -32768·-32768 overflows, to 32768.
-            let wide = ir.vector(ir.i32, 8)
-            let rhs = b.sext(popVector(.i16x8), wide)
-            let lhs = b.sext(popVector(.i16x8), wide)
-            let rounded = b.ashr(b.add(b.mul(lhs, rhs), ir.splat(wide, 0x4000)), ir.splat(wide, 15))
-            let saturated = b.callIntrinsic("llvm.smin", [wide], [rounded, ir.splat(wide, 0x7fff)])
-            pushVector(b.trunc(saturated, vectorType(.i16x8)))
+            let rhs = popVector(.i16x8)
+            pushVector(q15MultiplyRoundSaturate(popVector(.i16x8), rhs))
 
         // Float lane arithmetic.
         case .f32x4Add, .f64x2Add: binary(op) { b.fadd(hideIdentity($0), hideIdentity($1)) }
@@ -446,6 +441,27 @@ extension FunctionTranslator {
         let odd = lanes(source, stride(from: 1, to: count, by: 2))
         let wide = vectorType(shape)
         pushVector(signed ? b.add(b.sext(even, wide), b.sext(odd, wide)) : b.add(b.zext(even, wide), b.zext(odd, wide)))
+    }
+
+    /// i16x8.q15mulr_sat_s: (a·b + 2^14) >> 15, saturated. Only -32768·-32768 overflows (to 32768).
+    private func q15MultiplyRoundSaturate(_ lhs: LLVMValue, _ rhs: LLVMValue) -> LLVMValue {
+        let type = vectorType(.i16x8)
+        switch env.vectorISA {
+        case .x86SSSE3:
+            // pmulhrsw computes the same rounding but wraps the one overflow to -32768: flip it.
+            let (function, intrinsicType) = ir.intrinsic("llvm.x86.ssse3.pmul.hr.sw.128", [])
+            let product = b.call(intrinsicType, function, [lhs, rhs])
+            let overflowed = b.sext(b.icmp(LLVMIntEQ, product, ir.splat(type, 0x8000)), type)
+            return b.xor(product, overflowed)
+        case .aarch64NEON:
+            // sqrdmulh: saturating rounding doubling multiply, high half — exactly this operation.
+            return b.callIntrinsic("llvm.aarch64.neon.sqrdmulh", [type], [lhs, rhs])
+        case .generic:
+            let wide = ir.vector(ir.i32, 8)
+            let product = b.mul(b.sext(lhs, wide), b.sext(rhs, wide))
+            let rounded = b.ashr(b.add(product, ir.splat(wide, 0x4000)), ir.splat(wide, 15))
+            return b.trunc(b.callIntrinsic("llvm.smin", [wide], [rounded, ir.splat(wide, 0x7fff)]), type)
+        }
     }
 
     /// i8x16.swizzle: lane i is `vector[indices[i]]`, or 0 where the index is 16 or more.

@@ -1,0 +1,102 @@
+import Foundation
+import WAT
+import WasmcBackend
+import XCTest
+
+/// Golden tests of the SIMD lowering: representative wasm SIMD instructions must become single
+/// native vector instructions (or short sequences) on x86-64 with AVX2, read off the disassembled
+/// .so. The target is fixed (x86-64-v3), so these tests check the same code on any host.
+final class SIMDCodegenTests: XCTestCase {
+    /// One wasm function per case: its body, the instructions its code must contain, and the
+    /// most vector instructions it may use.
+    struct Case {
+        var name: String
+        var body: String
+        var params = "(param v128 v128)"
+        var result = "(result v128)"
+        var mustContain: [String]
+        var maxVectorInstructions: Int
+    }
+
+    static let cases: [Case] = [
+        Case(name: "i32x4.add", body: "(i32x4.add (local.get 0) (local.get 1))", mustContain: ["vpaddd"], maxVectorInstructions: 1),
+        Case(name: "f32x4.mul", body: "(f32x4.mul (local.get 0) (local.get 1))", mustContain: ["vmulps"], maxVectorInstructions: 1),
+        Case(name: "i8x16.shuffle (interleave)",
+             body: "(i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get 0) (local.get 1))",
+             mustContain: ["vpunpcklbw"], maxVectorInstructions: 1),
+        Case(name: "i8x16.shuffle (reverse)",
+             body: "(i8x16.shuffle 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1 0 (local.get 0) (local.get 1))",
+             mustContain: ["vpshufb"], maxVectorInstructions: 1),
+        Case(name: "i32x4.dot_i16x8_s", body: "(i32x4.dot_i16x8_s (local.get 0) (local.get 1))", mustContain: ["vpmaddwd"], maxVectorInstructions: 1),
+        // min/max need NaN propagation and -0 < +0, which minps lacks: a short blend sequence.
+        Case(name: "f32x4.min", body: "(f32x4.min (local.get 0) (local.get 1))", mustContain: ["vminps"], maxVectorInstructions: 8),
+        Case(name: "f32x4.pmin", body: "(f32x4.pmin (local.get 0) (local.get 1))", mustContain: ["vminps"], maxVectorInstructions: 1),
+        Case(name: "i8x16.swizzle", body: "(i8x16.swizzle (local.get 0) (local.get 1))", mustContain: ["vpshufb"], maxVectorInstructions: 2),
+        Case(name: "i16x8.q15mulr_sat_s", body: "(i16x8.q15mulr_sat_s (local.get 0) (local.get 1))", mustContain: ["vpmulhrsw"], maxVectorInstructions: 3),
+        Case(name: "i8x16.narrow_i16x8_s", body: "(i8x16.narrow_i16x8_s (local.get 0) (local.get 1))", mustContain: ["vpacksswb"], maxVectorInstructions: 1),
+        Case(name: "i8x16.bitmask", body: "(i8x16.bitmask (local.get 0))", params: "(param v128)", result: "(result i32)",
+             mustContain: ["vpmovmskb"], maxVectorInstructions: 1),
+        Case(name: "i8x16.avgr_u", body: "(i8x16.avgr_u (local.get 0) (local.get 1))", mustContain: ["vpavgb"], maxVectorInstructions: 1),
+        Case(name: "i16x8.add_sat_s", body: "(i16x8.add_sat_s (local.get 0) (local.get 1))", mustContain: ["vpaddsw"], maxVectorInstructions: 1),
+        Case(name: "f64x2.sqrt", body: "(f64x2.sqrt (local.get 0))", params: "(param v128)", mustContain: ["vsqrtpd"], maxVectorInstructions: 1),
+        Case(name: "f32x4.nearest", body: "(f32x4.nearest (local.get 0))", params: "(param v128)", mustContain: ["vroundps"], maxVectorInstructions: 1),
+        Case(name: "i32x4.extend_low_i16x8_s", body: "(i32x4.extend_low_i16x8_s (local.get 0))", params: "(param v128)",
+             mustContain: ["vpmovsxwd"], maxVectorInstructions: 1),
+        Case(name: "v128.bitselect", body: "(v128.bitselect (local.get 0) (local.get 1) (local.get 1))", mustContain: [], maxVectorInstructions: 3),
+    ]
+
+    func testRepresentativeOperationsBecomeNativeVectorInstructions() throws {
+        let functions = Self.cases.map { "(func (export \"f\") \($0.params) \($0.result) \($0.body))" }
+        // Export names must differ; the symbol of function i is `wasm:f<i>`.
+        let text = "(module\n" + functions.enumerated().map { $1.replacingOccurrences(of: "\"f\"", with: "\"f\($0)\"") }.joined(separator: "\n") + ")"
+        let disassembly = try Self.disassemble(try wat2wasm(text), target: Target(triple: "x86_64-unknown-linux-gnu", cpu: "x86-64-v3", features: "+avx2,+ssse3,+sse4.1,+sse4.2,+fma"))
+        for (index, testCase) in Self.cases.enumerated() {
+            guard let body = disassembly["wasm:f\(index)"] else {
+                XCTFail("\(testCase.name): no symbol wasm:f\(index) in the disassembly")
+                continue
+            }
+            let vector = body.filter(Self.isVectorInstruction)
+            for mnemonic in testCase.mustContain {
+                XCTAssert(vector.contains(mnemonic), "\(testCase.name): expected \(mnemonic), got \(vector)")
+            }
+            XCTAssertLessThanOrEqual(vector.count, testCase.maxVectorInstructions, "\(testCase.name): \(vector)")
+            // No lane-by-lane fallback: no element moves between vector and general registers.
+            XCTAssertFalse(vector.contains { $0.hasPrefix("vpextr") || $0.hasPrefix("vpinsr") }, "\(testCase.name): \(vector)")
+        }
+    }
+
+    /// AVX instructions (VEX-encoded: their mnemonics start with "v", vzeroupper excluded).
+    static func isVectorInstruction(_ mnemonic: String) -> Bool {
+        mnemonic.hasPrefix("v") && mnemonic != "vzeroupper"
+    }
+
+    /// Compiles `wasm` for `target` and disassembles it: the mnemonics of each function symbol.
+    static func disassemble(_ wasm: [UInt8], target: Target) throws -> [String: [String]] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-golden-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("golden.so").path
+        try Compiler(options: CompileOptions(target: target)).compile(wasm, to: output)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/llvm-objdump-19")
+        process.arguments = ["-d", "--no-show-raw-insn", "--no-addresses", output]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "llvm-objdump-19 failed")
+
+        var functions: [String: [String]] = [:]
+        var current: String?
+        for line in listing.split(separator: "\n") {
+            if line.hasPrefix("<"), line.hasSuffix(">:") {
+                current = String(line.dropFirst().dropLast(2))
+            } else if let current, let mnemonic = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first {
+                functions[current, default: []].append(String(mnemonic))
+            }
+        }
+        return functions
+    }
+}
