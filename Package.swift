@@ -29,6 +29,15 @@ let package = Package(
             name: "CLLVM",
             linkerSettings: [.linkedLibrary("LLVM-19")]
         ),
+        // What the C API lacks: LLVM's CPU and feature tables (C++ MCSubtargetInfo behind C calls).
+        .target(
+            name: "CLLVMSubtarget",
+            cxxSettings: [
+                .headerSearchPath("../CLLVM/include"),
+                .define("__STDC_CONSTANT_MACROS"), .define("__STDC_FORMAT_MACROS"), .define("__STDC_LIMIT_MACROS"),
+            ],
+            linkerSettings: [.linkedLibrary("LLVM-19")]
+        ),
         .target(
             name: "WasmcModule",
             dependencies: [.product(name: "WasmParser", package: "WasmKit")]
@@ -43,7 +52,7 @@ let package = Package(
         ),
         .target(
             name: "WasmcBackend",
-            dependencies: ["WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM"]
+            dependencies: ["WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM", "CLLVMSubtarget"]
         ),
         // The C runtime: the ABI contract header and the small library behind it.
         .target(
@@ -78,5 +87,6 @@ let package = Package(
             name: "WasmcTests",
             dependencies: ["Wasmc", "WasmcCodegen", "WasmcRuntime", .product(name: "WAT", package: "WasmKit")]
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

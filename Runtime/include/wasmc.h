@@ -44,7 +44,11 @@ void wasmc_store_delete(wasmc_store *store);
 /* ---- modules --------------------------------------------------------------------------- */
 
 /* dlopen()s a compiled .so (RTLD_LOCAL: several may be loaded side by side), checks the
- * descriptor's magic and ABI version and parses its metadata. */
+ * descriptor's magic and ABI version and parses its metadata. Refuses (WASMC_ERROR_LOAD) a .so
+ * built for another architecture (checked on the ELF header before dlopen, and on the recorded
+ * triple), and one whose recorded CPU features the running CPU lacks or this runtime cannot
+ * check; the message names the features and the CPU the module was compiled for, e.g.
+ * "model.so: needs CPU feature avx512f (compiled for znver4), which this CPU lacks". */
 wasmc_module *wasmc_module_load(const char *path, wasmc_error *error);
 /* Unloads the .so. Every instance of it, and every funcref taken from them, must be gone. */
 void wasmc_module_unload(wasmc_module *module);
@@ -158,6 +162,15 @@ const wasmc_funcref *wasmc_instance_function(const wasmc_instance *instance, uin
  * call. Host functions may call back into wasm through wasmc_call. `store` must be the store of
  * the instance the function belongs to: compiled code reads its stack limit from there. */
 uint32_t wasmc_call(wasmc_store *store, const wasmc_funcref *func, wasmc_value *io);
+
+/* ---- the host CPU ---------------------------------------------------------------------- */
+
+/* Whether code compiled with the LLVM CPU feature `feature` (e.g. "avx2", "sse4.1", "neon";
+ * a leading '+' is allowed) can run on this CPU: 1 if the CPU has it or it needs nothing of the
+ * CPU (tuning and code-generation choices, execution modes), 0 if the CPU lacks it, -1 if the
+ * runtime does not know the name. The loader applies this to every "+" entry of a module's
+ * recorded features and refuses the module on any 0 or -1 (see Runtime/README.md). */
+int wasmc_cpu_supports(const char *feature);
 
 /* The canonical signature id of a type, as funcrefs carry it. */
 uint32_t wasmc_signature_id(const uint8_t *params, uint32_t nparams, const uint8_t *results,

@@ -228,6 +228,14 @@ typedef struct wasmc_module_descriptor {
  *   u ndata       × u size in bytes
  *   u nelem       × b ref kind
  *   u nnames      × (u function index, s name)
+ *
+ * The cpu features are the instruction-set features the code may use, in LLVM's names, as
+ * "+name" entries separated by commas (the compiler records the CPU's features and what they
+ * imply, with the user's additions and removals, without LLVM's tuning-only features). Only "+"
+ * entries are requirements. The loader refuses the module unless each is one the running CPU
+ * has (detected with cpuid/xgetbv, or AT_HWCAP/AT_HWCAP2) or one that needs nothing of the CPU
+ * (execution modes, code-generation choices, tuning hints, system features); a name the runtime
+ * does not know is refused too. See wasmc_cpu_supports in wasmc.h and Runtime/README.md.
  */
 
 /* Extern kinds, as in the binary format's import/export descriptors. */

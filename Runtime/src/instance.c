@@ -11,31 +11,42 @@
 #include "internal.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static wasmc_instance *live; /* every instance with a vmctx, for owner lookups */
 
 /* ---- loading ------------------------------------------------------------------------ */
 
-static bool arch_matches(const char *triple) {
 #if defined(__x86_64__)
-    static const char *const names[] = {"x86_64", "amd64", NULL};
+#define HOST_ARCH "x86_64"
+#define HOST_ELF_MACHINE EM_X86_64
+static const char *const host_arch_names[] = {"x86_64", "amd64", NULL};
 #elif defined(__aarch64__)
-    static const char *const names[] = {"aarch64", "arm64", NULL};
+#define HOST_ARCH "aarch64"
+#define HOST_ELF_MACHINE EM_AARCH64
+static const char *const host_arch_names[] = {"aarch64", "arm64", NULL};
 #elif defined(__riscv) && __riscv_xlen == 64
-    static const char *const names[] = {"riscv64", NULL};
+#define HOST_ARCH "riscv64"
+#define HOST_ELF_MACHINE EM_RISCV
+static const char *const host_arch_names[] = {"riscv64", NULL};
 #else
-    static const char *const names[] = {NULL};
-    return true;
+#define HOST_ARCH "this"
+static const char *const host_arch_names[] = {NULL};
 #endif
+
+/* Whether the triple's architecture is the host's. */
+static bool arch_matches(const char *triple) {
     size_t n = strcspn(triple, "-");
-    if (n == 0) return true; /* not recorded */
-    for (size_t i = 0; names[i]; i++)
-        if (strlen(names[i]) == n && memcmp(names[i], triple, n) == 0) return true;
+    if (n == 0 || !host_arch_names[0]) return true; /* not recorded, or a host we do not know */
+    for (size_t i = 0; host_arch_names[i]; i++)
+        if (strlen(host_arch_names[i]) == n && memcmp(host_arch_names[i], triple, n) == 0) return true;
     return false;
 }
 
@@ -48,11 +59,46 @@ __attribute__((format(printf, 3, 4))) static const char *format(char *buf, size_
     return buf;
 }
 
+/* Checks the ELF header before dlopen, which reports a shared object of another architecture as
+ * "cannot open shared object file: No such file or directory". Files that cannot be read, or
+ * are not ELF, are left to dlopen's own errors. */
+static const char *check_elf_machine(const char *path, char *buf, size_t len) {
+#ifdef HOST_ELF_MACHINE
+    if (!strchr(path, '/')) return NULL; /* dlopen searches the library path for bare names */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    unsigned char h[20]; /* e_ident, e_type, e_machine: the same offsets in both ELF classes */
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    close(fd);
+    if (n != (ssize_t)sizeof h || memcmp(h, ELFMAG, SELFMAG) != 0) return NULL;
+    unsigned machine = h[EI_DATA] == ELFDATA2MSB ? (unsigned)h[18] << 8 | h[19]
+                                                 : (unsigned)h[19] << 8 | h[18];
+    if (machine == HOST_ELF_MACHINE && h[EI_CLASS] == ELFCLASS64 && h[EI_DATA] == ELFDATA2LSB)
+        return NULL;
+    const char *name = machine == EM_X86_64 ? "x86_64"
+                       : machine == EM_AARCH64 ? "aarch64"
+                       : machine == EM_RISCV ? (h[EI_CLASS] == ELFCLASS64 ? "riscv64" : "riscv32")
+                       : machine == EM_386 ? "i386"
+                       : machine == EM_ARM ? "arm"
+                       : NULL;
+    char other[32];
+    if (!name) name = format(other, sizeof other, "ELF machine %u", machine);
+    return format(buf, len, "compiled for %s%s, which this %s host cannot run", name,
+                  h[EI_CLASS] == ELFCLASS64 ? "" : " (32-bit)", HOST_ARCH);
+#else
+    (void)path, (void)buf, (void)len;
+    return NULL;
+#endif
+}
+
 static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len) {
     const wasmc_module_descriptor *d = m->desc;
     uint32_t nimported = m->nimported[WASMC_EXTERN_FUNC];
     if (!arch_matches(m->target))
-        return format(buf, len, "compiled for %s, which this host cannot run", m->target);
+        return format(buf, len, "compiled for %s, which this %s host cannot run", m->target,
+                      HOST_ARCH);
+    const char *cpu = rt_cpu_check(m, buf, len);
+    if (cpu) return cpu;
     if (m->nfuncs > nimported && !d->functions) return "descriptor has no function table";
     if (m->nfuncs && !d->trampolines) return "descriptor has no trampolines";
     for (uint32_t i = 0; i < m->nfuncs; i++)
@@ -65,6 +111,9 @@ static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len
 }
 
 wasmc_module *wasmc_module_load(const char *path, wasmc_error *error) {
+    char elf[200];
+    const char *foreign = check_elf_machine(path, elf, sizeof elf);
+    if (foreign) return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, foreign);
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *why = dlerror();

@@ -86,6 +86,12 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
 int rt_name_cmp(const char *a, uint32_t alen, const char *b, uint32_t blen);
 void rt_metadata_free(wasmc_module *m);
 
+/* ---- the CPU (cpu.c) ------------------------------------------------------------------ */
+
+/* Checks the module's recorded CPU features against the running CPU: NULL if it can run the
+ * module, else a message in buf naming the features it lacks (or cannot check). */
+const char *rt_cpu_check(const wasmc_module *m, char *buf, size_t len);
+
 /* ---- instances (instance.c) ---------------------------------------------------------- */
 
 typedef struct rt_data {

@@ -26,7 +26,13 @@ public final class CompiledModule: @unchecked Sendable {
             throw WasmcError(.compile, error.description)
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try self.init(path: path)
+        do {
+            try self.init(path: path)
+        } catch {
+            // The temporary path means nothing to the caller: drop the runtime's "path: " prefix.
+            let prefix = path + ": "
+            throw error.message.hasPrefix(prefix) ? WasmcError(error.kind, String(error.message.dropFirst(prefix.count))) : error
+        }
     }
 
     deinit { wasmc_module_unload(raw) }

@@ -16,6 +16,7 @@ public struct CompileOptions: Sendable {
     /// 0 to 3, as -O0...-O3.
     public var optimizationLevel: Int = 2
     public var boundsChecks: BoundsChecks = .guardPages
+    /// The machine to generate code for; nil for the host's CPU with all its features.
     public var target: Target? = nil
 
     public init(optimizationLevel: Int = 2, boundsChecks: BoundsChecks = .guardPages, target: Target? = nil) {
@@ -33,6 +34,8 @@ public enum CompileError: Error, CustomStringConvertible, Sendable {
     case module(ModuleError)
     /// wasmc could not generate code for a valid module.
     case codegen(CodegenError)
+    /// The target, CPU or a CPU feature is unknown to LLVM.
+    case target(TargetError)
     /// LLVM or the linker failed.
     case backend(String)
 
@@ -40,6 +43,7 @@ public enum CompileError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .module(let error): return error.description
         case .codegen(let error): return error.description
+        case .target(let error): return error.description
         case .backend(let message): return "backend: \(message)"
         }
     }
@@ -67,10 +71,18 @@ public struct Compiler: Sendable {
 
     /// Compiles `wasm` to a shared object at `outputPath`.
     public func compile(_ wasm: [UInt8], to outputPath: String) throws(CompileError) {
-        let module = try Self.check(wasm)
         let target = options.target ?? Target.host
+        let required: String
+        do {
+            try target.validate()
+            required = try target.requiredFeatures()
+        } catch {
+            throw .target(error)
+        }
+        let module = try Self.check(wasm)
+        // The loader checks the recorded features against the CPU it runs on (wasmc_abi.h).
         let record = CompileRecord(
-            targetTriple: target.triple, cpu: target.cpu, cpuFeatures: target.features,
+            targetTriple: target.triple, cpu: target.cpu, cpuFeatures: required,
             options: options.summary, wasmHash: ContentHash.sha256Hex(wasm),
             explicitBoundsChecks: options.boundsChecks == .explicit)
         let ir: IRModule

@@ -1,31 +1,6 @@
 import CLLVM
 import Foundation
 
-/// The machine code is generated for: a triple, a CPU and its features.
-public struct Target: Sendable, Equatable {
-    public var triple: String
-    public var cpu: String
-    public var features: String
-
-    public init(triple: String, cpu: String, features: String) {
-        self.triple = triple
-        self.cpu = cpu
-        self.features = features
-    }
-
-    /// The machine wasmc runs on, with every feature its CPU has.
-    public static var host: Target {
-        LLVMSupport.initialize()
-        func take(_ message: UnsafeMutablePointer<CChar>?) -> String {
-            guard let message else { return "" }
-            defer { LLVMDisposeMessage(message) }
-            return String(cString: message)
-        }
-        let triple = take(LLVMGetDefaultTargetTriple())
-        return Target(triple: triple, cpu: take(LLVMGetHostCPUName()), features: take(LLVMGetHostCPUFeatures()))
-    }
-}
-
 enum LLVMSupport {
     private static let once: Void = {
         LLVMInitializeAllTargetInfos()

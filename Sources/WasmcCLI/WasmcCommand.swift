@@ -24,8 +24,28 @@ struct CodegenOptions: ParsableArguments {
     @Option(name: .customLong("bounds-checks"), help: "guard: guard pages and signals (default); explicit: compare every access.")
     var boundsChecks: CompileOptions.BoundsChecks = .guardPages
 
+    @Option(
+        help: ArgumentHelp(
+            "The CPU to compile for: an LLVM CPU name such as x86-64, x86-64-v2, x86-64-v3, x86-64-v4, generic or znver3, or native (default: the host's CPU with all its features).",
+            valueName: "name"))
+    var cpu: String?
+
+    @Option(
+        name: .customLong("cpu-features"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "CPU features to add (+name) or remove (-name), comma-separated LLVM names, on top of the CPU's own (e.g. +avx2,-fma).",
+            valueName: "list"))
+    var cpuFeatures: String?
+
+    /// The options for the compiler; an unknown CPU or feature name ends the program (status 1).
     var compileOptions: CompileOptions {
-        CompileOptions(optimizationLevel: optimization.number, boundsChecks: boundsChecks)
+        let target: Target
+        do {
+            target = try Target.resolve(cpu: cpu, features: cpuFeatures)
+        } catch {
+            fail("\(error)", status: 1)
+        }
+        return CompileOptions(optimizationLevel: optimization.number, boundsChecks: boundsChecks, target: target)
     }
 }
 
@@ -55,9 +75,10 @@ struct Compile: ParsableCommand {
     @OptionGroup var codegen: CodegenOptions
 
     func run() throws {
+        let options = codegen.compileOptions
         let bytes = readInput(input)
         do {
-            try Compiler(options: codegen.compileOptions).compile(bytes, to: output)
+            try Compiler(options: options).compile(bytes, to: output)
         } catch {
             fail("\(input): \(error)", status: 1)
         }
@@ -70,7 +91,10 @@ struct Run: ParsableCommand {
         discussion: """
             Each result is printed on its own line: i32/i64 in signed decimal, f32/f64 as the \
             shortest decimal that reads back to the same bits (nan, nan:0xPAYLOAD, inf, -inf, -0 \
-            spelled out). A trap prints "wasm trap: <reason>" on stderr and exits with status 134.
+            spelled out), v128 as i32x4:A,B,C,D (lanes in signed decimal, lane 0 first). \
+            Arguments are written the same way; a v128 argument may use any lane shape: \
+            i8x16:..., i16x8:..., i32x4:..., i64x2:..., f32x4:..., f64x2:... (one value per lane). \
+            A trap prints "wasm trap: <reason>" on stderr and exits with status 134.
             """)
 
     @Argument(help: "A .wasm or .wat module (compiled on the fly), or a .so compiled by wasmc.")
@@ -96,7 +120,7 @@ struct Run: ParsableCommand {
             fail("\(error)", status: 1)
         }
         do {
-            for value in try function.call(args) { print(value) }
+            for value in try function.call(args) { print(ValueText.format(value)) }
         } catch let trap as Trap {
             trapped(trap)
         } catch {
@@ -116,7 +140,12 @@ struct Run: ParsableCommand {
             return instance
         case .failure(let error):
             if case .trap(let trap) = error.kind { trapped(trap) }
-            fail("\(file): \(error)", status: 1)
+            // Load errors start with the path the runtime was given; say it once.
+            var message = error.message
+            for path in [file, "./" + file] where message.hasPrefix(path + ": ") {
+                message.removeFirst(path.count + 2)
+            }
+            fail("\(file): \(message)", status: 1)
         }
     }
 
@@ -136,37 +165,5 @@ func readInput(_ path: String) -> [UInt8] {
         return try wat2wasm(String(decoding: data, as: UTF8.self))
     } catch {
         fail("\(path): \(error)", status: 1)
-    }
-}
-
-struct ArgumentError: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Parses command-line arguments as values of the function's parameter kinds.
-func parseArguments(_ texts: [String], _ kinds: [ValueKind]) throws -> [Value] {
-    guard texts.count == kinds.count else {
-        throw ArgumentError(description: "the function takes \(kinds.count) arguments (\(kinds.map(\.description).joined(separator: ", "))), got \(texts.count)")
-    }
-    return try zip(texts, kinds).map { text, kind in
-        func bad() -> ArgumentError { ArgumentError(description: "\"\(text)\" is not a valid \(kind)") }
-        switch kind {
-        case .i32:
-            if let v = Int32(text) { return .i32(v) }
-            if let v = UInt32(text) { return .i32(Int32(bitPattern: v)) }
-            throw bad()
-        case .i64:
-            if let v = Int64(text) { return .i64(v) }
-            if let v = UInt64(text) { return .i64(Int64(bitPattern: v)) }
-            throw bad()
-        case .f32:
-            guard let v = Float(text) else { throw bad() }
-            return .f32(v)
-        case .f64:
-            guard let v = Double(text) else { throw bad() }
-            return .f64(v)
-        default:
-            throw ArgumentError(description: "\(kind) arguments cannot be given on the command line")
-        }
     }
 }

@@ -262,6 +262,117 @@ static void test_corrupt_metadata(void) {
     dlclose(h);
 }
 
+/* ---- CPU features and architecture ------------------------------------------------- */
+
+/* Loads fake_module.so with its metadata's triple, cpu and features strings replaced (the blob
+ * starts with the ABI version byte and those three strings, each with a one-byte length). */
+static wasmc_module *load_with_target(const char *triple, const char *cpu, const char *features,
+                                      wasmc_error *err) {
+    void *h = dlopen(so("fake_module.so"), RTLD_NOW | RTLD_LOCAL);
+    wasmc_module_descriptor *d = h ? dlsym(h, "wasmc_module") : NULL;
+    CHECK(d);
+    if (!d) return NULL;
+    const uint8_t *orig = d->metadata;
+    uint64_t size = d->metadata_size, rest = 1;
+    for (int i = 0; i < 3; i++) rest += 1 + orig[rest];
+    const char *parts[] = {triple, cpu, features};
+    uint8_t *copy = malloc(size + 3 * 128), *p = copy;
+    *p++ = orig[0];
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(parts[i]);
+        CHECK(n < 128);
+        *p++ = (uint8_t)n;
+        memcpy(p, parts[i], n);
+        p += n;
+    }
+    memcpy(p, orig + rest, size - rest);
+    d->metadata = copy;
+    d->metadata_size = (uint64_t)(p - copy) + size - rest;
+    wasmc_module *m = wasmc_module_load(so("fake_module.so"), err);
+    d->metadata = orig;
+    d->metadata_size = size;
+    free(copy);
+    dlclose(h);
+    return m;
+}
+
+/* A feature LLVM knows for this architecture that the running CPU lacks, or NULL. */
+static const char *missing_feature(void) {
+    static const char *const candidates[] = {
+#if defined(__x86_64__)
+        "avx512f", "avx512fp16", "avx512vp2intersect", "amx-tile", "avx10.1-256", "sha512",
+        "usermsr", "avxvnniint16", "egpr", "sse4a", "xop", "fma4", "tbm",
+#elif defined(__aarch64__)
+        "sve", "sve2", "sme", "sme2", "mte", "cssc", "wfxt", "mops",
+#elif defined(__riscv)
+        "v", "c", "d",
+#endif
+        NULL,
+    };
+    for (size_t i = 0; candidates[i]; i++)
+        if (wasmc_cpu_supports(candidates[i]) == 0) return candidates[i];
+    return NULL;
+}
+
+static void test_cpu_supports(void) {
+    CHECK_EQ(wasmc_cpu_supports("no-such-feature"), -1);
+    CHECK_EQ(wasmc_cpu_supports(""), -1);
+    CHECK_EQ(wasmc_cpu_supports(NULL), -1);
+#if defined(__x86_64__)
+    CHECK_EQ(wasmc_cpu_supports("sse2"), 1);
+    CHECK_EQ(wasmc_cpu_supports("+sse2"), 1);
+    CHECK_EQ(wasmc_cpu_supports("64bit"), 1);
+    CHECK_EQ(wasmc_cpu_supports("64bit-mode"), 1); /* a mode, needs nothing of the CPU */
+    CHECK_EQ(wasmc_cpu_supports("retpoline"), 1);
+    CHECK_EQ(wasmc_cpu_supports("sse4.2"), wasmc_cpu_supports("crc32"));
+    if (wasmc_cpu_supports("avx2") == 1) CHECK_EQ(wasmc_cpu_supports("avx"), 1);
+    if (wasmc_cpu_supports("avx512f") == 0) CHECK_EQ(wasmc_cpu_supports("avx512vl"), 0);
+#elif defined(__aarch64__)
+    CHECK_EQ(wasmc_cpu_supports("neon"), 1);
+    CHECK_EQ(wasmc_cpu_supports("v8a"), 1);
+#endif
+}
+
+static void test_cpu_feature_check(void) {
+    wasmc_error err;
+    /* Only "+" entries are requirements; modes and code-generation choices need nothing. */
+    wasmc_module *m = load_with_target("x86_64-unknown-linux-gnu", "x86-64",
+                                       "+sse2,+cx8,-avx512f,-no-such-feature,+64bit-mode,+retpoline", &err);
+    CHECK(m);
+    if (m) {
+        CHECK(strcmp(wasmc_module_cpu(m), "x86-64") == 0);
+        wasmc_module_unload(m);
+    } else {
+        printf("    %s\n", err.message);
+    }
+    const char *missing = missing_feature();
+    if (missing) {
+        char features[200], want[200];
+        snprintf(features, sizeof features, "+sse2,+%s,+cx8", missing);
+        CHECK(!load_with_target("x86_64-unknown-linux-gnu", "futurecpu", features, &err));
+        CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+        snprintf(want, sizeof want, "fake_module.so: needs CPU feature %s (compiled for futurecpu), which this CPU lacks", missing);
+        CHECK_STR(err.message, want);
+    } else {
+        printf("    (skipped the missing-feature case: this CPU has every candidate feature)\n");
+    }
+    CHECK(!load_with_target("x86_64-unknown-linux-gnu", "x86-64", "+sse2,+no-such-feature,+other", &err));
+    CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+    CHECK_STR(err.message, "needs CPU features no-such-feature, other (compiled for x86-64), which this runtime cannot check");
+}
+
+static void test_foreign_architecture(void) {
+    wasmc_error err;
+    /* The recorded triple. */
+    CHECK(!load_with_target("aarch64-unknown-linux-gnu", "generic", "+neon", &err));
+    CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+    CHECK_STR(err.message, "compiled for aarch64-unknown-linux-gnu, which this x86_64 host cannot run");
+    /* The ELF header, before dlopen (whose own message would be "No such file or directory"). */
+    CHECK(!wasmc_module_load(so("aarch64.so"), &err));
+    CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+    CHECK_STR(err.message, "aarch64.so: compiled for aarch64, which this x86_64 host cannot run");
+}
+
 static void test_introspection(void) {
     CHECK(strcmp(wasmc_module_target(module), "x86_64-unknown-linux-gnu") == 0);
     CHECK(strcmp(wasmc_module_cpu(module), "generic") == 0);
@@ -996,6 +1107,9 @@ int main(int argc, char **argv) {
     run("abi layout", test_abi_layout);
     run("load errors", test_load_errors);
     run("corrupt metadata", test_corrupt_metadata);
+    run("cpu supports", test_cpu_supports);
+    run("cpu feature check", test_cpu_feature_check);
+    run("foreign architecture", test_foreign_architecture);
     run("introspection", test_introspection);
     run("signature ids", test_signature_ids);
     run("link errors", test_link_errors);
