@@ -17,8 +17,8 @@ import WasmcModule
 public struct FunctionValidator: AnyInstructionVisitor {
     public typealias VisitorError = ModuleError
 
-    /// Byte offset of the instruction being validated (set by `ExpressionParser`'s visit, or by
-    /// the caller of ``validate(_:)``); errors point here.
+    /// Byte offset of the instruction being validated (set by ``validateBody(_:)``, or by the
+    /// caller of ``validate(_:)``); errors point here.
     public var binaryOffset: Int = 0
     /// The function's index in the function index space (imports first).
     public let functionIndex: Int
@@ -84,34 +84,22 @@ public struct FunctionValidator: AnyInstructionVisitor {
     /// Validates a whole body, checking also that its `end`s close the function exactly at the
     /// end of the bytes.
     public mutating func validateBody(_ code: Code) throws(ModuleError) {
-        var parser = ExpressionParser(code: code)
+        var decoder = InstructionDecoder(code: code)
         while true {
-            let offset = parser.offset
-            let visit: ExpressionParser.Visit?
+            let offset = decoder.offset
+            let instruction: Instruction?
             do {
-                visit = try parser.parse()
+                instruction = try decoder.next()
             } catch {
-                throw Self.bodyParserError(error).at(offset, function: functionIndex)
+                throw error.at(offset, function: functionIndex)
             }
-            guard let visit else { break }
-            if isFinished {
-                throw ModuleError.operatorsAfterEnd.at(offset, function: functionIndex)
-            }
-            try visit(visitor: &self)
+            guard let instruction else { break }
+            binaryOffset = offset
+            try validate(instruction)
         }
         guard isFinished else {
-            throw ModuleError.unexpectedEndOfBody.at(parser.offset, function: functionIndex)
+            throw ModuleError.unexpectedEndOfBody.at(decoder.offset, function: functionIndex)
         }
-    }
-
-    /// Classifies an error WasmParser throws while decoding a body. Only one is a validation
-    /// error in the spec: a typed `select` with other than one type, which the parser refuses.
-    static func bodyParserError(_ error: WasmParserError) -> ModuleError {
-        // The parser's offsets are relative to the body here: keep the text only (the caller
-        // gives the error an absolute offset).
-        let description = ModuleError(parserError: error).message
-        if description.contains("invalid result arity") { return .invalidResultArity }
-        return .malformed(description)
     }
 
     public mutating func visit(_ instruction: Instruction) throws(ModuleError) {

@@ -1,0 +1,204 @@
+import WasmParser
+import WasmTypes
+
+/// Decodes the instructions of one function body, one at a time, into WasmParser's `Instruction`
+/// values: exactly the instruction set of WebAssembly 2.0, fixed-width SIMD included.
+///
+/// It replaces WasmKit's `ExpressionParser`, which reads the sub-opcode after the `0xFC` and `0xFD`
+/// prefixes as a single byte where the spec has a u32 LEB128 that may be over-long (`FC 80 00` is
+/// `i32.trunc_sat_f32_s`), and which decodes the instructions of later proposals whatever the
+/// features. Here:
+/// - every integer is an LEB128 read to the letter of the spec (u32, s32, s33 block types, s64):
+///   over-long encodings within the byte limit are accepted; one byte too many is "integer
+///   representation too long", unused bits that are not zero (or copies of the sign) "integer too
+///   large";
+/// - an opcode outside 2.0 (threads, tail calls, exceptions, typed references, GC, relaxed SIMD, or
+///   no proposal at all) is an "illegal opcode", and only the 2.0 types are read where a value or
+///   reference type is expected;
+/// - memory indices are the single reserved `0x00` byte of 2.0, and a memarg's flags are the
+///   alignment exponent, unchecked here (`MemArg.align`, which the validator compares with the
+///   access size).
+///
+/// Like `ExpressionParser`, it knows nothing of blocks: it returns every instruction up to the last
+/// byte of the body, then `nil`. Whether an `end` closes the function at that last byte, and no
+/// instruction follows it, is the validator's check ("END opcode expected", "operators remaining
+/// after end of function").
+///
+/// Errors are `ModuleError`s of kind `malformed` at the offset of the offending byte, naming the
+/// opcode they occur in, with one exception: a typed `select` whose type vector does not have
+/// exactly one type is well-formed but invalid ("invalid result arity"), and is thrown as such
+/// because `Instruction.typedSelect` holds a single type. The caller adds the function index.
+///
+/// > Note: <https://webassembly.github.io/spec/core/binary/instructions.html>
+public struct InstructionDecoder {
+    /// The body's instructions. A `Code` from `decodeModule` holds a slice of the module's bytes,
+    /// so indices here are byte offsets in the module binary.
+    let bytes: ArraySlice<UInt8>
+    /// The index of the next byte to read.
+    var position: Int
+    /// Where the instruction being decoded starts, and its opcode, for error messages.
+    var instructionStart: Int
+    var opcode = Opcode(prefix: nil, code: 0)
+
+    /// Prepares to decode the body of `code` (its locals are already decoded in `code.locals`).
+    public init(code: Code) {
+        bytes = code.expression
+        position = bytes.startIndex
+        instructionStart = position
+    }
+
+    /// The byte offset in the module of the next instruction; once the body is decoded, the
+    /// offset of its end.
+    public var offset: Int { position }
+
+    /// Decodes the next instruction, or returns `nil` when every byte of the body is decoded.
+    public mutating func next() throws(ModuleError) -> Instruction? {
+        guard position < bytes.endIndex else { return nil }
+        instructionStart = position
+        let byte = bytes[position]
+        position += 1
+        opcode = Opcode(prefix: nil, code: UInt32(byte))
+        switch byte {
+        // Control instructions
+        case 0x00: return .unreachable
+        case 0x01: return .nop
+        case 0x02: return .block(blockType: try blockType())
+        case 0x03: return .loop(blockType: try blockType())
+        case 0x04: return .if(blockType: try blockType())
+        case 0x05: return .else
+        case 0x0B: return .end
+        case 0x0C: return .br(relativeDepth: try u32("label index"))
+        case 0x0D: return .brIf(relativeDepth: try u32("label index"))
+        case 0x0E: return .brTable(targets: try brTable())
+        case 0x0F: return .return
+        case 0x10: return .call(functionIndex: try u32("function index"))
+        case 0x11:
+            let typeIndex = try u32("type index")
+            return .callIndirect(typeIndex: typeIndex, tableIndex: try u32("table index"))
+        // Reference instructions
+        case 0xD0: return .refNull(type: try referenceType().heapType)
+        case 0xD1: return .refIsNull
+        case 0xD2: return .refFunc(functionIndex: try u32("function index"))
+        // Parametric instructions
+        case 0x1A: return .drop
+        case 0x1B: return .select
+        case 0x1C: return .typedSelect(type: try selectType())
+        // Variable instructions
+        case 0x20: return .localGet(localIndex: try u32("local index"))
+        case 0x21: return .localSet(localIndex: try u32("local index"))
+        case 0x22: return .localTee(localIndex: try u32("local index"))
+        case 0x23: return .globalGet(globalIndex: try u32("global index"))
+        case 0x24: return .globalSet(globalIndex: try u32("global index"))
+        // Table instructions (the others are under 0xFC)
+        case 0x25: return .tableGet(table: try u32("table index"))
+        case 0x26: return .tableSet(table: try u32("table index"))
+        // Memory instructions
+        case 0x28...0x35: return .load(Self.loads[Int(byte - 0x28)], memarg: try memarg())
+        case 0x36...0x3E: return .store(Self.stores[Int(byte - 0x36)], memarg: try memarg())
+        case 0x3F: return .memorySize(memory: try reservedZero())
+        case 0x40: return .memoryGrow(memory: try reservedZero())
+        // Numeric instructions
+        case 0x41: return .i32Const(value: Int32(truncatingIfNeeded: try signed(bits: 32, "i32 constant")))
+        case 0x42: return .i64Const(value: try signed(bits: 64, "i64 constant"))
+        case 0x43: return .f32Const(value: IEEE754.Float32(bitPattern: UInt32(truncatingIfNeeded: try littleEndian(4, "f32 constant"))))
+        case 0x44: return .f64Const(value: IEEE754.Float64(bitPattern: try littleEndian(8, "f64 constant")))
+        case 0x45...0xC4: return Self.numericInstruction(byte)
+        // Prefixed instructions
+        case 0xFC: return try miscellaneousInstruction()
+        case 0xFD: return try vectorInstruction()
+        default: throw illegalOpcode()
+        }
+    }
+
+    /// The instructions after the `0xFC` prefix: saturating truncations, bulk memory and tables.
+    mutating func miscellaneousInstruction() throws(ModuleError) -> Instruction {
+        opcode = Opcode(prefix: 0xFC, code: try u32("sub-opcode"))
+        switch opcode.code {
+        case 0x00: return .conversion(.i32TruncSatF32S)
+        case 0x01: return .conversion(.i32TruncSatF32U)
+        case 0x02: return .conversion(.i32TruncSatF64S)
+        case 0x03: return .conversion(.i32TruncSatF64U)
+        case 0x04: return .conversion(.i64TruncSatF32S)
+        case 0x05: return .conversion(.i64TruncSatF32U)
+        case 0x06: return .conversion(.i64TruncSatF64S)
+        case 0x07: return .conversion(.i64TruncSatF64U)
+        case 0x08:
+            let dataIndex = try u32("data index")
+            return .memoryInit(dataIndex: dataIndex, memory: try reservedZero())
+        case 0x09: return .dataDrop(dataIndex: try u32("data index"))
+        case 0x0A:
+            let destination = try reservedZero()
+            return .memoryCopy(dstMem: destination, srcMem: try reservedZero())
+        case 0x0B: return .memoryFill(memory: try reservedZero())
+        case 0x0C:
+            // `table.init x y` is encoded with the segment `y` first.
+            let elementIndex = try u32("element index")
+            return .tableInit(elemIndex: elementIndex, table: try u32("table index"))
+        case 0x0D: return .elemDrop(elemIndex: try u32("element index"))
+        case 0x0E:
+            let destination = try u32("table index")
+            return .tableCopy(dstTable: destination, srcTable: try u32("table index"))
+        case 0x0F: return .tableGrow(table: try u32("table index"))
+        case 0x10: return .tableSize(table: try u32("table index"))
+        case 0x11: return .tableFill(table: try u32("table index"))
+        default: throw illegalOpcode()
+        }
+    }
+
+    /// `i32.load` ... `i64.load32_u`, by opcode from 0x28.
+    static let loads: [Instruction.Load] = [
+        .i32Load, .i64Load, .f32Load, .f64Load, .i32Load8S, .i32Load8U, .i32Load16S, .i32Load16U,
+        .i64Load8S, .i64Load8U, .i64Load16S, .i64Load16U, .i64Load32S, .i64Load32U,
+    ]
+
+    /// `i32.store` ... `i64.store32`, by opcode from 0x36.
+    static let stores: [Instruction.Store] = [
+        .i32Store, .i64Store, .f32Store, .f64Store, .i32Store8, .i32Store16, .i64Store8, .i64Store16, .i64Store32,
+    ]
+}
+
+extension InstructionDecoder {
+    /// An opcode as the spec numbers it: a byte, or a prefix byte and a u32 sub-opcode.
+    struct Opcode: CustomStringConvertible {
+        var prefix: UInt8?
+        var code: UInt32
+
+        var description: String {
+            guard let prefix else { return InstructionDecoder.hex(code) }
+            return "\(InstructionDecoder.hex(prefix)) \(InstructionDecoder.hex(code))"
+        }
+
+        /// The proposal an opcode outside WebAssembly 2.0 belongs to, when it is a known one.
+        var laterProposal: String? {
+            switch (prefix, code) {
+            case (nil, 0x06...0x0A), (nil, 0x18...0x19), (nil, 0x1F): "exception handling"
+            case (nil, 0x12...0x13): "tail calls"
+            case (nil, 0x14...0x15), (nil, 0xD4...0xD6): "typed function references"
+            case (nil, 0xD3), (nil, 0xFB): "garbage collection"
+            case (nil, 0xFE): "threads"
+            case (0xFD, 0x100...0x113): "relaxed SIMD"
+            default: nil
+            }
+        }
+    }
+
+    // MARK: Errors
+
+    /// `value` in hexadecimal as the messages show bytes and opcodes: `0x0b`, `0x100`.
+    static func hex(_ value: some BinaryInteger) -> String {
+        let digits = String(value, radix: 16)
+        return (digits.count < 2 ? "0x0" : "0x") + digits
+    }
+
+    /// The opcode being decoded is not a WebAssembly 2.0 instruction.
+    func illegalOpcode() -> ModuleError {
+        var message = "illegal opcode \(opcode)"
+        if let proposal = opcode.laterProposal { message += " (\(proposal), not part of WebAssembly 2.0)" }
+        return ModuleError(.malformed, message, offset: instructionStart)
+    }
+
+    /// A malformed immediate (`what`) of the instruction being decoded, at byte `offset`.
+    func malformed(_ problem: String, _ what: StaticString, at offset: Int) -> ModuleError {
+        ModuleError(.malformed, "\(problem) in the \(what) of opcode \(opcode)", offset: offset)
+    }
+}
