@@ -54,7 +54,8 @@ typedef struct wasmc_wasi_config {
     const wasmc_wasi_preopen *preopens; /* guest fds 3, 4, ... in this order */
     uint32_t npreopens;
     /* The host fds behind guest fds 0, 1 and 2 (wasmc_wasi_config_init: 0, 1, 2). The context
-     * works on duplicates, so the embedder keeps its fds. -1 leaves the guest fd closed. */
+     * works on duplicates, so the embedder keeps its fds. -1, or a host fd that is not open,
+     * leaves the guest fd closed. */
     int stdin_fd, stdout_fd, stderr_fd;
 } wasmc_wasi_config;
 

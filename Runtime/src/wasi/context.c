@@ -176,6 +176,7 @@ wasmc_wasi *wasmc_wasi_new(const wasmc_wasi_config *config, wasmc_error *error) 
     for (uint32_t i = 0; i < 3; i++) {
         if (stdio[i] < 0) continue;
         int host = fcntl(stdio[i], F_DUPFD_CLOEXEC, 0);
+        if (host < 0 && errno == EBADF) continue; /* not open on the host: closed for the guest */
         if (host < 0) {
             fail(error, WASMC_ERROR_LOAD, 0, "stdio fd %d: %s", stdio[i], strerror(errno));
             goto fail;
@@ -236,9 +237,9 @@ uint16_t wasi_put64(wasmc_wasi *w, uint32_t ptr, uint64_t v) {
 }
 
 uint16_t wasi_iovecs(wasmc_wasi *w, uint32_t iovs, uint32_t count, struct iovec *iov) {
-    if (count > WASI_IOV_MAX) return WASI_EINVAL;
     const uint8_t *list = wasi_mem(w, iovs, (uint64_t)count * 8);
     if (!list) return WASI_EFAULT;
+    if (count > WASI_IOV_MAX) return WASI_EINVAL;
     for (uint32_t i = 0; i < count; i++) {
         uint32_t buf = wasi_load32(list + 8 * i), len = wasi_load32(list + 8 * i + 4);
         uint8_t *p = wasi_mem(w, buf, len);

@@ -29,7 +29,8 @@ static uint16_t transfer(wasmc_wasi *w, const wasmc_value *a, bool write, bool p
     if (offset > INT64_MAX) return WASI_EINVAL;
     struct iovec stack_iov[16], *iov = stack_iov;
     uint32_t n = WASI_ARG32(2);
-    if (n > 16 && n <= WASI_IOV_MAX && !(iov = malloc(WASI_IOV_MAX * sizeof *iov))) return WASI_ENOMEM;
+    /* More than WASI_IOV_MAX fails in wasi_iovecs before any entry is written. */
+    if (n > 16 && n <= WASI_IOV_MAX && !(iov = malloc(n * sizeof *iov))) return WASI_ENOMEM;
     e = wasi_iovecs(w, WASI_ARG32(1), n, iov);
     ssize_t done = 0;
     if (!e) {
@@ -272,10 +273,10 @@ static uint8_t dirent_type(int dirfd, const struct dirent *d) {
  * (as the spec asks: the guest then sees a full buffer and retries with a larger one) and the
  * stream is set back to it. */
 uint16_t wasi_fd_readdir(wasmc_wasi *w, const wasmc_value *a) {
-    wasi_fd *f;
-    uint16_t e = wasi_lookup(w, WASI_ARG32(0), WASI_RIGHT_FD_READDIR, &f);
-    if (e) return e;
+    wasi_fd *f = wasi_slot(w, WASI_ARG32(0));
+    if (!f) return WASI_EBADF;
     if (f->filetype != WASI_FILETYPE_DIRECTORY) return WASI_ENOTDIR;
+    if (!(f->rights & WASI_RIGHT_FD_READDIR)) return WASI_ENOTCAPABLE;
     uint32_t len = WASI_ARG32(2);
     uint64_t cookie = WASI_ARG64(3);
     uint8_t *buf = wasi_mem(w, WASI_ARG32(1), len);

@@ -14,10 +14,10 @@
 /* Looks up the directory fd (with `rights`) and resolves the guest path in it. */
 static uint16_t resolve(wasmc_wasi *w, uint32_t fd, uint64_t rights, uint32_t path, uint32_t len,
                         bool follow, wasi_fd **dir, wasi_path *out) {
-    wasi_fd *f;
-    uint16_t e = wasi_lookup(w, fd, rights, &f);
-    if (e) return e;
+    wasi_fd *f = wasi_slot(w, fd);
+    if (!f) return WASI_EBADF;
     if (f->filetype != WASI_FILETYPE_DIRECTORY) return WASI_ENOTDIR;
+    if ((f->rights & rights) != rights) return WASI_ENOTCAPABLE;
     const char *p = (const char *)wasi_mem(w, path, len);
     if (!p) return WASI_EFAULT;
     if (dir) *dir = f;
@@ -46,8 +46,11 @@ uint16_t wasi_path_open(wasmc_wasi *w, const wasmc_value *a) {
     bool write = base & (WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE |
                          WASI_RIGHT_FD_FILESTAT_SET_SIZE);
     int flags = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
-    if (oflags & WASI_O_DIRECTORY || p.trailing_slash) flags |= O_DIRECTORY;
+    /* A trailing slash asks for a directory but keeps the access mode: "dir/" opened for
+     * writing is EISDIR, as on the host. */
+    if (oflags & WASI_O_DIRECTORY) flags |= O_DIRECTORY;
     else if (write) flags |= read ? O_RDWR : O_WRONLY;
+    if (p.trailing_slash) flags |= O_DIRECTORY;
     if (oflags & WASI_O_CREAT) flags |= O_CREAT;
     if (oflags & WASI_O_EXCL) flags |= O_EXCL;
     if (oflags & WASI_O_TRUNC) flags |= O_TRUNC;

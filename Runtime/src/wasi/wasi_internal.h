@@ -192,8 +192,9 @@ static inline void wasi_store64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 uint16_t wasi_put32(wasmc_wasi *w, uint32_t ptr, uint32_t v);
 uint16_t wasi_put64(wasmc_wasi *w, uint32_t ptr, uint64_t v);
 
-/* Turns a guest iovec array into host iovecs (each buffer bounds-checked): 0 or EFAULT/EINVAL.
- * `iov` must have room for WASI_IOV_MAX entries. */
+/* Turns a guest iovec array into host iovecs (each buffer bounds-checked): 0, EFAULT, or EINVAL
+ * for more than WASI_IOV_MAX entries (checked before any is written). `iov` must have room for
+ * `count` entries when count <= WASI_IOV_MAX. */
 #define WASI_IOV_MAX 1024
 struct iovec;
 uint16_t wasi_iovecs(wasmc_wasi *w, uint32_t iovs, uint32_t count, struct iovec *iov);
