@@ -1,0 +1,5 @@
+;; An import from another module: wasi_host offers only WASI.
+(module
+  (import "env" "callback" (func))
+  (memory (export "memory") 1)
+  (func (export "_start")))
