@@ -155,7 +155,10 @@ void wasi_release(wasmc_wasi *w) {
 
 wasmc_wasi *wasmc_wasi_new(const wasmc_wasi_config *config, wasmc_error *error) {
     wasmc_wasi *w = calloc(1, sizeof *w);
-    if (!w) return fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory"), NULL;
+    if (!w) {
+        fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory");
+        return NULL;
+    }
     w->refcount = 1;
     w->argc = config->argc;
     w->envc = config->envc;

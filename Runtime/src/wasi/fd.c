@@ -174,7 +174,7 @@ uint16_t wasi_fd_fdstat_set_flags(wasmc_wasi *w, const wasmc_value *a) {
 uint16_t wasi_fd_fdstat_set_rights(wasmc_wasi *w, const wasmc_value *a) {
     wasi_fd *f = wasi_slot(w, WASI_ARG32(0));
     if (!f) return WASI_EBADF;
-    uint64_t rights = WASI_ARG64(1), inheriting = WASI_ARG64(2);
+    uint64_t rights = WASI_ARG64(1) & WASI_RIGHTS_ALL, inheriting = WASI_ARG64(2) & WASI_RIGHTS_ALL;
     /* Rights can only be dropped. */
     if ((rights & ~f->rights) || (inheriting & ~f->inheriting)) return WASI_ENOTCAPABLE;
     f->rights = rights;

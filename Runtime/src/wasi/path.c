@@ -28,7 +28,8 @@ static uint16_t result(int r) { return r == 0 ? 0 : wasi_errno(errno); }
 
 uint16_t wasi_path_open(wasmc_wasi *w, const wasmc_value *a) {
     uint32_t dirflags = WASI_ARG32(1), oflags = WASI_ARG32(4), fdflags = WASI_ARG32(7);
-    uint64_t base = WASI_ARG64(5), inheriting = WASI_ARG64(6);
+    /* Bits no right stands for are ignored (some toolchains ask for ~0, "everything"). */
+    uint64_t base = WASI_ARG64(5) & WASI_RIGHTS_ALL, inheriting = WASI_ARG64(6) & WASI_RIGHTS_ALL;
     uint64_t needed = WASI_RIGHT_PATH_OPEN | (oflags & WASI_O_CREAT ? WASI_RIGHT_PATH_CREATE_FILE : 0) |
                       (oflags & WASI_O_TRUNC ? WASI_RIGHT_PATH_FILESTAT_SET_SIZE : 0);
     wasi_fd *dir;
