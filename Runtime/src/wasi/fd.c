@@ -9,20 +9,15 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* Missing read or write rights read as EBADF, as a POSIX read() on a write-only fd would. */
-static uint16_t lookup_io(wasmc_wasi *w, uint32_t fd, uint64_t rights, wasi_fd **out) {
-    uint16_t e = wasi_lookup(w, fd, rights, out);
-    return e == WASI_ENOTCAPABLE ? WASI_EBADF : e;
-}
-
 /* The shared body of fd_read/fd_write/fd_pread/fd_pwrite: `result` must be writable before any
- * byte moves, so that a bad result pointer does not lose data. */
+ * byte moves, so that a bad result pointer does not lose data. Missing rights read as POSIX
+ * would have them: EBADF without the read or write right (a read() on a write-only fd), ESPIPE
+ * without the seek right (pread() on a terminal). */
 static uint16_t transfer(wasmc_wasi *w, const wasmc_value *a, bool write, bool positioned) {
-    wasi_fd *f;
-    uint64_t rights = (write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ) |
-                      (positioned ? WASI_RIGHT_FD_SEEK : 0);
-    uint16_t e = lookup_io(w, WASI_ARG32(0), rights, &f);
-    if (e) return e;
+    wasi_fd *f = wasi_slot(w, WASI_ARG32(0));
+    if (!f || !(f->rights & (write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ))) return WASI_EBADF;
+    if (positioned && !(f->rights & WASI_RIGHT_FD_SEEK)) return WASI_ESPIPE;
+    uint16_t e;
     uint64_t offset = positioned ? WASI_ARG64(3) : 0;
     uint32_t result = WASI_ARG32(positioned ? 4 : 3);
     if (!wasi_mem(w, result, 4)) return WASI_EFAULT;
