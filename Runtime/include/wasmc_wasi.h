@@ -75,7 +75,8 @@ void wasmc_wasi_delete(wasmc_wasi *wasi);
  * order, as wasmc_instantiate takes them) with a host function of this context, and leaves the
  * other entries alone. Returns 0, or -1 with a link error naming the import when a WASI
  * function is unknown, its type is not the one preview1 defines, or the import is not a
- * function. Can be called for several modules; each instance must be bound separately. */
+ * function. A context serves one instance: its memory is the one wasmc_wasi_bind chose, so
+ * modules that must run side by side each get their own context. */
 int wasmc_wasi_imports(wasmc_wasi *wasi, const wasmc_module *module, wasmc_extern *imports,
                        wasmc_error *error);
 
