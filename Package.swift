@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "wasmc", targets: ["WasmcCLI"]),
         .executable(name: "wasmc-spec-test", targets: ["WasmcSpecTest"]),
+        .executable(name: "wasmc-bench", targets: ["WasmcBench"]),
         .library(name: "Wasmc", targets: ["Wasmc"]),
         .library(name: "WasmcCompiler", targets: ["WasmcBackend"]),
     ],
@@ -78,6 +79,14 @@ let package = Package(
         .executableTarget(
             name: "WasmcSpecTest",
             dependencies: ["Wasmc", .product(name: "WAT", package: "WasmKit")]
+        ),
+        // The benchmark worker (Benchmarks/bench.py drives it): wasmc, WasmKit and native engines.
+        .executableTarget(
+            name: "WasmcBench",
+            dependencies: [
+                "Wasmc", .product(name: "WasmKit", package: "WasmKit"), .product(name: "WAT", package: "WasmKit"),
+            ],
+            path: "Benchmarks/Harness"
         ),
         .testTarget(
             name: "WasmcValidationTests",

@@ -16,16 +16,35 @@ public struct CompileOptions: Sendable {
     /// 0 to 3, as -O0...-O3.
     public var optimizationLevel: Int = 2
     public var boundsChecks: BoundsChecks = .guardPages
+    /// What `compile` writes.
+    public enum Output: String, Sendable, CaseIterable {
+        /// A loadable shared object (the normal case).
+        case sharedObject = "so"
+        /// The relocatable object before linking.
+        case object = "obj"
+        /// Assembly text of the optimized code.
+        case assembly = "asm"
+        /// LLVM IR text after optimization, for looking at what the optimizer made of a module.
+        case llvmIR = "ir"
+    }
+
     /// The machine to generate code for; nil for the host's CPU with all its features.
     public var target: Target? = nil
+    public var output: Output = .sharedObject
 
-    public init(optimizationLevel: Int = 2, boundsChecks: BoundsChecks = .guardPages, target: Target? = nil) {
+    public init(
+        optimizationLevel: Int = 2, boundsChecks: BoundsChecks = .guardPages, target: Target? = nil,
+        output: Output = .sharedObject
+    ) {
         self.optimizationLevel = optimizationLevel
         self.boundsChecks = boundsChecks
         self.target = target
+        self.output = output
     }
 
-    var summary: String { "-O\(optimizationLevel) --bounds-checks \(boundsChecks.rawValue)" }
+    var summary: String {
+        "-O\(optimizationLevel) --bounds-checks \(boundsChecks.rawValue)"
+    }
 }
 
 /// Why a module could not be compiled.
@@ -69,7 +88,7 @@ public struct Compiler: Sendable {
         return module
     }
 
-    /// Compiles `wasm` to a shared object at `outputPath`.
+    /// Compiles `wasm` to a shared object at `outputPath` (or what `options.output` asks for).
     public func compile(_ wasm: [UInt8], to outputPath: String) throws(CompileError) {
         let target = options.target ?? Target.host
         let required: String
@@ -97,7 +116,15 @@ public struct Compiler: Sendable {
         let machine = try TargetMachine(target: target, optimizationLevel: options.optimizationLevel)
         machine.adopt(ir.module)
         try machine.optimize(ir.module, level: options.optimizationLevel)
-        let object = try machine.emitObject(ir.module)
-        try Linker.linkSharedObject(object: object, output: outputPath)
+        switch options.output {
+        case .sharedObject:
+            try Linker.linkSharedObject(object: try machine.emitObject(ir.module), output: outputPath)
+        case .object:
+            try Linker.write(try machine.emitObject(ir.module), to: outputPath)
+        case .assembly:
+            try Linker.write(try machine.emitObject(ir.module, assembly: true), to: outputPath)
+        case .llvmIR:
+            try Linker.write(Data(ir.printIR().utf8), to: outputPath)
+        }
     }
 }

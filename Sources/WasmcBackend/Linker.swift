@@ -1,6 +1,7 @@
 import Foundation
 
-/// Links object files into a shared object with ld.lld-19.
+/// Links object files into a shared object with ld.lld-19, and writes compiler outputs in place
+/// atomically.
 enum Linker {
     /// The linker: $WASMC_LLD, else ld.lld-19 from PATH or /usr/bin.
     static var executable: String {
@@ -44,10 +45,24 @@ enum Linker {
             try? FileManager.default.removeItem(atPath: partial)
             throw .backend("\(executable) failed: \(String(decoding: messages, as: UTF8.self))")
         }
+        try replace(output, with: partial)
+    }
+
+    /// Writes `data` to `output` through a temporary file and a rename, like the linked .so.
+    static func write(_ data: Data, to output: String) throws(CompileError) {
+        let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: partial, contents: data) else {
+            throw .backend("cannot write \(output)")
+        }
+        try replace(output, with: partial)
+    }
+
+    private static func replace(_ output: String, with partial: String) throws(CompileError) {
         do {
             if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
             try FileManager.default.moveItem(atPath: partial, toPath: output)
         } catch {
+            try? FileManager.default.removeItem(atPath: partial)
             throw .backend("cannot write \(output): \(error.localizedDescription)")
         }
     }

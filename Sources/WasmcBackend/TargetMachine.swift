@@ -59,10 +59,14 @@ final class TargetMachine {
 
     /// Runs the new pass manager's standard pipeline for `level`.
     func optimize(_ module: LLVMModuleRef, level: Int) throws(CompileError) {
+        // At -O0 still promote the allocas that carry locals and block values to registers.
+        try runPasses(module, level == 0 ? "function(mem2reg)" : "default<O\(level)>")
+    }
+
+    /// Runs a new-pass-manager pipeline given in LLVM's textual syntax.
+    func runPasses(_ module: LLVMModuleRef, _ pipeline: String) throws(CompileError) {
         let options = LLVMCreatePassBuilderOptions()!
         defer { LLVMDisposePassBuilderOptions(options) }
-        // At -O0 still promote the allocas that carry locals and block values to registers.
-        let pipeline = level == 0 ? "function(mem2reg)" : "default<O\(level)>"
         if let error = LLVMRunPasses(module, pipeline, machine, options) {
             let message = LLVMGetErrorMessage(error)!
             defer { LLVMDisposeErrorMessage(message) }
@@ -70,11 +74,12 @@ final class TargetMachine {
         }
     }
 
-    /// Emits an object file for the module.
-    func emitObject(_ module: LLVMModuleRef) throws(CompileError) -> Data {
+    /// Emits an object file (or, with `assembly`, assembly text) for the module.
+    func emitObject(_ module: LLVMModuleRef, assembly: Bool = false) throws(CompileError) -> Data {
         var buffer: LLVMMemoryBufferRef?
         var message: UnsafeMutablePointer<CChar>?
-        if LLVMTargetMachineEmitToMemoryBuffer(machine, module, LLVMObjectFile, &message, &buffer) != 0 {
+        let kind = assembly ? LLVMAssemblyFile : LLVMObjectFile
+        if LLVMTargetMachineEmitToMemoryBuffer(machine, module, kind, &message, &buffer) != 0 {
             let text = message.map { String(cString: $0) } ?? "unknown error"
             if let message { LLVMDisposeMessage(message) }
             throw CompileError.backend("object emission failed: \(text)")

@@ -16,6 +16,7 @@ enum OptimizationLevel: String, EnumerableFlag {
 }
 
 extension CompileOptions.BoundsChecks: ExpressibleByArgument {}
+extension CompileOptions.Output: ExpressibleByArgument {}
 
 struct CodegenOptions: ParsableArguments {
     @Flag(help: "Optimization level (default -O2).")
@@ -72,10 +73,14 @@ struct Compile: ParsableCommand {
     @Option(name: .shortAndLong, help: "The shared object to write.")
     var output: String
 
+    @Option(help: "What to write: so (default), obj (before linking), asm, or ir (LLVM IR after optimization).")
+    var emit: CompileOptions.Output = .sharedObject
+
     @OptionGroup var codegen: CodegenOptions
 
     func run() throws {
-        let options = codegen.compileOptions
+        var options = codegen.compileOptions
+        options.output = emit
         let bytes = readInput(input)
         do {
             try Compiler(options: options).compile(bytes, to: output)
