@@ -27,6 +27,9 @@ public final class Function: @unchecked Sendable {
     /// For host functions: the runtime object and the Swift implementation.
     let host: UnsafeMutablePointer<wasmc_host_func>?
     let implementation: (([Value]) throws -> [Value])?
+    /// Whether `host` is this object's reference to release (false when the runtime object
+    /// belongs to someone else, e.g. a WASI context).
+    private let ownsHost: Bool
 
     init(funcRef: UnsafePointer<wasmc_funcref>, type: CompiledModule.FunctionType, store: Store, owner: AnyObject) {
         self.funcRef = funcRef
@@ -35,6 +38,19 @@ public final class Function: @unchecked Sendable {
         self.owner = owner
         self.host = nil
         self.implementation = nil
+        self.ownsHost = false
+    }
+
+    /// A host function the runtime created (a WASI function), kept alive by `owner`. Only wasm
+    /// code calls it.
+    init(runtimeHost host: UnsafeMutablePointer<wasmc_host_func>, type: CompiledModule.FunctionType, owner: AnyObject) {
+        self.type = type
+        self.funcRef = nil
+        self.store = nil
+        self.owner = owner
+        self.host = host
+        self.ownsHost = false
+        self.implementation = { _ in throw WasmcError(.link, "this host function is called by wasm code only") }
     }
 
     /// A host function. When `body` throws a `Trap` the calling wasm code traps with it; any other
@@ -45,6 +61,7 @@ public final class Function: @unchecked Sendable {
         self.store = nil
         self.owner = nil
         self.implementation = body
+        self.ownsHost = true
         let box = Unmanaged.passRetained(HostBox(type: type, body: body)).toOpaque()
         let params = type.parameters.map(\.rawValue)
         let results = type.results.map(\.rawValue)
@@ -54,7 +71,7 @@ public final class Function: @unchecked Sendable {
     }
 
     deinit {
-        if let host { wasmc_host_func_release(host) }
+        if let host, ownsHost { wasmc_host_func_release(host) }
     }
 
     /// Calls the function. Throws `Trap` if the wasm code traps, `WasmcError` on bad arguments.

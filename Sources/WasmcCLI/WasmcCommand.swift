@@ -92,66 +92,134 @@ struct Compile: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run an exported function of a .wasm (compiled on the fly) or a .so.",
+        abstract: "Run a WASI program, or call an exported function, of a .wasm (compiled on the fly) or a .so.",
         discussion: """
-            Each result is printed on its own line: i32/i64 in signed decimal, f32/f64 as the \
-            shortest decimal that reads back to the same bits (nan, nan:0xPAYLOAD, inf, -inf, -0 \
-            spelled out), v128 as i32x4:A,B,C,D (lanes in signed decimal, lane 0 first). \
-            Arguments are written the same way; a v128 argument may use any lane shape: \
-            i8x16:..., i16x8:..., i32x4:..., i64x2:..., f32x4:..., f64x2:... (one value per lane). \
+            Without --invoke, runs the program's _start with WASI (wasi_snapshot_preview1) and exits \
+            with its exit status; arguments after the file (put them after -- when they look like \
+            options) are the program's argv[1...]. The program sees only the directories given \
+            with --dir, and only the environment given with --env. Its output is not buffered.
+
+            With --invoke, calls the export and prints each result on its own line: i32/i64 in \
+            signed decimal, f32/f64 as the shortest decimal that reads back to the same bits (nan, \
+            nan:0xPAYLOAD, inf, -inf, -0 spelled out), v128 as i32x4:A,B,C,D (lanes in signed \
+            decimal, lane 0 first). Arguments are written the same way; a v128 argument may use \
+            any lane shape: i8x16:..., i16x8:..., i32x4:..., i64x2:..., f32x4:..., f64x2:... (one \
+            value per lane). A module that imports WASI gets it here too.
+
             A trap prints "wasm trap: <reason>" on stderr and exits with status 134.
             """)
 
     @Argument(help: "A .wasm or .wat module (compiled on the fly), or a .so compiled by wasmc.")
     var file: String
 
-    @Option(help: "The exported function to call.")
-    var invoke: String
+    @Option(help: "The exported function to call instead of running _start.")
+    var invoke: String?
 
-    @Argument(parsing: .allUnrecognized, help: "Arguments of the function, one per parameter.")
+    @Option(name: .customLong("dir"), help: ArgumentHelp(
+        "A host directory the program may use: HOST, or HOST::GUEST to show it under another name (repeatable).",
+        valueName: "host[::guest]"))
+    var directories: [String] = []
+
+    @Option(name: .customLong("env"), help: ArgumentHelp("An environment variable for the program (repeatable).", valueName: "key=value"))
+    var environment: [String] = []
+
+    @Argument(parsing: .allUnrecognized, help: "With --invoke: the function's arguments, one per parameter. Otherwise: the program's arguments.")
     var arguments: [String] = []
 
     @OptionGroup var codegen: CodegenOptions
 
+    /// `arguments` without the first `--`, which only ends wasmc's own options.
+    private var operands: [String] {
+        var operands = arguments
+        if let terminator = operands.firstIndex(of: "--") { operands.remove(at: terminator) }
+        return operands
+    }
+
     func run() throws {
-        let instance = instantiate()
+        let module = load()
+        let wasi = module.imports.contains { $0.module == "wasi_snapshot_preview1" } || invoke == nil ? makeWASI() : nil
+        let instance = instantiate(module, wasi: wasi)
+        guard let invoke else {
+            do {
+                Foundation.exit(try wasi!.run(instance))
+            } catch let trap as Trap {
+                trapped(trap)
+            } catch {
+                fail("\(file): \(error)", status: 1)
+            }
+        }
         guard let function = instance.function(invoke) else {
             fail("\(file): no exported function named \"\(invoke)\"", status: 1)
         }
         let args: [Value]
         do {
-            args = try parseArguments(arguments, function.type.parameters)
+            args = try parseArguments(operands, function.type.parameters)
         } catch {
             fail("\(error)", status: 1)
         }
         do {
             for value in try function.call(args) { print(ValueText.format(value)) }
         } catch let trap as Trap {
+            if trap == .hostError, let code = wasi?.exitCode { Foundation.exit(code) }
             trapped(trap)
         } catch {
             fail("\(error)", status: 1)
         }
     }
 
-    private func instantiate() -> Instance {
-        let result: Result<Instance, WasmcError> = Result { () throws(WasmcError) -> Instance in
-            let module = file.hasSuffix(".so")
+    private func makeWASI() -> WASI {
+        var configuration = WASI.Configuration(arguments: [(file as NSString).lastPathComponent] + (invoke == nil ? operands : []))
+        for entry in environment {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                fail("--env \(entry): expected KEY=VALUE", status: 1)
+            }
+            configuration.environment.append((String(entry[..<equals]), String(entry[entry.index(after: equals)...])))
+        }
+        for directory in directories {
+            let parts = directory.components(separatedBy: "::")
+            guard parts.count <= 2, !parts[0].isEmpty, parts.count == 1 || !parts[1].isEmpty else {
+                fail("--dir \(directory): expected HOST or HOST::GUEST", status: 1)
+            }
+            configuration.preopens.append(WASI.Preopen(host: parts[0], guest: parts.count == 2 ? parts[1] : parts[0]))
+        }
+        let result = Result { () throws(WasmcError) -> WASI in try WASI(configuration) }
+        switch result {
+        case .success(let wasi): return wasi
+        case .failure(let error): fail("\(file): \(error.message)", status: 1)
+        }
+    }
+
+    private func load() -> CompiledModule {
+        let result = Result { () throws(WasmcError) -> CompiledModule in
+            file.hasSuffix(".so")
                 ? try CompiledModule(path: file)
                 : try CompiledModule(wasm: readInput(file), options: codegen.compileOptions)
+        }
+        switch result {
+        case .success(let module): return module
+        case .failure(let error): report(error)
+        }
+    }
+
+    private func instantiate(_ module: CompiledModule, wasi: WASI?) -> Instance {
+        let result = Result { () throws(WasmcError) -> Instance in
+            if let wasi { return try Instance(module: module, store: Store(), wasi: wasi) }
             return try Instance(module: module, store: Store()) { _ in nil }
         }
         switch result {
-        case .success(let instance):
-            return instance
-        case .failure(let error):
-            if case .trap(let trap) = error.kind { trapped(trap) }
-            // Load errors start with the path the runtime was given; say it once.
-            var message = error.message
-            for path in [file, "./" + file] where message.hasPrefix(path + ": ") {
-                message.removeFirst(path.count + 2)
-            }
-            fail("\(file): \(message)", status: 1)
+        case .success(let instance): return instance
+        case .failure(let error): report(error)
         }
+    }
+
+    private func report(_ error: WasmcError) -> Never {
+        if case .trap(let trap) = error.kind { trapped(trap) }
+        // Load errors start with the path the runtime was given; say it once.
+        var message = error.message
+        for path in [file, "./" + file] where message.hasPrefix(path + ": ") {
+            message.removeFirst(path.count + 2)
+        }
+        fail("\(file): \(message)", status: 1)
     }
 
     private func trapped(_ trap: Trap) -> Never {
