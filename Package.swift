@@ -2,12 +2,12 @@
 // wasmc: an ahead-of-time WebAssembly → native shared object compiler built on LLVM 19.
 //
 // Data flow, one target per stage:
-//   WasmcModule      bytes → ModuleInfo (decoding through WasmKit's WasmParser)
+//   WasmcModule      bytes → ModuleInfo (sections via WasmKit's WasmParser, bodies via our own decoder)
 //   WasmcValidation  ModuleInfo + function bodies → validated (WebAssembly 2.0 rules)
 //   WasmcCodegen     validated module → LLVM IR (VM layout, per-family instruction emitters)
 //   WasmcBackend     LLVM IR → object file → .so (target machine, passes, ld.lld-19)
-//   WasmcRuntime     (C, Runtime/) what a .so needs at run time: memories, traps, tables, linking
-//   Wasmc            Swift shim: load a .so, instantiate it, call exports
+//   WasmcRuntime     (C, Runtime/) what a .so needs at run time: memories, traps, tables, linking, WASI
+//   Wasmc            Swift shim: load a .so, instantiate it (with WASI), call exports
 import PackageDescription
 
 let package = Package(
