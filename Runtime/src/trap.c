@@ -5,7 +5,13 @@
  * `trap` or by the SIGSEGV/SIGBUS handler for a fault inside a guarded memory reservation, sets
  * the code and siglongjmps to the innermost point. The handler claims only those faults (and
  * faults at the thread's stack limit while wasm runs); everything else goes to the handler that
- * was installed before ours. Each calling thread gets a sigaltstack and a cached stack limit. */
+ * was installed before ours. Each calling thread gets a sigaltstack and a cached stack limit.
+ *
+ * Architectures: the handler reads only si_addr (the faulting data address on x86_64, aarch64
+ * and riscv64 alike) and uc_sigmask, never the machine registers of the ucontext, so it needs
+ * no per-architecture code; scripts/test-cross checks guard-page and stack traps on aarch64 and
+ * riscv64 under qemu-user. The 128 KiB signal stack is well above the largest signal frame of
+ * the three (aarch64 with SVE/SME state is the biggest; glibc's MINSIGSTKSZ is 5 KiB there). */
 #include "internal.h"
 
 #include <errno.h>

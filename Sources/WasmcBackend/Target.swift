@@ -30,17 +30,21 @@ public struct Target: Sendable, Equatable {
 
     /// The target for a command line's choices, its names checked against LLVM's tables.
     /// - Parameters:
-    ///   - triple: the target triple; nil for the host's (the CLI has no `--target` yet).
-    ///   - cpu: a CPU name of the target, or "native"; nil means native.
+    ///   - triple: the target triple (`aarch64-linux-gnu`, `riscv64-unknown-linux-gnu`...,
+    ///     normalised by `normalize`); nil for the host's.
+    ///   - cpu: a CPU name of the target, or "native"; nil means native for the host and
+    ///     `defaultCPU` for another architecture.
     ///   - features: comma-separated `+name` (enable) or `-name` (disable) entries, applied on top
     ///     of the CPU's own features; a bare `name` enables. Nil or empty changes nothing.
     public static func resolve(triple: String? = nil, cpu: String? = nil, features: String? = nil)
         throws(TargetError) -> Target
     {
-        let triple = triple ?? hostTriple
+        let triple = try triple.map(normalize) ?? hostTriple
         let tables = try Tables.of(triple)
         var base: Target
         switch cpu {
+        case nil where triple != hostTriple:
+            base = Target(triple: triple, cpu: defaultCPU(triple), features: "")
         case nil, nativeCPU?:
             guard triple == hostTriple else { throw .nativeForeignTarget(triple) }
             base = host
@@ -51,8 +55,48 @@ public struct Target: Sendable, Equatable {
             base = Target(triple: triple, cpu: name, features: "")
         }
         let overrides = try parseFeatures(features ?? "", tables: tables)
-        base.features = ([base.features].filter { !$0.isEmpty } + overrides).joined(separator: ",")
+        base.features = ([base.features, abiFeatures(triple)].filter { !$0.isEmpty } + overrides)
+            .joined(separator: ",")
         return base
+    }
+
+    /// The architectures `--target` accepts, as LLVM spells them, with other common spellings.
+    public static let architectures: [String: String] = [
+        "x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64",
+        "riscv64": "riscv64",
+    ]
+
+    /// A `--target` as the triple wasmc compiles for: `ARCH-linux-gnu` or `ARCH-VENDOR-linux-gnu`
+    /// with ARCH x86_64, aarch64 or riscv64. The host's architecture gives the host's own triple
+    /// (so `native` stays available); another gives `ARCH-unknown-linux-gnu`.
+    public static func normalize(_ triple: String) throws(TargetError) -> String {
+        let parts = triple.lowercased().split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        let supported = "supported: aarch64-linux-gnu, riscv64-linux-gnu, x86_64-linux-gnu"
+        guard let arch = architectures[parts[0]] else {
+            throw .unknownTarget("\(triple): architecture \"\(parts[0])\" is not one wasmc compiles for (\(supported))")
+        }
+        guard (parts.count == 3 || parts.count == 4), parts[parts.count - 2] == "linux",
+            parts[parts.count - 1] == "gnu"
+        else {
+            throw .unknownTarget("\(triple): only Linux with glibc is supported (\(supported))")
+        }
+        if hostTriple.hasPrefix(arch + "-") { return hostTriple }
+        return "\(arch)-unknown-linux-gnu"
+    }
+
+    /// The CPU for another architecture when `--cpu` is not given: the oldest the Linux ABI of
+    /// that architecture allows, so the .so runs on any server of it.
+    public static func defaultCPU(_ triple: String) -> String {
+        if triple.hasPrefix("aarch64") { return "generic" }  // Armv8.0-A; NEON is part of the ABI
+        if triple.hasPrefix("riscv64") { return "generic-rv64" }  // with abiFeatures: rv64gc
+        return "x86-64"
+    }
+
+    /// Features every CPU of the triple's Linux ABI has, added whatever `--cpu` says: riscv64
+    /// Linux is rv64gc with the lp64d ABI (glibc refuses soft-float objects). `+v` (RVV) is
+    /// not part of it: add it with `--cpu-features +v`.
+    public static func abiFeatures(_ triple: String) -> String {
+        triple.hasPrefix("riscv64") ? "+m,+a,+f,+d,+c" : ""
     }
 
     /// Checks the CPU and feature names against LLVM's tables (for targets built by hand

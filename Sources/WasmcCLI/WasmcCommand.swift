@@ -27,6 +27,12 @@ struct CodegenOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
+            "The machine to compile for: x86_64-linux-gnu, aarch64-linux-gnu or riscv64-linux-gnu (full LLVM triples such as aarch64-unknown-linux-gnu too; default: the host). Another architecture defaults to its oldest CPU: generic (aarch64), generic-rv64 with rv64gc (riscv64; add RVV with --cpu-features +v), x86-64.",
+            valueName: "triple"))
+    var target: String?
+
+    @Option(
+        help: ArgumentHelp(
             "The CPU to compile for: an LLVM CPU name such as x86-64, x86-64-v2, x86-64-v3, x86-64-v4, generic or znver3, or native (default: the host's CPU with all its features).",
             valueName: "name"))
     var cpu: String?
@@ -42,7 +48,7 @@ struct CodegenOptions: ParsableArguments {
     var compileOptions: CompileOptions {
         let target: Target
         do {
-            target = try Target.resolve(cpu: cpu, features: cpuFeatures)
+            target = try Target.resolve(triple: self.target, cpu: cpu, features: cpuFeatures)
         } catch {
             fail("\(error)", status: 1)
         }
@@ -61,7 +67,7 @@ struct WasmcCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wasmc",
         abstract: "Ahead-of-time compiler from WebAssembly to native shared objects.",
-        subcommands: [Compile.self, Run.self])
+        subcommands: [Compile.self, Run.self, Inspect.self])
 }
 
 struct Compile: ParsableCommand {
