@@ -15,4 +15,10 @@
                    (v128.const i8x16 12 13 14 15 8 9 10 11 4 5 6 7 0 1 2 3)))
   (func (export "q15") (result v128)
     (i16x8.q15mulr_sat_s (v128.const i16x8 16384 -32768 100 0 0 0 0 0)
-                         (v128.const i16x8 16384 -32768 200 0 0 0 0 0))))
+                         (v128.const i16x8 16384 -32768 200 0 0 0 0 0)))
+  ;; Swizzle with indices only known at run time: lane i reads byte (p + i) mod 256 of the
+  ;; table 0..15, or 0 where that index is 16 or more.
+  (func (export "swizzle_from") (param $p i32) (result v128)
+    (i8x16.swizzle (v128.const i32x4 0x03020100 0x07060504 0x0b0a0908 0x0f0e0d0c)
+                   (i8x16.add (i8x16.splat (local.get $p))
+                              (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)))))

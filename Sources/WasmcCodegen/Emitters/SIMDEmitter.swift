@@ -456,7 +456,7 @@ extension FunctionTranslator {
         case .aarch64NEON:
             // sqrdmulh: saturating rounding doubling multiply, high half — exactly this operation.
             return b.callIntrinsic("llvm.aarch64.neon.sqrdmulh", [type], [lhs, rhs])
-        case .generic:
+        case .riscvV, .generic:
             let wide = ir.vector(ir.i32, 8)
             let product = b.mul(b.sext(lhs, wide), b.sext(rhs, wide))
             let rounded = b.ashr(b.add(product, ir.splat(wide, 0x4000)), ir.splat(wide, 15))
@@ -477,6 +477,17 @@ extension FunctionTranslator {
             // tbl yields 0 for every out-of-range index, as wasm does.
             let (function, type) = ir.intrinsic("llvm.aarch64.neon.tbl1", [vectorType(.i8x16)])
             return b.call(type, function, [vector, indices])
+        case .riscvV:
+            // vrgather yields 0 for indices ≥ VLMAX. The operands go into the low lanes of
+            // zeroed scalable vectors of at least 16 lanes, so indices 16..VLMAX-1 read zeros.
+            let scalable = LLVMScalableVectorType(ir.i8, 16)!
+            let fixed = vectorType(.i8x16)
+            func widen(_ value: LLVMValue) -> LLVMValue {
+                b.callIntrinsic("llvm.vector.insert", [scalable, fixed], [ir.zero(scalable), value, ir.i64(0)])
+            }
+            let gathered = b.callIntrinsic(
+                "llvm.riscv.vrgather.vv", [scalable, ir.i64], [ir.poison(scalable), widen(vector), widen(indices), ir.i64(16)])
+            return b.callIntrinsic("llvm.vector.extract", [fixed, scalable], [gathered, ir.i64(0)])
         case .generic:
             var result = ir.zero(vectorType(.i8x16))
             for lane in 0..<16 {

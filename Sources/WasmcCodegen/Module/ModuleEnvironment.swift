@@ -10,6 +10,8 @@ public enum VectorISA: Sendable {
     case x86SSSE3
     /// aarch64 with Advanced SIMD (tbl).
     case aarch64NEON
+    /// riscv64 with the V extension (vrgather).
+    case riscvV
     /// Generic LLVM vector operations only.
     case generic
 
@@ -21,6 +23,8 @@ public enum VectorISA: Sendable {
         } else if triple.hasPrefix("aarch64"), !entries.contains("-neon") {
             // Advanced SIMD is part of the aarch64 Linux ABI.
             self = .aarch64NEON
+        } else if triple.hasPrefix("riscv64"), entries.contains("+v") {
+            self = .riscvV
         } else {
             self = .generic
         }
