@@ -1,12 +1,13 @@
 import Foundation
 import WAT
 import WasmcBackend
-import XCTest
+import Testing
 
 /// Golden tests of the SIMD lowering: representative wasm SIMD instructions must become single
 /// native vector instructions (or short sequences) on x86-64 with AVX2, read off the disassembled
 /// .so. The target is fixed (x86-64-v3), so these tests check the same code on any host.
-final class SIMDCodegenTests: XCTestCase {
+@Suite("SIMD code on x86-64-v3")
+struct SIMDCodegenTests {
     /// One wasm function per case: its body, the instructions its code must contain, and the
     /// most vector instructions it may use.
     struct Case {
@@ -45,23 +46,24 @@ final class SIMDCodegenTests: XCTestCase {
         Case(name: "v128.bitselect", body: "(v128.bitselect (local.get 0) (local.get 1) (local.get 1))", mustContain: [], maxVectorInstructions: 3),
     ]
 
-    func testRepresentativeOperationsBecomeNativeVectorInstructions() throws {
+    @Test("representative operations become native vector instructions")
+    func representativeOperations() throws {
         let functions = Self.cases.map { "(func (export \"f\") \($0.params) \($0.result) \($0.body))" }
         // Export names must differ; the symbol of function i is `wasm:f<i>`.
         let text = "(module\n" + functions.enumerated().map { $1.replacingOccurrences(of: "\"f\"", with: "\"f\($0)\"") }.joined(separator: "\n") + ")"
         let disassembly = try Self.disassemble(try wat2wasm(text), target: Target(triple: "x86_64-unknown-linux-gnu", cpu: "x86-64-v3", features: "+avx2,+ssse3,+sse4.1,+sse4.2,+fma"))
         for (index, testCase) in Self.cases.enumerated() {
             guard let body = disassembly["wasm:f\(index)"] else {
-                XCTFail("\(testCase.name): no symbol wasm:f\(index) in the disassembly")
+                Issue.record("\(testCase.name): no symbol wasm:f\(index) in the disassembly")
                 continue
             }
             let vector = body.filter(Self.isVectorInstruction)
             for mnemonic in testCase.mustContain {
-                XCTAssert(vector.contains(mnemonic), "\(testCase.name): expected \(mnemonic), got \(vector)")
+                #expect(vector.contains(mnemonic), "\(testCase.name): expected \(mnemonic), got \(vector)")
             }
-            XCTAssertLessThanOrEqual(vector.count, testCase.maxVectorInstructions, "\(testCase.name): \(vector)")
+            #expect(vector.count <= testCase.maxVectorInstructions, "\(testCase.name): \(vector)")
             // No lane-by-lane fallback: no element moves between vector and general registers.
-            XCTAssertFalse(vector.contains { $0.hasPrefix("vpextr") || $0.hasPrefix("vpinsr") }, "\(testCase.name): \(vector)")
+            #expect(!vector.contains { $0.hasPrefix("vpextr") || $0.hasPrefix("vpinsr") }, "\(testCase.name): \(vector)")
         }
     }
 
@@ -86,7 +88,7 @@ final class SIMDCodegenTests: XCTestCase {
         try process.run()
         let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "llvm-objdump-19 failed")
+        #expect(process.terminationStatus == 0, "llvm-objdump-19 failed")
 
         var functions: [String: [String]] = [:]
         var current: String?

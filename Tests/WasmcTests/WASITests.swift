@@ -1,11 +1,12 @@
 import Foundation
 import WAT
 import Wasmc
-import XCTest
+import Testing
 
 /// The Swift WASI API: configuration, stdio captured in buffers, exit codes, link errors. The
 /// WASI functions themselves are tested by scripts/test-wasi (C programs, wasi-testsuite, escapes).
-final class WASITests: XCTestCase {
+@Suite("WASI for Swift embedders")
+struct WASITests {
     /// Writes "hello <argv[1]>\n" to stdout, then its environment's first entry to stderr, and exits with 7.
     static let program = """
         (module
@@ -37,45 +38,49 @@ final class WASITests: XCTestCase {
             (unreachable)))
         """
 
-    func testRunCapturesOutputAndExitCode() throws {
+    @Test("run captures output and the exit code")
+    func runCapturesOutputAndExitCode() throws {
         let module = try CompiledModule(wasm: try wat2wasm(Self.program))
         var configuration = WASI.Configuration(arguments: ["prog", "world"], environment: [("KEY", "value")])
         configuration.stdout = .buffer
         configuration.stderr = .buffer
         let wasi = try WASI(configuration)
         let instance = try Instance(module: module, store: Store(), wasi: wasi)
-        XCTAssertEqual(try wasi.run(instance), 7)
-        XCTAssertEqual(String(decoding: wasi.captured(.stdout), as: UTF8.self), "hello world\n")
-        XCTAssertEqual(String(decoding: wasi.captured(.stderr), as: UTF8.self), "KEY=value")
+        #expect(try wasi.run(instance) == 7)
+        #expect(String(decoding: wasi.captured(.stdout), as: UTF8.self) == "hello world\n")
+        #expect(String(decoding: wasi.captured(.stderr), as: UTF8.self) == "KEY=value")
     }
 
-    func testProcExitFromAnInvokedExportIsAnExitNotATrap() throws {
+    @Test("proc_exit from an invoked export is an exit, not a trap")
+    func procExitFromInvokedExport() throws {
         let module = try CompiledModule(wasm: try wat2wasm(Self.program))
         var configuration = WASI.Configuration(arguments: ["prog", "x"])
         configuration.stdout = .buffer
         configuration.stderr = .closed
         let wasi = try WASI(configuration)
         let instance = try Instance(module: module, store: Store(), wasi: wasi)
-        XCTAssertNil(wasi.exitCode)
-        XCTAssertThrowsError(try instance.call("_start", [])) { error in
-            XCTAssertEqual(error as? Trap, .hostError)
-        }
-        XCTAssertEqual(wasi.exitCode, 7)
-        XCTAssertEqual(String(decoding: wasi.captured(.stdout), as: UTF8.self), "hello x\n")
+        #expect(wasi.exitCode == nil)
+        #expect(throws: Trap.hostError) { try instance.call("_start", []) }
+        #expect(wasi.exitCode == 7)
+        #expect(String(decoding: wasi.captured(.stdout), as: UTF8.self) == "hello x\n")
     }
 
-    func testUnknownWASIFunctionIsALinkError() throws {
+    @Test("an unknown WASI function is a link error")
+    func unknownWASIFunction() throws {
         let module = try CompiledModule(wasm: try wat2wasm("""
             (module (import "wasi_snapshot_preview1" "fd_teleport" (func (param i32) (result i32))))
             """))
         let wasi = try WASI(WASI.Configuration())
-        XCTAssertThrowsError(try Instance(module: module, store: Store(), wasi: wasi)) { error in
-            guard let error = error as? WasmcError, case .link = error.kind else { return XCTFail("\(error)") }
-            XCTAssert(error.message.contains("fd_teleport"), error.message)
+        let error = #expect(throws: WasmcError.self) { try Instance(module: module, store: Store(), wasi: wasi) }
+        guard let error, case .link = error.kind else {
+            Issue.record("expected a link error, got \(String(describing: error))")
+            return
         }
+        #expect(error.message.contains("fd_teleport"), "\(error.message)")
     }
 
-    func testOtherImportsComeFromResolve() throws {
+    @Test("other imports come from resolve")
+    func otherImportsComeFromResolve() throws {
         let module = try CompiledModule(wasm: try wat2wasm("""
             (module
               (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
@@ -85,15 +90,15 @@ final class WASITests: XCTestCase {
         let wasi = try WASI(WASI.Configuration())
         let answer = Function(type: .init(parameters: [], results: [.i32])) { _ in [.i32(42)] }
         let instance = try Instance(module: module, store: Store(), wasi: wasi) { $0.name == "answer" ? .function(answer) : nil }
-        XCTAssertEqual(try instance.call("f", []), [.i32(42)])
-        XCTAssertThrowsError(try Instance(module: module, store: Store(), wasi: wasi))
+        #expect(try instance.call("f", []) == [.i32(42)])
+        #expect(throws: WasmcError.self) { try Instance(module: module, store: Store(), wasi: wasi) }
     }
 
-    func testMissingPreopenIsAnError() {
+    @Test("a missing preopen is an error")
+    func missingPreopen() {
         var configuration = WASI.Configuration()
         configuration.preopens = [.init(host: "/nonexistent/wasmc-test-dir", guest: "/")]
-        XCTAssertThrowsError(try WASI(configuration)) { error in
-            XCTAssert("\(error)".contains("/nonexistent/wasmc-test-dir"), "\(error)")
-        }
+        let error = #expect(throws: WasmcError.self) { try WASI(configuration) }
+        #expect(error?.message.contains("/nonexistent/wasmc-test-dir") == true, "\(String(describing: error))")
     }
 }
