@@ -4,27 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-static int fail(wasmc_error *error, wasmc_error_kind kind, uint32_t trap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(wasmc_error *error, wasmc_error_kind kind, uint32_t trap, const char *fmt, ...) {
-    if (error) {
-        error->kind = kind;
-        error->trap = trap;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(error->message, sizeof error->message, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 void wasmc_wasi_config_init(wasmc_wasi_config *config) {
     memset(config, 0, sizeof *config);
@@ -156,7 +141,7 @@ void wasi_release(wasmc_wasi *w) {
 wasmc_wasi *wasmc_wasi_new(const wasmc_wasi_config *config, wasmc_error *error) {
     wasmc_wasi *w = calloc(1, sizeof *w);
     if (!w) {
-        fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory");
+        rt_fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory");
         return NULL;
     }
     w->refcount = 1;
@@ -169,7 +154,7 @@ wasmc_wasi *wasmc_wasi_new(const wasmc_wasi_config *config, wasmc_error *error) 
     /* Guest fds 0-2 are the stdio streams, open or not; preopen i is guest fd 3 + i. */
     const int stdio[3] = {config->stdin_fd, config->stdout_fd, config->stderr_fd};
     if (config->npreopens > WASI_MAX_FDS - 3) {
-        fail(error, WASMC_ERROR_RESOURCE, 0, "too many preopens");
+        rt_fail(error, WASMC_ERROR_RESOURCE, 0, "too many preopens");
         goto fail;
     }
     w->nfds = 3 + config->npreopens < 8 ? 8 : 3 + config->npreopens;
@@ -181,7 +166,7 @@ wasmc_wasi *wasmc_wasi_new(const wasmc_wasi_config *config, wasmc_error *error) 
         int host = fcntl(stdio[i], F_DUPFD_CLOEXEC, 0);
         if (host < 0 && errno == EBADF) continue; /* not open on the host: closed for the guest */
         if (host < 0) {
-            fail(error, WASMC_ERROR_LOAD, 0, "stdio fd %d: %s", stdio[i], strerror(errno));
+            rt_fail(error, WASMC_ERROR_LOAD, 0, "stdio fd %d: %s", stdio[i], strerror(errno));
             goto fail;
         }
         uint8_t type = wasi_host_filetype(host);
@@ -192,7 +177,7 @@ wasmc_wasi *wasmc_wasi_new(const wasmc_wasi_config *config, wasmc_error *error) 
         const wasmc_wasi_preopen *p = &config->preopens[i];
         int host = open(p->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (host < 0) {
-            fail(error, WASMC_ERROR_LOAD, 0, "preopen %s: %s", p->host_path, strerror(errno));
+            rt_fail(error, WASMC_ERROR_LOAD, 0, "preopen %s: %s", p->host_path, strerror(errno));
             goto fail;
         }
         w->fds[3 + i] = (wasi_fd){.host = host, .filetype = WASI_FILETYPE_DIRECTORY,
@@ -202,7 +187,7 @@ wasmc_wasi *wasmc_wasi_new(const wasmc_wasi_config *config, wasmc_error *error) 
     }
     return w;
 oom:
-    fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory");
+    rt_fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory");
 fail:
     wasi_release(w);
     return NULL;
@@ -291,9 +276,9 @@ int wasmc_wasi_run(wasmc_wasi *w, wasmc_store *store, wasmc_instance *instance, 
                    wasmc_error *error) {
     wasmc_extern start;
     if (!wasmc_instance_export(instance, "_start", &start) || start.kind != WASMC_EXTERN_FUNC)
-        return fail(error, WASMC_ERROR_LINK, 0, "the module exports no _start function");
+        return wasi_fail(error, WASMC_ERROR_LINK, 0, "the module exports no _start function");
     if (start.of.func->type_id != wasmc_signature_id(NULL, 0, NULL, 0))
-        return fail(error, WASMC_ERROR_LINK, 0, "_start is not a function of type [] -> []");
+        return wasi_fail(error, WASMC_ERROR_LINK, 0, "_start is not a function of type [] -> []");
     wasmc_wasi_bind(w, instance);
     w->exited = 0;
     wasmc_value io[1];
@@ -306,5 +291,5 @@ int wasmc_wasi_run(wasmc_wasi *w, wasmc_store *store, wasmc_instance *instance, 
         *exit_code = w->exit_code;
         return 0;
     }
-    return fail(error, WASMC_ERROR_TRAP, trap, "wasm trap: %s", wasmc_trap_message(trap));
+    return wasi_fail(error, WASMC_ERROR_TRAP, trap, "wasm trap: %s", wasmc_trap_message(trap));
 }

@@ -2,7 +2,6 @@
  * module's WASI imports to host functions of a context. */
 #include "wasi_internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -43,20 +42,6 @@ static void unbind(void *env) {
     binding *b = env;
     wasi_release(b->wasi);
     free(b);
-}
-
-static int fail(wasmc_error *error, wasmc_error_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(wasmc_error *error, wasmc_error_kind kind, const char *fmt, ...) {
-    if (error) {
-        error->kind = kind;
-        error->trap = 0;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(error->message, sizeof error->message, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
 }
 
 static const char *kind_name(uint8_t k) {
@@ -104,7 +89,7 @@ int wasmc_wasi_imports(wasmc_wasi *w, const wasmc_module *module, wasmc_extern *
                 memcmp(functions[k].name, im.name, im.name_len) == 0)
                 f = &functions[k];
         if (!f || im.kind != WASMC_EXTERN_FUNC)
-            return fail(error, WASMC_ERROR_LINK, "unknown import %s.%.*s: not a WASI preview1 function",
+            return wasi_fail(error, WASMC_ERROR_LINK, 0, "unknown import %s.%.*s: not a WASI preview1 function",
                         WASI_MODULE, (int)im.name_len, im.name);
 
         uint8_t params[16], result = WASMC_I32;
@@ -115,7 +100,7 @@ int wasmc_wasi_imports(wasmc_wasi *w, const wasmc_module *module, wasmc_extern *
         wasmc_module_type(module, im.type_index, &mp, &mnp, &mr, &mnr);
         if (mnp != np || mnr != nr || memcmp(mp, params, np) || (nr && mr[0] != result)) {
             char want[160], got[160];
-            return fail(error, WASMC_ERROR_LINK,
+            return wasi_fail(error, WASMC_ERROR_LINK, 0,
                         "incompatible import type for %s.%s: WASI defines %s, the module imports %s",
                         WASI_MODULE, f->name, describe(params, np, &result, nr, want, sizeof want),
                         describe(mp, mnp, mr, mnr, got, sizeof got));
@@ -126,13 +111,13 @@ int wasmc_wasi_imports(wasmc_wasi *w, const wasmc_module *module, wasmc_extern *
                                 : NULL;
         if (!hf) {
             free(b);
-            return fail(error, WASMC_ERROR_RESOURCE, "out of memory");
+            return wasi_fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory");
         }
         *b = (binding){w, f};
         wasi_retain(w);
         if (keep(w, hf) != 0) {
             wasmc_host_func_release(hf);
-            return fail(error, WASMC_ERROR_RESOURCE, "out of memory");
+            return wasi_fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory");
         }
         memset(&imports[i], 0, sizeof imports[i]);
         imports[i].kind = WASMC_EXTERN_FUNC;

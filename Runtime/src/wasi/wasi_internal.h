@@ -6,6 +6,7 @@
 #define WASMC_WASI_INTERNAL_H
 
 #include "wasmc_wasi.h"
+#include "../internal.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -19,6 +20,10 @@
 #endif
 
 #pragma GCC visibility push(hidden)
+
+/* Fills `error` (may be NULL) like the rest of the runtime (rt_fail) and evaluates to -1, for
+ * `return wasi_fail(...)` in functions that report failure as -1. */
+#define wasi_fail(error, kind, trap, ...) (rt_fail((error), (kind), (trap), __VA_ARGS__), -1)
 
 /* ---- errno (wasi_errno_t) ------------------------------------------------------------ */
 
