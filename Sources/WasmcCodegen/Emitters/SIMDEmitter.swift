@@ -90,6 +90,12 @@ extension FunctionTranslator {
 
     func pushVector(_ value: LLVMValue) { push(b.bitcast(value, ir.v128)) }
 
+    /// A scalar operand as a lane of `shape`: i32 operands of i8x16/i16x8 lanes are truncated.
+    func popLane(_ shape: LaneShape) -> LLVMValue {
+        let scalar = pop()
+        return LLVMTypeOf(scalar) == laneType(shape) ? scalar : b.trunc(scalar, laneType(shape))
+    }
+
     /// `scalar` in every lane.
     func splat(_ scalar: LLVMValue, _ shape: LaneShape) -> LLVMValue {
         let type = vectorType(shape)
@@ -133,9 +139,7 @@ extension FunctionTranslator {
             pushVector(swizzle(popVector(.i8x16), indices))
         case .i8x16Splat, .i16x8Splat, .i32x4Splat, .i64x2Splat, .f32x4Splat, .f64x2Splat:
             let shape = LaneShape(of: op)
-            var scalar = pop()
-            if LLVMTypeOf(scalar) != laneType(shape) { scalar = b.trunc(scalar, laneType(shape)) }
-            pushVector(splat(scalar, shape))
+            pushVector(splat(popLane(shape), shape))
 
         // Comparisons: all-ones lanes where true.
         case .i8x16Eq, .i16x8Eq, .i32x4Eq, .i64x2Eq: compare(op, LLVMIntEQ)
@@ -298,8 +302,7 @@ extension FunctionTranslator {
         case .i32x4ExtractLane, .i64x2ExtractLane, .f32x4ExtractLane, .f64x2ExtractLane:
             push(b.extractElement(popVector(shape), index))
         case .i8x16ReplaceLane, .i16x8ReplaceLane, .i32x4ReplaceLane, .i64x2ReplaceLane, .f32x4ReplaceLane, .f64x2ReplaceLane:
-            var scalar = pop()
-            if LLVMTypeOf(scalar) != laneType(shape) { scalar = b.trunc(scalar, laneType(shape)) }
+            let scalar = popLane(shape)
             pushVector(b.insertElement(popVector(shape), scalar, index))
         }
     }
