@@ -10,15 +10,7 @@
 #include <unistd.h>
 #include <wasi/api.h>
 
-static int failures;
-
-#define CHECK(cond)                                                               \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            printf("FAILED line %d: %s (errno %d %s)\n", __LINE__, #cond, errno, strerror(errno)); \
-            failures++;                                                           \
-        }                                                                         \
-    } while (0)
+#include "check.h"
 
 static void show(const char *path) {
     char buf[256] = {0};
