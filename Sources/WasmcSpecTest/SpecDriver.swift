@@ -3,7 +3,8 @@ import WasmcBackend
 
 /// Runs scripts in child processes, a few at a time, and sums up.
 struct SpecDriver {
-    let options: CompileOptions
+    /// Passed to each child after `--single FILE`.
+    let childArguments: [String]
     let jobs: Int
     let show: Int
     /// A script that runs longer than this is killed and counted as failed.
@@ -43,7 +44,7 @@ struct SpecDriver {
         let process = Process()
         // This very executable, in child mode.
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["--single", file, "-O\(options.optimizationLevel)", "--bounds-checks", options.boundsChecks.rawValue]
+        process.arguments = ["--single", file] + childArguments
         let output = Pipe()
         process.standardOutput = output
         let started = Date()

@@ -1,12 +1,18 @@
 // wasmc-spec-test: runs WebAssembly spec test scripts (.wast, read in place) against modules
 // compiled by wasmc.
 //
-//   wasmc-spec-test [--jobs N] [--baseline FILE] [--show N] [-O0..-O3] [--bounds-checks guard|explicit] PATH...
+//   wasmc-spec-test [--jobs N] [--baseline FILE] [--show N] [-O0..-O3] [--bounds-checks guard|explicit]
+//                   [--target TRIPLE [--cpu CPU] [--cpu-features LIST] --driver "COMMAND..."] PATH...
 //
 // Each PATH is a .wast file or a folder of them. Every file runs in a child process of its own
 // (a crash or hang there fails that file only); the counts per command type are printed, then
 // the line "N passed, M failed". With --baseline, the exit status is 0 when no file passes fewer
 // commands than the baseline lists for it (the baseline records known gaps; see the file).
+//
+// By default modules run in this process. With --driver, they are compiled for --target (and
+// --cpu, --cpu-features, as `wasmc compile` takes them) and run by the C driver COMMAND (split
+// at spaces), e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu out/cross/aarch64/spec_driver"
+// (Tests/cross/spec_driver.c, built by scripts/build-runtime-cross; see PlanWriter.swift).
 import Foundation
 import Wasmc
 import WasmcBackend
@@ -18,6 +24,12 @@ var baselinePath: String?
 var show = 20
 var singleFile: String?
 var paths: [String] = []
+var triple: String?
+var cpu: String?
+var cpuFeatures: String?
+var driverCommand: [String] = []
+/// What a child process gets besides --single: everything that shapes how a script runs.
+var childArguments: [String] = []
 
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
@@ -27,13 +39,41 @@ while !arguments.isEmpty {
     case "--show": show = Int(arguments.removeFirst()) ?? 20
     case "--single": singleFile = arguments.removeFirst()
     case "--bounds-checks":
-        guard let mode = CompileOptions.BoundsChecks(rawValue: arguments.removeFirst()) else {
+        guard let mode = CompileOptions.BoundsChecks(rawValue: arguments.first ?? "") else {
             FileHandle.standardError.write(Data("--bounds-checks takes guard or explicit\n".utf8))
             exit(2)
         }
         options.boundsChecks = mode
-    case "-O0", "-O1", "-O2", "-O3": options.optimizationLevel = Int(argument.dropFirst(2))!
+        childArguments += [argument, arguments.removeFirst()]
+    case "-O0", "-O1", "-O2", "-O3":
+        options.optimizationLevel = Int(argument.dropFirst(2))!
+        childArguments.append(argument)
+    case "--target", "--cpu", "--cpu-features", "--driver":
+        guard let value = arguments.first else {
+            FileHandle.standardError.write(Data("\(argument) needs a value\n".utf8))
+            exit(2)
+        }
+        switch argument {
+        case "--target": triple = value
+        case "--cpu": cpu = value
+        case "--cpu-features": cpuFeatures = value
+        default: driverCommand = value.split(separator: " ").map(String.init)
+        }
+        childArguments += [argument, arguments.removeFirst()]
     default: paths.append(argument)
+    }
+}
+
+if triple != nil || cpu != nil || cpuFeatures != nil {
+    do {
+        options.target = try Target.resolve(triple: triple, cpu: cpu, features: cpuFeatures)
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(2)
+    }
+    if driverCommand.isEmpty && triple != nil {
+        FileHandle.standardError.write(Data("--target needs --driver: code for another machine cannot run in this process\n".utf8))
+        exit(2)
     }
 }
 
@@ -45,7 +85,9 @@ if let singleFile {
     pthread_sigmask(SIG_SETMASK, &none, nil)
     let result: FileResult
     do {
-        result = try WastRunner(path: singleFile, options: options).run()
+        let engine: SpecEngine = driverCommand.isEmpty
+            ? try LocalEngine(options: options) : try PlanWriter(options: options, driver: driverCommand)
+        result = try WastRunner(path: singleFile, engine: engine).run()
     } catch {
         var failed = FileResult(file: (singleFile as NSString).lastPathComponent)
         failed.record(.module, false, 0, "cannot run the script: \(error)")
@@ -55,7 +97,7 @@ if let singleFile {
     exit(0)
 }
 
-let driver = SpecDriver(options: options, jobs: jobs, show: show)
+let driver = SpecDriver(childArguments: childArguments, jobs: jobs, show: show)
 let files = driver.collect(paths)
 if files.isEmpty {
     FileHandle.standardError.write(Data("usage: wasmc-spec-test [options] PATH... (no .wast files found)\n".utf8))
