@@ -46,8 +46,9 @@ void wasmc_store_delete(wasmc_store *store);
 /* dlopen()s a compiled .so (RTLD_LOCAL: several may be loaded side by side), checks the
  * descriptor's magic and ABI version and parses its metadata. Refuses (WASMC_ERROR_LOAD) a .so
  * built for another architecture (checked on the ELF header before dlopen, and on the recorded
- * triple), and one whose recorded CPU features the running CPU lacks or this runtime cannot
- * check; the message names the features and the CPU the module was compiled for, e.g.
+ * triple), a truncated file (headers or segments past its end: checked before dlopen, which
+ * would fault on it), and one whose recorded CPU features the running CPU lacks or this runtime
+ * cannot check; the message names the features and the CPU the module was compiled for, e.g.
  * "model.so: needs CPU feature avx512f (compiled for znver4), which this CPU lacks". */
 wasmc_module *wasmc_module_load(const char *path, wasmc_error *error);
 /* Unloads the .so. Every instance of it, and every funcref taken from them, must be gone. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -59,36 +60,69 @@ __attribute__((format(printf, 3, 4))) static const char *format(char *buf, size_
     return buf;
 }
 
-/* Checks the ELF header before dlopen, which reports a shared object of another architecture as
- * "cannot open shared object file: No such file or directory". Files that cannot be read, or
- * are not ELF, are left to dlopen's own errors. */
-static const char *check_elf_machine(const char *path, char *buf, size_t len) {
+/* Checks the ELF file before dlopen: its machine (dlopen reports a shared object of another
+ * architecture as "cannot open shared object file: No such file or directory") and, for a
+ * 64-bit little-endian file, that the program headers, the segments and the section headers lie
+ * within the file (dlopen maps a truncated file and dies of SIGBUS or SIGSEGV reading past its
+ * end). Files that cannot be read, or are not ELF, are left to dlopen's own errors. */
+static const char *check_elf_fd(int fd, char *buf, size_t len) {
+    struct stat st;
+    Elf64_Ehdr h;
+    ssize_t n = pread(fd, &h, sizeof h, 0);
+    if (fstat(fd, &st) != 0 || n < (ssize_t)SELFMAG || memcmp(h.e_ident, ELFMAG, SELFMAG) != 0)
+        return NULL;
+    uint64_t size = (uint64_t)st.st_size;
+    if (n < 20) return format(buf, len, "truncated ELF file (%llu bytes)", (unsigned long long)size);
 #ifdef HOST_ELF_MACHINE
+    /* e_ident, e_type, e_machine: the same offsets in both ELF classes. */
+    const unsigned char *b = h.e_ident;
+    unsigned machine = b[EI_DATA] == ELFDATA2MSB ? (unsigned)b[18] << 8 | b[19]
+                                                 : (unsigned)b[19] << 8 | b[18];
+    if (machine != HOST_ELF_MACHINE || b[EI_CLASS] != ELFCLASS64 || b[EI_DATA] != ELFDATA2LSB) {
+        const char *name = machine == EM_X86_64 ? "x86_64"
+                           : machine == EM_AARCH64 ? "aarch64"
+                           : machine == EM_RISCV ? (b[EI_CLASS] == ELFCLASS64 ? "riscv64" : "riscv32")
+                           : machine == EM_386 ? "i386"
+                           : machine == EM_ARM ? "arm"
+                           : NULL;
+        char other[32];
+        if (!name) name = format(other, sizeof other, "ELF machine %u", machine);
+        return format(buf, len, "compiled for %s%s, which this %s host cannot run", name,
+                      b[EI_CLASS] == ELFCLASS64 ? "" : " (32-bit)", HOST_ARCH);
+    }
+#endif
+    if (h.e_ident[EI_CLASS] != ELFCLASS64 || h.e_ident[EI_DATA] != ELFDATA2LSB) return NULL;
+    if (n < (ssize_t)sizeof h)
+        return format(buf, len, "truncated ELF file (%llu bytes, the ELF header is %zu)",
+                      (unsigned long long)size, sizeof h);
+    /* 64-bit offsets plus 16-bit counts times 16-bit sizes: no overflow. */
+    uint64_t ph_end = h.e_phoff + (uint64_t)h.e_phnum * h.e_phentsize;
+    if (h.e_phnum && ph_end > size)
+        return format(buf, len, "truncated ELF file (%llu bytes, program headers end at %llu)",
+                      (unsigned long long)size, (unsigned long long)ph_end);
+    /* The section headers come last in ld.lld's output; stripped files may have none. */
+    uint64_t sh_end = h.e_shoff + (uint64_t)h.e_shnum * h.e_shentsize;
+    if (h.e_shnum && sh_end > size)
+        return format(buf, len, "truncated ELF file (%llu bytes, section headers end at %llu)",
+                      (unsigned long long)size, (unsigned long long)sh_end);
+    for (unsigned i = 0; i < h.e_phnum && h.e_phentsize >= sizeof(Elf64_Phdr); i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, (off_t)(h.e_phoff + (uint64_t)i * h.e_phentsize)) != (ssize_t)sizeof ph)
+            break;
+        if (ph.p_filesz && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset))
+            return format(buf, len, "truncated ELF file (%llu bytes, segment %u ends at %llu)",
+                          (unsigned long long)size, i, (unsigned long long)(ph.p_offset + ph.p_filesz));
+    }
+    return NULL;
+}
+
+static const char *check_elf(const char *path, char *buf, size_t len) {
     if (!strchr(path, '/')) return NULL; /* dlopen searches the library path for bare names */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
-    unsigned char h[20]; /* e_ident, e_type, e_machine: the same offsets in both ELF classes */
-    ssize_t n = pread(fd, h, sizeof h, 0);
+    const char *why = check_elf_fd(fd, buf, len);
     close(fd);
-    if (n != (ssize_t)sizeof h || memcmp(h, ELFMAG, SELFMAG) != 0) return NULL;
-    unsigned machine = h[EI_DATA] == ELFDATA2MSB ? (unsigned)h[18] << 8 | h[19]
-                                                 : (unsigned)h[19] << 8 | h[18];
-    if (machine == HOST_ELF_MACHINE && h[EI_CLASS] == ELFCLASS64 && h[EI_DATA] == ELFDATA2LSB)
-        return NULL;
-    const char *name = machine == EM_X86_64 ? "x86_64"
-                       : machine == EM_AARCH64 ? "aarch64"
-                       : machine == EM_RISCV ? (h[EI_CLASS] == ELFCLASS64 ? "riscv64" : "riscv32")
-                       : machine == EM_386 ? "i386"
-                       : machine == EM_ARM ? "arm"
-                       : NULL;
-    char other[32];
-    if (!name) name = format(other, sizeof other, "ELF machine %u", machine);
-    return format(buf, len, "compiled for %s%s, which this %s host cannot run", name,
-                  h[EI_CLASS] == ELFCLASS64 ? "" : " (32-bit)", HOST_ARCH);
-#else
-    (void)path, (void)buf, (void)len;
-    return NULL;
-#endif
+    return why;
 }
 
 static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len) {
@@ -112,8 +146,8 @@ static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len
 
 wasmc_module *wasmc_module_load(const char *path, wasmc_error *error) {
     char elf[200];
-    const char *foreign = check_elf_machine(path, elf, sizeof elf);
-    if (foreign) return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, foreign);
+    const char *bad = check_elf(path, elf, sizeof elf);
+    if (bad) return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, bad);
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *why = dlerror();

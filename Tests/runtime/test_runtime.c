@@ -373,6 +373,44 @@ static void test_foreign_architecture(void) {
     CHECK_STR(err.message, "aarch64.so: compiled for aarch64, which this x86_64 host cannot run");
 }
 
+/* Writes the first `keep` bytes of fake_module.so (keep <= 0: all but -keep) to NAME in the test
+ * directory; with `no_sections`, e_shnum is cleared (as in a file without section headers). */
+static const char *truncated_copy(const char *name, long keep, int no_sections) {
+    static unsigned char bytes[1 << 20];
+    FILE *f = fopen(so("fake_module.so"), "rb");
+    size_t n = f ? fread(bytes, 1, sizeof bytes, f) : 0;
+    if (f) fclose(f);
+    if (keep <= 0) keep += (long)n;
+    if (no_sections) memset(bytes + 60, 0, 2); /* e_shnum */
+    const char *path = so(name);
+    f = fopen(path, "wb");
+    if (f) {
+        fwrite(bytes, 1, (size_t)keep, f);
+        fclose(f);
+    }
+    return path;
+}
+
+static void test_truncated_elf(void) {
+    wasmc_error err;
+    /* dlopen would map these and fault (SIGBUS or SIGSEGV) reading past the end. */
+    CHECK(!wasmc_module_load(truncated_copy("half.so", 2000, 0), &err));
+    CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+    CHECK_STR(err.message, "half.so: truncated ELF file (2000 bytes, section headers end at ");
+    CHECK(!wasmc_module_load(truncated_copy("short.so", -1, 0), &err));
+    CHECK_STR(err.message, "section headers end at ");
+    CHECK(!wasmc_module_load(truncated_copy("nosections.so", 6000, 1), &err));
+    CHECK_STR(err.message, "nosections.so: truncated ELF file (6000 bytes, segment ");
+    CHECK(!wasmc_module_load(truncated_copy("header.so", 40, 0), &err));
+    CHECK_STR(err.message, "header.so: truncated ELF file (40 bytes, the ELF header is 64)");
+    CHECK(!wasmc_module_load(truncated_copy("ident.so", 10, 0), &err));
+    CHECK_STR(err.message, "ident.so: truncated ELF file (10 bytes)");
+    /* The same copy, whole, loads. */
+    wasmc_module *m = wasmc_module_load(truncated_copy("whole.so", 0, 0), &err);
+    CHECK(m);
+    if (m) wasmc_module_unload(m);
+}
+
 static void test_introspection(void) {
     CHECK(strcmp(wasmc_module_target(module), "x86_64-unknown-linux-gnu") == 0);
     CHECK(strcmp(wasmc_module_cpu(module), "generic") == 0);
@@ -1110,6 +1148,7 @@ int main(int argc, char **argv) {
     run("cpu supports", test_cpu_supports);
     run("cpu feature check", test_cpu_feature_check);
     run("foreign architecture", test_foreign_architecture);
+    run("truncated ELF", test_truncated_elf);
     run("introspection", test_introspection);
     run("signature ids", test_signature_ids);
     run("link errors", test_link_errors);
