@@ -8,7 +8,9 @@ struct Inspect: ParsableCommand {
         discussion: """
             The file is read, not loaded: a .so of any architecture can be inspected, and nothing \
             is checked against this machine. The descriptor's metadata blob is found through the \
-            ELF dynamic symbol `wasmc_module` and its relocation (Runtime/include/wasmc_abi.h).
+            ELF dynamic symbol `wasmc_module` and its relocation (Runtime/include/wasmc_abi.h). \
+            Exits with status 1, after printing, when the ELF machine is not the architecture of \
+            the target triple the metadata records.
             """)
 
     @Argument(help: "A shared object compiled by wasmc.")
@@ -18,14 +20,17 @@ struct Inspect: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: file) else {
             fail("cannot read \(file)", status: 1)
         }
-        let result = Result { () throws(InspectError) -> String in
+        let result = Result { () throws(InspectError) -> (String, mismatch: String?) in
             let elf = try ELFFile([UInt8](data))
             let metadata = try ModuleMetadata(try elf.wasmcMetadata())
-            return "file: \(file)\nelf machine: \(elf.machineName)\n"
+            let text = "file: \(file)\nelf machine: \(elf.machineName)\n"
                 + metadata.summary(descriptorABIVersion: try elf.descriptorABIVersion())
+            return (text, elf.mismatch(withTriple: metadata.triple))
         }
         switch result {
-        case .success(let text): print(text, terminator: "")
+        case .success(let (text, mismatch)):
+            print(text, terminator: "")
+            if let mismatch { fail("\(file): \(mismatch)", status: 1) }
         case .failure(let error): fail("\(file): \(error.message)", status: 1)
         }
     }
@@ -73,6 +78,21 @@ struct ELFFile {
         case 243: return "riscv64"
         default: return "ELF machine \(machine)"
         }
+    }
+
+    /// Why the ELF machine cannot hold code for `triple`'s architecture, or nil when it can (or
+    /// the architecture is not one wasmc compiles for).
+    func mismatch(withTriple triple: String) -> String? {
+        let arch = triple.prefix { $0 != "-" }
+        let expected: UInt16
+        switch arch {
+        case "x86_64", "amd64": expected = 62
+        case "aarch64", "arm64": expected = 183
+        case "riscv64": expected = 243
+        default: return nil
+        }
+        guard machine != expected else { return nil }
+        return "the ELF machine is \(machineName) but the metadata records target \(triple)"
     }
 
     /// The file offset of the bytes at virtual address `address`, `count` of them.
