@@ -50,6 +50,8 @@ void wasmc_store_delete(wasmc_store *store);
  * would fault on it), and one whose recorded CPU features the running CPU lacks or this runtime
  * cannot check; the message names the features and the CPU the module was compiled for, e.g.
  * "model.so: needs CPU feature avx512f (compiled for znver4), which this CPU lacks". */
+/* A path without '/' names a file in the current directory ("x.so" is "./x.so"), not a
+ * library searched for on the library path as dlopen would. */
 wasmc_module *wasmc_module_load(const char *path, wasmc_error *error);
 /* Unloads the .so. Every instance of it, and every funcref taken from them, must be gone. */
 void wasmc_module_unload(wasmc_module *module);

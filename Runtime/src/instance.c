@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +118,6 @@ static const char *check_elf_fd(int fd, char *buf, size_t len) {
 }
 
 static const char *check_elf(const char *path, char *buf, size_t len) {
-    if (!strchr(path, '/')) return NULL; /* dlopen searches the library path for bare names */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
     const char *why = check_elf_fd(fd, buf, len);
@@ -145,10 +145,19 @@ static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len
 }
 
 wasmc_module *wasmc_module_load(const char *path, wasmc_error *error) {
+    /* dlopen searches the library path for a name without a slash: make it relative to the
+     * current directory, as a file name is everywhere else. */
+    char local[PATH_MAX];
+    const char *file = path;
+    if (!strchr(path, '/')) {
+        if ((size_t)snprintf(local, sizeof local, "./%s", path) >= sizeof local)
+            return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: path too long", path);
+        file = local;
+    }
     char elf[200];
-    const char *bad = check_elf(path, elf, sizeof elf);
+    const char *bad = check_elf(file, elf, sizeof elf);
     if (bad) return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, bad);
-    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void *handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *why = dlerror();
         return rt_fail(error, WASMC_ERROR_LOAD, 0, "cannot load %s", why ? why : path);

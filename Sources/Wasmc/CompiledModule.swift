@@ -7,12 +7,11 @@ import WasmcRuntime
 public final class CompiledModule: @unchecked Sendable {
     let raw: OpaquePointer
 
-    /// Loads a .so produced by `wasmc compile`, refusing artifacts of another ABI version.
+    /// Loads a .so produced by `wasmc compile`, refusing artifacts of another ABI version. A path
+    /// without "/" names a file of the current directory (as `wasmc_module_load` takes it).
     public init(path: String) throws(WasmcError) {
         var error = wasmc_error()
-        // dlopen searches the library path for names without a slash: always pass a path.
-        let resolved = path.contains("/") ? path : "./" + path
-        guard let raw = wasmc_module_load(resolved, &error) else { throw WasmcError(error) }
+        guard let raw = wasmc_module_load(path, &error) else { throw WasmcError(error) }
         self.raw = raw
     }
 

@@ -411,6 +411,24 @@ static void test_truncated_elf(void) {
     if (m) wasmc_module_unload(m);
 }
 
+static void test_bare_name(void) {
+    char cwd[PATH_MAX];
+    CHECK(getcwd(cwd, sizeof cwd) && chdir(dir) == 0);
+    wasmc_error err;
+    /* A name without '/' is a file of the current directory. */
+    wasmc_module *m = wasmc_module_load("fake_module.so", &err);
+    CHECK(m);
+    if (m) wasmc_module_unload(m);
+    /* Not a library searched on the library path: libc.so.6 is there, not here. */
+    CHECK(!wasmc_module_load("libc.so.6", &err));
+    CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+    CHECK_STR(err.message, "./libc.so.6: cannot open shared object file");
+    /* The checks before dlopen apply to bare names too. */
+    CHECK(!wasmc_module_load("aarch64.so", &err));
+    CHECK_STR(err.message, "aarch64.so: compiled for aarch64, which this x86_64 host cannot run");
+    CHECK(chdir(cwd) == 0);
+}
+
 static void test_introspection(void) {
     CHECK(strcmp(wasmc_module_target(module), "x86_64-unknown-linux-gnu") == 0);
     CHECK(strcmp(wasmc_module_cpu(module), "generic") == 0);
@@ -1149,6 +1167,7 @@ int main(int argc, char **argv) {
     run("cpu feature check", test_cpu_feature_check);
     run("foreign architecture", test_foreign_architecture);
     run("truncated ELF", test_truncated_elf);
+    run("bare file name", test_bare_name);
     run("introspection", test_introspection);
     run("signature ids", test_signature_ids);
     run("link errors", test_link_errors);
