@@ -39,10 +39,10 @@ extension FunctionTranslator {
         case .i32Popcnt, .i64Popcnt: push(b.callIntrinsic("llvm.ctpop", [t], [x]))
         case .f32Abs, .f64Abs: push(b.callIntrinsic("llvm.fabs", [t], [x]))
         case .f32Neg, .f64Neg: push(b.fneg(x))
-        case .f32Ceil, .f64Ceil: push(b.callIntrinsic("llvm.ceil", [t], [x]))
-        case .f32Floor, .f64Floor: push(b.callIntrinsic("llvm.floor", [t], [x]))
-        case .f32Trunc, .f64Trunc: push(b.callIntrinsic("llvm.trunc", [t], [x]))
-        case .f32Nearest, .f64Nearest: push(b.callIntrinsic("llvm.roundeven", [t], [x]))
+        case .f32Ceil, .f64Ceil: push(rounded("llvm.ceil", x))
+        case .f32Floor, .f64Floor: push(rounded("llvm.floor", x))
+        case .f32Trunc, .f64Trunc: push(rounded("llvm.trunc", x))
+        case .f32Nearest, .f64Nearest: push(rounded("llvm.roundeven", x))
         case .f32Sqrt, .f64Sqrt: push(b.callIntrinsic("llvm.sqrt", [t], [x]))
         case .i32Extend8S: push(b.sext(b.trunc(x, ir.i8), ir.i32))
         case .i32Extend16S: push(b.sext(b.trunc(x, ir.i16), ir.i32))
@@ -117,6 +117,15 @@ extension FunctionTranslator {
             return lanes.contains(where: isIdentity) ? b.opaque(value) : value
         }
         return isIdentity(value) ? b.opaque(value) : value
+    }
+
+    /// A rounding intrinsic (floor, ceil, trunc, roundeven) on a float or float vector. Where
+    /// the target's lowering passes a signalling NaN through (`roundingQuietsNaN`), NaN lanes
+    /// become x + x: the same NaN, quiet.
+    func rounded(_ intrinsic: String, _ x: LLVMValue) -> LLVMValue {
+        let result = b.callIntrinsic(intrinsic, [LLVMTypeOf(x)!], [x])
+        guard !env.roundingQuietsNaN else { return result }
+        return b.select(b.fcmp(LLVMRealUNO, x, x), b.fadd(x, x), result)
     }
 
     /// min/max must return an arithmetic NaN (quiet bit set) when an operand is NaN. LLVM's

@@ -258,10 +258,10 @@ extension FunctionTranslator {
         case .f32x4Abs, .f64x2Abs: unaryIntrinsic(op, "llvm.fabs")
         case .f32x4Neg, .f64x2Neg: unary(op) { b.fneg($0) }
         case .f32x4Sqrt, .f64x2Sqrt: unaryIntrinsic(op, "llvm.sqrt")
-        case .f32x4Ceil, .f64x2Ceil: unaryIntrinsic(op, "llvm.ceil")
-        case .f32x4Floor, .f64x2Floor: unaryIntrinsic(op, "llvm.floor")
-        case .f32x4Trunc, .f64x2Trunc: unaryIntrinsic(op, "llvm.trunc")
-        case .f32x4Nearest, .f64x2Nearest: unaryIntrinsic(op, "llvm.roundeven")
+        case .f32x4Ceil, .f64x2Ceil: roundLanes(op, "llvm.ceil")
+        case .f32x4Floor, .f64x2Floor: roundLanes(op, "llvm.floor")
+        case .f32x4Trunc, .f64x2Trunc: roundLanes(op, "llvm.trunc")
+        case .f32x4Nearest, .f64x2Nearest: roundLanes(op, "llvm.roundeven")
 
         // Conversions.
         case .i32x4TruncSatF32X4S:
@@ -273,9 +273,28 @@ extension FunctionTranslator {
         case .f64x2ConvertLowI32X4S: pushVector(b.sitofp(lanes(popVector(.i32x4), 0..<2), vectorType(.f64x2)))
         case .f64x2ConvertLowI32X4U: pushVector(b.uitofp(lanes(popVector(.i32x4), 0..<2), vectorType(.f64x2)))
         case .i32x4TruncSatF64X2SZero, .i32x4TruncSatF64X2UZero:
-            let name = op == .i32x4TruncSatF64X2SZero ? "llvm.fptosi.sat" : "llvm.fptoui.sat"
+            let signed = op == .i32x4TruncSatF64X2SZero
+            let name = signed ? "llvm.fptosi.sat" : "llvm.fptoui.sat"
             let pair = ir.vector(ir.i32, 2)
-            let converted = b.callIntrinsic(name, [pair, vectorType(.f64x2)], [popVector(.f64x2)])
+            let converted: LLVMValue
+            if env.vectorISA == .riscvV {
+                // The direct form becomes RVV's narrowing vfncvt.rtz.x(u).f.w, which qemu 7.2
+                // (Debian 12's, which the tests run under) cannot translate: it aborts with
+                // "decode_save_opc: Assertion `ctx->insn_start != NULL' failed". Converting to
+                // i64 lanes (vfcvt.rtz, saturating) and clamping to the i32 range gives the same
+                // lanes with one instruction more.
+                let wide = ir.vector(ir.i64, 2)
+                let x = b.callIntrinsic(name, [wide, vectorType(.f64x2)], [popVector(.f64x2)])
+                let clamped = signed
+                    ? b.callIntrinsic("llvm.smax", [wide], [
+                        b.callIntrinsic("llvm.smin", [wide], [x, ir.splat(wide, UInt64(Int32.max))]),
+                        ir.splat(wide, UInt64(bitPattern: Int64(Int32.min))),
+                    ])
+                    : b.callIntrinsic("llvm.umin", [wide], [x, ir.splat(wide, UInt64(UInt32.max))])
+                converted = b.trunc(clamped, pair)
+            } else {
+                converted = b.callIntrinsic(name, [pair, vectorType(.f64x2)], [popVector(.f64x2)])
+            }
             pushVector(b.shuffle(converted, ir.zero(pair), [0, 1, 2, 3]))
         case .f32x4DemoteF64X2Zero:
             let x = popVector(.f64x2)
@@ -362,6 +381,11 @@ extension FunctionTranslator {
 
     private func unary(_ op: Instruction.Simd, _ body: (LLVMValue) -> LLVMValue) {
         pushVector(body(popVector(LaneShape(of: op))))
+    }
+
+    private func roundLanes(_ op: Instruction.Simd, _ intrinsic: String) {
+        let shape = LaneShape(of: op)
+        pushVector(rounded(intrinsic, popVector(shape)))
     }
 
     private func unaryIntrinsic(_ op: Instruction.Simd, _ name: String) {

@@ -20,7 +20,8 @@ public struct ModuleCompiler {
         let ir = IRModule(name: "wasm")
         let env = ModuleEnvironment(
             module: module, ir: ir, explicitBoundsChecks: record.explicitBoundsChecks,
-            vectorISA: VectorISA(triple: record.targetTriple, features: record.cpuFeatures))
+            vectorISA: VectorISA(triple: record.targetTriple, features: record.cpuFeatures),
+            roundingQuietsNaN: roundingQuietsNaN(triple: record.targetTriple))
         declareFunctions(env)
         for defined in 0..<module.definedFunctionCount {
             let index = module.importedFunctionCount + defined

@@ -31,6 +31,16 @@ public enum VectorISA: Sendable {
     }
 }
 
+/// Whether LLVM's lowering of floor, ceil, trunc and roundeven (scalar and vector) returns a quiet
+/// NaN for a signalling one, as wasm requires. x86-64 (roundss/roundps) and aarch64 (frint*)
+/// instructions quiet it. riscv64 has no such instruction in rv64gc or V: LLVM converts to an
+/// integer and back only when |x| is small enough and passes every other value, NaNs included,
+/// through unchanged (seen in the spec suites under qemu). Zfa's fround would quiet it, but the
+/// vector lowering would not, so riscv64 always gets the explicit quieting.
+public func roundingQuietsNaN(triple: String) -> Bool {
+    !triple.hasPrefix("riscv64")
+}
+
 /// What function translators need to know about the module: LLVM types of wasm types, where
 /// globals, tables and memories live in the vmctx, the declared functions, and how to call the
 /// runtime. The only code that knows the instance layout besides `VMOffsets`.
@@ -40,17 +50,20 @@ final class ModuleEnvironment {
     let offsets: VMOffsets
     let explicitBoundsChecks: Bool
     let vectorISA: VectorISA
+    /// See `roundingQuietsNaN(triple:)`.
+    let roundingQuietsNaN: Bool
     /// LLVM function of every defined function (nil for imports), by function index.
     var functions: [LLVMValue?] = []
     /// `@wasmc.rt`: the runtime function table, stored by the loader before anything runs.
     let runtimeTable: LLVMValue
 
-    init(module: ModuleInfo, ir: IRModule, explicitBoundsChecks: Bool, vectorISA: VectorISA) {
+    init(module: ModuleInfo, ir: IRModule, explicitBoundsChecks: Bool, vectorISA: VectorISA, roundingQuietsNaN: Bool) {
         self.module = module
         self.ir = ir
         self.offsets = VMOffsets(module: module)
         self.explicitBoundsChecks = explicitBoundsChecks
         self.vectorISA = vectorISA
+        self.roundingQuietsNaN = roundingQuietsNaN
         runtimeTable = LLVMAddGlobal(ir.module, ir.ptr, "wasmc.rt")
         LLVMSetInitializer(runtimeTable, ir.null())
         LLVMSetLinkage(runtimeTable, LLVMInternalLinkage)
