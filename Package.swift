@@ -39,6 +39,15 @@ let package = Package(
             ],
             linkerSettings: [.linkedLibrary("LLVM-19")]
         ),
+        // wasmc's own LLVM passes and the -O1..-O3 pipeline that runs them (C++ behind a C call).
+        .target(
+            name: "CLLVMPasses",
+            cxxSettings: [
+                .headerSearchPath("../CLLVM/include"),
+                .define("__STDC_CONSTANT_MACROS"), .define("__STDC_FORMAT_MACROS"), .define("__STDC_LIMIT_MACROS"),
+            ],
+            linkerSettings: [.linkedLibrary("LLVM-19")]
+        ),
         .target(
             name: "WasmcModule",
             dependencies: [.product(name: "WasmParser", package: "WasmKit")]
@@ -53,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "WasmcBackend",
-            dependencies: ["WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM", "CLLVMSubtarget"]
+            dependencies: ["WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM", "CLLVMSubtarget", "CLLVMPasses"]
         ),
         // The C runtime: the ABI contract header and the small library behind it.
         .target(

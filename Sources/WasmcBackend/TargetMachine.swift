@@ -1,4 +1,5 @@
 import CLLVM
+import CLLVMPasses
 import Foundation
 
 enum LLVMSupport {
@@ -60,7 +61,15 @@ final class TargetMachine {
     /// Runs the new pass manager's standard pipeline for `level`.
     func optimize(_ module: LLVMModuleRef, level: Int) throws(CompileError) {
         // At -O0 still promote the allocas that carry locals and block values to registers.
-        try runPasses(module, level == 0 ? "function(mem2reg)" : "default<O\(level)>")
+        guard level > 0 else {
+            try runPasses(module, "function(mem2reg)")
+            return
+        }
+        let versionLoops = ProcessInfo.processInfo.environment["WASMC_NO_LOOP_GROUPS"] == nil
+        if let message = wasmc_llvm_optimize(module, machine, Int32(level), versionLoops ? 1 : 0) {
+            defer { free(message) }
+            throw CompileError.backend("LLVM passes failed: \(String(cString: message))")
+        }
     }
 
     /// Runs a new-pass-manager pipeline given in LLVM's textual syntax.

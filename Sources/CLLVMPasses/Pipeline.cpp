@@ -1,0 +1,45 @@
+// Pipeline.cpp: LLVM's default pipeline with wasmc's passes added. See include/CLLVMPasses.h.
+#include "CLLVMPasses.h"
+#include "Passes.h"
+
+#include "llvm/IR/Module.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/LCSSA.h"
+#include "llvm/Transforms/Utils/LoopSimplify.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace llvm;
+
+char *wasmc_llvm_optimize(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineRef, int level,
+                          int versionLoops) {
+    Module &module = *unwrap(moduleRef);
+    auto *machine = reinterpret_cast<TargetMachine *>(machineRef);
+    OptimizationLevel optimization = level <= 1   ? OptimizationLevel::O1
+                                     : level == 2 ? OptimizationLevel::O2
+                                                  : OptimizationLevel::O3;
+    // The same tuning LLVMRunPasses uses with default options.
+    PipelineTuningOptions tuning;
+    PassBuilder builder(machine, tuning);
+    if (versionLoops) {
+        builder.registerVectorizerStartEPCallback([](FunctionPassManager &passes, OptimizationLevel) {
+            passes.addPass(LoopSimplifyPass());
+            passes.addPass(LCSSAPass());
+            passes.addPass(wasmc::LoopAliasGroupsPass());
+        });
+    }
+    LoopAnalysisManager loopAnalyses;
+    FunctionAnalysisManager functionAnalyses;
+    CGSCCAnalysisManager cgsccAnalyses;
+    ModuleAnalysisManager moduleAnalyses;
+    builder.registerModuleAnalyses(moduleAnalyses);
+    builder.registerCGSCCAnalyses(cgsccAnalyses);
+    builder.registerFunctionAnalyses(functionAnalyses);
+    builder.registerLoopAnalyses(loopAnalyses);
+    builder.crossRegisterProxies(loopAnalyses, functionAnalyses, cgsccAnalyses, moduleAnalyses);
+    ModulePassManager passes = builder.buildPerModuleDefaultPipeline(optimization);
+    passes.run(module, moduleAnalyses);
+    return nullptr;
+}
