@@ -76,17 +76,24 @@ public final class Function: @unchecked Sendable {
 
     /// Calls the function. Throws `Trap` if the wasm code traps, `WasmcError` on bad arguments.
     public func call(_ arguments: [Value]) throws -> [Value] {
-        guard arguments.map(\.kind) == type.parameters else {
+        // The hot path of every host→wasm call: no allocation besides the results array (the
+        // argument check compares in place, io lives on the stack).
+        let parameters = type.parameters
+        guard arguments.count == parameters.count, zip(arguments, parameters).allSatisfy({ $0.kind == $1 }) else {
             throw WasmcError(.link, "arguments \(arguments.map(\.kind)) do not match the function type \(type)")
         }
         if let implementation { return try implementation(arguments) }
-        let count = max(1, type.parameters.count, type.results.count)
-        let io = UnsafeMutablePointer<wasmc_value>.allocate(capacity: count)
-        defer { io.deallocate() }
-        for (i, argument) in arguments.enumerated() { argument.store(to: io + i) }
-        let trap = wasmc_call(store!.raw, funcRef!, io)
-        if trap != 0 { throw Trap(code: trap) }
-        return type.results.enumerated().map { i, kind in Value.load(kind, from: io + i) }
+        let results = type.results
+        return try withUnsafeTemporaryAllocation(of: wasmc_value.self, capacity: max(1, parameters.count, results.count)) {
+            let io = $0.baseAddress!
+            for i in arguments.indices { arguments[i].store(to: io + i) }
+            let trap = wasmc_call(store!.raw, funcRef!, io)
+            if trap != 0 { throw Trap(code: trap) }
+            var values: [Value] = []
+            values.reserveCapacity(results.count)
+            for i in results.indices { values.append(Value.load(results[i], from: io + i)) }
+            return values
+        }
     }
 
     public func callAsFunction(_ arguments: Value...) throws -> [Value] { try call(arguments) }
