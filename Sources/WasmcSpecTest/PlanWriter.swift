@@ -89,10 +89,14 @@ final class PlanWriter: SpecEngine {
     func finish(into result: inout FileResult) {
         guard !queued.isEmpty else { return }
         let planPath = "\(folder)/plan.txt"
+        // Every queued command counts as failed when the driver cannot run at all.
+        func failAll(_ why: String) {
+            for (category, line) in queued { result.record(category, false, line, why) }
+        }
         do {
             try plan.write(toFile: planPath, atomically: false, encoding: .utf8)
         } catch {
-            result.record(.module, false, 0, "cannot write \(planPath): \(error)")
+            failAll("cannot write \(planPath): \(error)")
             return
         }
         let process = Process()
@@ -103,7 +107,7 @@ final class PlanWriter: SpecEngine {
         do {
             try process.run()
         } catch {
-            result.record(.module, false, 0, "cannot start the driver \(driver.joined(separator: " ")): \(error)")
+            failAll("cannot start the driver \(driver.joined(separator: " ")): \(error)")
             return
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
