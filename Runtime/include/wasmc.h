@@ -64,6 +64,9 @@ uint32_t wasmc_module_type_count(const wasmc_module *module);
 /* Parameter and result kinds (WASMC_I32...) of a type index. */
 void wasmc_module_type(const wasmc_module *module, uint32_t type_index, const uint8_t **params,
                        uint32_t *nparams, const uint8_t **results, uint32_t *nresults);
+/* The index of the module's first type whose canonical signature id is `signature_id` (e.g. a
+ * funcref's type_id: every function an instance of the module exports has one), or -1. */
+int64_t wasmc_module_type_of_signature(const wasmc_module *module, uint32_t signature_id);
 
 typedef struct wasmc_import_info {
     const char *module;

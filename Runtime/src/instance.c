@@ -230,6 +230,12 @@ void wasmc_module_type(const wasmc_module *m, uint32_t type_index, const uint8_t
     if (nresults) *nresults = t->nresults;
 }
 
+int64_t wasmc_module_type_of_signature(const wasmc_module *m, uint32_t signature_id) {
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        if (m->types[i].id == signature_id) return i;
+    return -1;
+}
+
 void wasmc_module_import(const wasmc_module *m, uint32_t index, wasmc_import_info *out) {
     memset(out, 0, sizeof *out);
     if (index >= m->nimports) return;

@@ -103,13 +103,8 @@ public final class Instance: @unchecked Sendable {
 
     /// The module's type whose canonical signature id is the funcref's.
     private func functionType(of funcRef: UnsafePointer<wasmc_funcref>) -> CompiledModule.FunctionType {
-        let id = funcRef.pointee.type_id
-        for index in 0..<Int(wasmc_module_type_count(module.raw)) {
-            let type = module.type(index)
-            let params = type.parameters.map(\.rawValue)
-            let results = type.results.map(\.rawValue)
-            if wasmc_signature_id(params, UInt32(params.count), results, UInt32(results.count)) == id { return type }
-        }
-        preconditionFailure("a function exported by the module has one of the module's types")
+        let index = wasmc_module_type_of_signature(module.raw, funcRef.pointee.type_id)
+        precondition(index >= 0, "a function exported by the module has one of the module's types")
+        return module.type(Int(index))
     }
 }

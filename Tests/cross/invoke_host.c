@@ -43,19 +43,10 @@ int main(int argc, char **argv) {
         return failed(argv[2], "no exported function of that name");
 
     const uint8_t *params, *results;
-    uint32_t nparams = 0, nresults = 0;
-    for (uint32_t i = 0, n = wasmc_module_export_count(module); i < n; i++) {
-        wasmc_export_info info;
-        wasmc_module_export(module, i, &info);
-        if (info.kind != WASMC_EXTERN_FUNC || strcmp(info.name, argv[2]) != 0) continue;
-        /* Function index → type index: the metadata's function list is not in the API, so
-         * match the funcref's canonical signature id against each type's. */
-        for (uint32_t t = 0, nt = wasmc_module_type_count(module); t < nt; t++) {
-            wasmc_module_type(module, t, &params, &nparams, &results, &nresults);
-            if (wasmc_signature_id(params, nparams, results, nresults) == export.of.func->type_id) break;
-            nparams = nresults = 0;
-        }
-    }
+    uint32_t nparams, nresults;
+    int64_t type = wasmc_module_type_of_signature(module, export.of.func->type_id);
+    if (type < 0) return failed(argv[2], "the export has none of the module's types");
+    wasmc_module_type(module, (uint32_t)type, &params, &nparams, &results, &nresults);
     if ((uint32_t)(argc - 3) != nparams) return failed(argv[2], "wrong number of arguments");
 
     wasmc_value io[16];

@@ -442,6 +442,13 @@ static void test_introspection(void) {
     CHECK_EQ(results[0], WASMC_I32);
     wasmc_module_type(module, 6, &params, &np, &results, &nr);
     CHECK(np == 1 && params[0] == WASMC_I64 && nr == 1 && results[0] == WASMC_I64);
+    /* Signature id → the first type with it: (i64)->i64 again; a signature no type has → -1. */
+    int64_t same = wasmc_module_type_of_signature(module, wasmc_signature_id(params, np, results, nr));
+    CHECK(same >= 0 && same <= 6);
+    wasmc_module_type(module, (uint32_t)same, &params, &np, &results, &nr);
+    CHECK(np == 1 && params[0] == WASMC_I64 && nr == 1 && results[0] == WASMC_I64);
+    const uint8_t vectors[] = {WASMC_V128, WASMC_V128, WASMC_V128};
+    CHECK_EQ(wasmc_module_type_of_signature(module, wasmc_signature_id(vectors, 3, NULL, 0)), -1);
     CHECK_EQ(wasmc_module_import_count(module), 4);
     wasmc_import_info ii;
     wasmc_module_import(module, 1, &ii);
