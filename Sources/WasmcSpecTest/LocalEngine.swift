@@ -49,7 +49,7 @@ final class LocalEngine: SpecEngine {
                 }
             }
         case .register(let name, let module):
-            if let instance = module.flatMap({ named[$0] }) ?? current {
+            if let instance = instance(module) {
                 registered[name] = instance
                 result.record(.register, true, line, "")
             } else {
@@ -87,15 +87,18 @@ final class LocalEngine: SpecEngine {
         }
     }
 
+    /// The instance a command names, or the current one (also when the name is unknown).
+    func instance(_ id: String?) -> Instance? {
+        id.flatMap { named[$0] } ?? current
+    }
+
     func perform(_ action: SpecAction) throws -> [Wasmc.Value] {
         switch action {
         case .invoke(let module, let name, let arguments):
-            guard let instance = module.flatMap({ named[$0] }) ?? current else {
-                throw WasmcError(.link, "no module instantiated")
-            }
+            guard let instance = instance(module) else { throw WasmcError(.link, "no module instantiated") }
             return try instance.call(name, arguments)
         case .get(let module, let name):
-            guard let instance = module.flatMap({ named[$0] }) ?? current else { throw WasmcError(.link, "no module") }
+            guard let instance = instance(module) else { throw WasmcError(.link, "no module instantiated") }
             guard let global = instance.global(name) else { throw WasmcError(.link, "no global \(name)") }
             return [global.value]
         }
