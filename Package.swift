@@ -10,6 +10,12 @@
 //   Wasmc            Swift shim: load a .so, instantiate it (with WASI), call exports
 import PackageDescription
 
+/// The C++ targets that use LLVM's C++ API: its headers (through CLLVM) and the macros they need.
+let llvmCXXSettings: [CXXSetting] = [
+    .headerSearchPath("../CLLVM/include"),
+    .define("__STDC_CONSTANT_MACROS"), .define("__STDC_FORMAT_MACROS"), .define("__STDC_LIMIT_MACROS"),
+]
+
 let package = Package(
     name: "wasmc",
     platforms: [.macOS(.v15)],
@@ -33,19 +39,13 @@ let package = Package(
         // What the C API lacks: LLVM's CPU and feature tables (C++ MCSubtargetInfo behind C calls).
         .target(
             name: "CLLVMSubtarget",
-            cxxSettings: [
-                .headerSearchPath("../CLLVM/include"),
-                .define("__STDC_CONSTANT_MACROS"), .define("__STDC_FORMAT_MACROS"), .define("__STDC_LIMIT_MACROS"),
-            ],
+            cxxSettings: llvmCXXSettings,
             linkerSettings: [.linkedLibrary("LLVM-19")]
         ),
         // wasmc's own LLVM passes and the -O1..-O3 pipeline that runs them (C++ behind a C call).
         .target(
             name: "CLLVMPasses",
-            cxxSettings: [
-                .headerSearchPath("../CLLVM/include"),
-                .define("__STDC_CONSTANT_MACROS"), .define("__STDC_FORMAT_MACROS"), .define("__STDC_LIMIT_MACROS"),
-            ],
+            cxxSettings: llvmCXXSettings,
             linkerSettings: [.linkedLibrary("LLVM-19")]
         ),
         .target(
