@@ -125,17 +125,16 @@ struct HostAndLinkingTests {
     }
 
     @Test func artifactsLoadSideBySide() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-test-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var results: [Value] = []
-        for n in 1...3 {
-            let path = directory.appendingPathComponent("m\(n).so").path
-            try Compiler().compile(try wat2wasm("(module (func (export \"n\") (result i32) (i32.const \(n))))"), to: path)
-            let module = try CompiledModule(path: path)
-            results += try Instance(module: module, store: Store(), imports: []).call("n", [])
+        try withTemporaryDirectory { directory in
+            var results: [Value] = []
+            for n in 1...3 {
+                let path = directory.appendingPathComponent("m\(n).so").path
+                try Compiler().compile(try wat2wasm("(module (func (export \"n\") (result i32) (i32.const \(n))))"), to: path)
+                let module = try CompiledModule(path: path)
+                results += try Instance(module: module, store: Store(), imports: []).call("n", [])
+            }
+            #expect(results == [.i32(1), .i32(2), .i32(3)])
         }
-        #expect(results == [.i32(1), .i32(2), .i32(3)])
     }
 }
 

@@ -52,13 +52,12 @@ struct LoopVersioningTests {
     /// vectorized with no check of its own (the versioning check covers it): axpy2 (function 0)
     /// has more vector loops than vector run-time checks.
     @Test func versionedCopyIsVectorizedWithoutItsOwnCheck() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-versioning-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("axpy2.ll").path
         let target = try Target.resolve(triple: "x86_64-linux-gnu", cpu: "x86-64-v3")
-        try Compiler(options: CompileOptions(target: target, output: .llvmIR)).compile(try wat2wasm(Self.module), to: path)
-        let ir = try String(contentsOfFile: path, encoding: .utf8)
+        let ir = try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("axpy2.ll").path
+            try Compiler(options: CompileOptions(target: target, output: .llvmIR)).compile(try wat2wasm(Self.module), to: path)
+            return try String(contentsOfFile: path, encoding: .utf8)
+        }
         let start = try #require(ir.range(of: "@\"wasm:f0\"("), "no axpy2 in the IR")
         let body = ir[start.lowerBound...].prefix { $0 != "}" }
         let labels = body.split(separator: "\n").compactMap { $0.split(separator: ":").first.map(String.init) }

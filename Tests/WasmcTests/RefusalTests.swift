@@ -12,13 +12,6 @@ import WasmcBackend
 struct RefusalTests {
     static let module = #"(module (func (export "seven") (result i32) (i32.const 7)))"#
 
-    /// A fresh directory for one test, removed by the caller.
-    static func directory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-refusal-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Compiles the test module into `dir` and returns the .so's bytes and path.
     static func compile(in dir: URL, target: Target? = nil) throws -> (bytes: [UInt8], path: String) {
         let path = dir.appendingPathComponent("module.so").path
@@ -48,11 +41,11 @@ struct RefusalTests {
 
     @Test("the unpatched module loads and runs (the baseline of the cases below)")
     func baseline() throws {
-        let dir = try Self.directory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let (_, path) = try Self.compile(in: dir)
-        let instance = try Instance(module: try CompiledModule(path: path), store: Store()) { _ in nil }
-        #expect(try instance.call("seven", []) == [.i32(7)])
+        try withTemporaryDirectory { dir in
+            let (_, path) = try Self.compile(in: dir)
+            let instance = try Instance(module: try CompiledModule(path: path), store: Store()) { _ in nil }
+            #expect(try instance.call("seven", []) == [.i32(7)])
+        }
     }
 
     #if arch(x86_64)
@@ -63,53 +56,53 @@ struct RefusalTests {
 
     @Test("a .so compiled for another architecture")
     func foreignArchitecture() throws {
-        let dir = try Self.directory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let (bytes, _) = try Self.compile(in: dir, target: try Target.resolve(triple: Self.foreign.triple))
-        try Self.expectRefused(
-            bytes, as: "foreign.so", in: dir,
-            "compiled for \(Self.foreign.name), which this \(Self.foreign.host) host cannot run")
+        try withTemporaryDirectory { dir in
+            let (bytes, _) = try Self.compile(in: dir, target: try Target.resolve(triple: Self.foreign.triple))
+            try Self.expectRefused(
+                bytes, as: "foreign.so", in: dir,
+                "compiled for \(Self.foreign.name), which this \(Self.foreign.host) host cannot run")
+        }
     }
 
     @Test("a .so whose descriptor records ABI version 2")
     func abiVersion() throws {
-        let dir = try Self.directory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var (bytes, _) = try Self.compile(in: dir)
-        let elf = try ELF(bytes)
-        let descriptor = try elf.descriptor().offset
-        // wasmc_module_descriptor: u32 magic ("WSMC"), u32 abi_version.
-        #expect(elf.u32(at: descriptor) == 0x434d_5357 && elf.u32(at: descriptor + 4) == 1)
-        bytes[descriptor + 4] = 2
-        try Self.expectRefused(bytes, as: "abi2.so", in: dir, "ABI version 2 is not supported by this runtime (expects 1)")
+        try withTemporaryDirectory { dir in
+            var (bytes, _) = try Self.compile(in: dir)
+            let elf = try ELF(bytes)
+            let descriptor = try elf.descriptor().offset
+            // wasmc_module_descriptor: u32 magic ("WSMC"), u32 abi_version.
+            #expect(elf.u32(at: descriptor) == 0x434d_5357 && elf.u32(at: descriptor + 4) == 1)
+            bytes[descriptor + 4] = 2
+            try Self.expectRefused(bytes, as: "abi2.so", in: dir, "ABI version 2 is not supported by this runtime (expects 1)")
+        }
     }
 
     @Test("a .so cut short", arguments: [2, 3, 10])
     func truncated(fraction: Int) throws {
-        let dir = try Self.directory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let (bytes, _) = try Self.compile(in: dir)
-        let keep = bytes.count - bytes.count / fraction
-        try Self.expectRefused(
-            Array(bytes.prefix(keep)), as: "cut.so", in: dir,
-            "truncated ELF file (\(keep) bytes, section headers end at \(bytes.count))")
+        try withTemporaryDirectory { dir in
+            let (bytes, _) = try Self.compile(in: dir)
+            let keep = bytes.count - bytes.count / fraction
+            try Self.expectRefused(
+                Array(bytes.prefix(keep)), as: "cut.so", in: dir,
+                "truncated ELF file (\(keep) bytes, section headers end at \(bytes.count))")
+        }
     }
 
     @Test("a .so whose metadata blob's second half is overwritten")
     func corruptMetadata() throws {
-        let dir = try Self.directory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var (bytes, _) = try Self.compile(in: dir)
-        let elf = try ELF(bytes)
-        let (symbol, descriptor) = try elf.descriptor()
-        // The metadata pointer (descriptor offset 8) is a relative relocation whose addend is the
-        // blob's address; its size is at offset 16.
-        let blob = try #require(elf.relocationAddend(at: symbol + 8).flatMap { elf.fileOffset(of: $0) })
-        let size = Int(elf.u64(at: descriptor + 16))
-        #expect(size > 16)
-        // 0xff bytes never end a LEB128 number: the parser must refuse wherever the half starts.
-        for i in blob + size / 2..<blob + size { bytes[i] = 0xff }
-        try Self.expectRefused(bytes, as: "corrupt.so", in: dir, "corrupt metadata at offset ")
+        try withTemporaryDirectory { dir in
+            var (bytes, _) = try Self.compile(in: dir)
+            let elf = try ELF(bytes)
+            let (symbol, descriptor) = try elf.descriptor()
+            // The metadata pointer (descriptor offset 8) is a relative relocation whose addend is the
+            // blob's address; its size is at offset 16.
+            let blob = try #require(elf.relocationAddend(at: symbol + 8).flatMap { elf.fileOffset(of: $0) })
+            let size = Int(elf.u64(at: descriptor + 16))
+            #expect(size > 16)
+            // 0xff bytes never end a LEB128 number: the parser must refuse wherever the half starts.
+            for i in blob + size / 2..<blob + size { bytes[i] = 0xff }
+            try Self.expectRefused(bytes, as: "corrupt.so", in: dir, "corrupt metadata at offset ")
+        }
     }
 }
 

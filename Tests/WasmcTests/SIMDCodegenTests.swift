@@ -74,21 +74,21 @@ struct SIMDCodegenTests {
 
     /// Compiles `wasm` for `target` and disassembles it: the mnemonics of each function symbol.
     static func disassemble(_ wasm: [UInt8], target: Target) throws -> [String: [String]] {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-golden-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let output = directory.appendingPathComponent("golden.so").path
-        try Compiler(options: CompileOptions(target: target)).compile(wasm, to: output)
+        let listing = try withTemporaryDirectory { directory in
+            let output = directory.appendingPathComponent("golden.so").path
+            try Compiler(options: CompileOptions(target: target)).compile(wasm, to: output)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/llvm-objdump-19")
-        process.arguments = ["-d", "--no-show-raw-insn", "--no-addresses", output]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "llvm-objdump-19 failed")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/llvm-objdump-19")
+            process.arguments = ["-d", "--no-show-raw-insn", "--no-addresses", output]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "llvm-objdump-19 failed")
+            return listing
+        }
 
         var functions: [String: [String]] = [:]
         var current: String?

@@ -1,3 +1,4 @@
+import Foundation
 import Wasmc
 import WasmcBackend
 import WAT
@@ -21,4 +22,12 @@ func trapOf(_ body: () throws -> Any) -> Trap? {
     } catch {
         return nil
     }
+}
+
+/// Runs `body` with a fresh temporary directory, removed afterwards.
+func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
 }
