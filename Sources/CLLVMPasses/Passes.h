@@ -7,6 +7,12 @@ namespace wasmc {
 
 // Versions loops on grouped pointer ranges so that loops interleaved before compilation can
 // still be vectorized (LoopAliasGroups.cpp).
+// Rolls up loops that the wasm producer unrolled, so that the vectorizer sees the source loop
+// (LoopReroll.cpp).
+struct LoopRerollPass : llvm::PassInfoMixin<LoopRerollPass> {
+    llvm::PreservedAnalyses run(llvm::Function &function, llvm::FunctionAnalysisManager &analyses);
+};
+
 struct LoopAliasGroupsPass : llvm::PassInfoMixin<LoopAliasGroupsPass> {
     llvm::PreservedAnalyses run(llvm::Function &function, llvm::FunctionAnalysisManager &analyses);
 };

@@ -14,7 +14,7 @@
 using namespace llvm;
 
 char *wasmc_llvm_optimize(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineRef, int level,
-                          int versionLoops) {
+                          unsigned passes) {
     Module &module = *unwrap(moduleRef);
     auto *machine = reinterpret_cast<TargetMachine *>(machineRef);
     OptimizationLevel optimization = level <= 1   ? OptimizationLevel::O1
@@ -23,11 +23,12 @@ char *wasmc_llvm_optimize(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineR
     // The same tuning LLVMRunPasses uses with default options.
     PipelineTuningOptions tuning;
     PassBuilder builder(machine, tuning);
-    if (versionLoops) {
-        builder.registerVectorizerStartEPCallback([](FunctionPassManager &passes, OptimizationLevel) {
-            passes.addPass(LoopSimplifyPass());
-            passes.addPass(LCSSAPass());
-            passes.addPass(wasmc::LoopAliasGroupsPass());
+    if (passes & (WASMC_PASS_LOOP_REROLL | WASMC_PASS_LOOP_ALIAS_GROUPS)) {
+        builder.registerVectorizerStartEPCallback([passes](FunctionPassManager &manager, OptimizationLevel) {
+            manager.addPass(LoopSimplifyPass());
+            manager.addPass(LCSSAPass());
+            if (passes & WASMC_PASS_LOOP_REROLL) manager.addPass(wasmc::LoopRerollPass());
+            if (passes & WASMC_PASS_LOOP_ALIAS_GROUPS) manager.addPass(wasmc::LoopAliasGroupsPass());
         });
     }
     LoopAnalysisManager loopAnalyses;
@@ -39,7 +40,7 @@ char *wasmc_llvm_optimize(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineR
     builder.registerFunctionAnalyses(functionAnalyses);
     builder.registerLoopAnalyses(loopAnalyses);
     builder.crossRegisterProxies(loopAnalyses, functionAnalyses, cgsccAnalyses, moduleAnalyses);
-    ModulePassManager passes = builder.buildPerModuleDefaultPipeline(optimization);
-    passes.run(module, moduleAnalyses);
+    ModulePassManager pipeline = builder.buildPerModuleDefaultPipeline(optimization);
+    pipeline.run(module, moduleAnalyses);
     return nullptr;
 }

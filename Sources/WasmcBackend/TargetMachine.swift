@@ -65,8 +65,12 @@ final class TargetMachine {
             try runPasses(module, "function(mem2reg)")
             return
         }
-        let versionLoops = ProcessInfo.processInfo.environment["WASMC_NO_LOOP_GROUPS"] == nil
-        if let message = wasmc_llvm_optimize(module, machine, Int32(level), versionLoops ? 1 : 0) {
+        // Each of wasmc's passes can be left out, to compare (Documentation/codegen.md).
+        let environment = ProcessInfo.processInfo.environment
+        var passes: UInt32 = 0
+        if environment["WASMC_NO_REROLL"] == nil { passes |= UInt32(WASMC_PASS_LOOP_REROLL) }
+        if environment["WASMC_NO_LOOP_GROUPS"] == nil { passes |= UInt32(WASMC_PASS_LOOP_ALIAS_GROUPS) }
+        if let message = wasmc_llvm_optimize(module, machine, Int32(level), passes) {
             defer { free(message) }
             throw CompileError.backend("LLVM passes failed: \(String(cString: message))")
         }
