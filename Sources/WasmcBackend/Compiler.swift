@@ -31,15 +31,19 @@ public struct CompileOptions: Sendable {
     /// The machine to generate code for; nil for the host's CPU with all its features.
     public var target: Target? = nil
     public var output: Output = .sharedObject
+    /// How many threads may generate machine code for a large module; nil for one per core.
+    /// The generated code does not depend on it (the parts are linked into one .so).
+    public var threads: Int? = nil
 
     public init(
         optimizationLevel: Int = 2, boundsChecks: BoundsChecks = .guardPages, target: Target? = nil,
-        output: Output = .sharedObject
+        output: Output = .sharedObject, threads: Int? = nil
     ) {
         self.optimizationLevel = optimizationLevel
         self.boundsChecks = boundsChecks
         self.target = target
         self.output = output
+        self.threads = threads
     }
 
     var summary: String {
@@ -88,8 +92,17 @@ public struct Compiler: Sendable {
         return module
     }
 
-    /// Compiles `wasm` to a shared object at `outputPath` (or what `options.output` asks for).
-    public func compile(_ wasm: [UInt8], to outputPath: String) throws(CompileError) {
+    /// Compiles `wasm` to a shared object at `outputPath` (or what `options.output` asks for),
+    /// and tells where the time went.
+    @discardableResult
+    public func compile(_ wasm: [UInt8], to outputPath: String) throws(CompileError) -> CompileReport {
+        var report = CompileReport()
+        var clock = ContinuousClock.now
+        func lap(_ phase: WritableKeyPath<CompileReport, Duration>) {
+            let now = ContinuousClock.now
+            report[keyPath: phase] = now - clock
+            clock = now
+        }
         let target = options.target ?? Target.host
         let required: String
         do {
@@ -99,6 +112,7 @@ public struct Compiler: Sendable {
             throw .target(error)
         }
         let module = try Self.check(wasm)
+        lap(\.check)
         // The loader checks the recorded features against the CPU it runs on (wasmc_abi.h).
         let record = CompileRecord(
             targetTriple: target.triple, cpu: target.cpu, cpuFeatures: required,
@@ -113,18 +127,53 @@ public struct Compiler: Sendable {
         if let problem = ir.verify() {
             throw .codegen(CodegenError("LLVM verifier: \(problem)"))
         }
+        lap(\.generate)
         let machine = try TargetMachine(target: target, optimizationLevel: options.optimizationLevel)
         machine.adopt(ir.module)
         try machine.optimize(ir.module, level: options.optimizationLevel)
+        lap(\.optimize)
         switch options.output {
         case .sharedObject:
-            try Linker.linkSharedObject(object: try machine.emitObject(ir.module), output: outputPath)
+            let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
+            let objects = try machine.emitObjects(ir.module, threads: threads)
+            report.codegenParts = objects.count
+            lap(\.emit)
+            try Linker.linkSharedObject(objects: objects, output: outputPath)
+            lap(\.link)
         case .object:
             try Linker.write(try machine.emitObject(ir.module), to: outputPath)
+            lap(\.emit)
         case .assembly:
             try Linker.write(try machine.emitObject(ir.module, assembly: true), to: outputPath)
+            lap(\.emit)
         case .llvmIR:
             try Linker.write(Data(ir.printIR().utf8), to: outputPath)
         }
+        return report
+    }
+}
+
+/// Where a compilation spent its time, phase by phase (the data flow of `Compiler.compile`).
+public struct CompileReport: Sendable, CustomStringConvertible {
+    /// Decoding and validation.
+    public var check: Duration = .zero
+    /// Generating LLVM IR (and verifying it).
+    public var generate: Duration = .zero
+    /// LLVM's optimization pipeline.
+    public var optimize: Duration = .zero
+    /// Machine code generation, on `codegenParts` threads.
+    public var emit: Duration = .zero
+    /// Linking the object files into the .so.
+    public var link: Duration = .zero
+    /// How many object files the code was generated as (one per thread used).
+    public var codegenParts = 1
+
+    public var description: String {
+        func seconds(_ duration: Duration) -> String {
+            let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+            return String(format: "%.3f s", value)
+        }
+        return "check \(seconds(check)), IR \(seconds(generate)), optimize \(seconds(optimize)), "
+            + "machine code \(seconds(emit)) (\(codegenParts) part\(codegenParts == 1 ? "" : "s")), link \(seconds(link))"
     }
 }

@@ -13,7 +13,7 @@ enum Linker {
         return "/usr/lib/llvm-19/bin/ld.lld"
     }
 
-    static func linkSharedObject(object: Data, output: String) throws(CompileError) {
+    static func linkSharedObject(objects: [Data], output: String) throws(CompileError) {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("wasmc-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
         do {
@@ -22,15 +22,19 @@ enum Linker {
             throw .backend("cannot create a temporary directory: \(error)")
         }
         defer { try? FileManager.default.removeItem(at: directory) }
-        let objectPath = directory.appendingPathComponent("module.o").path
-        guard FileManager.default.createFile(atPath: objectPath, contents: object) else {
-            throw .backend("cannot write \(objectPath)")
+        var objectPaths: [String] = []
+        for (index, object) in objects.enumerated() {
+            let path = directory.appendingPathComponent("part\(index).o").path
+            guard FileManager.default.createFile(atPath: path, contents: object) else {
+                throw .backend("cannot write \(path)")
+            }
+            objectPaths.append(path)
         }
         // Link next to the output, then rename: a failed link never leaves a half-written file.
         let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-shared", "--hash-style=gnu", "-z", "noexecstack", "-z", "relro", "-z", "now", "-o", partial, objectPath]
+        process.arguments = ["-shared", "--hash-style=gnu", "-z", "noexecstack", "-z", "relro", "-z", "now", "-o", partial] + objectPaths
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = errors

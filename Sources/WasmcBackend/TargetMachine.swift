@@ -87,6 +87,26 @@ final class TargetMachine {
         }
     }
 
+    /// Emits the module's code as object files: one, or for a large module one per part on up to
+    /// `threads` threads (Sources/CLLVMPasses/ParallelCodegen.cpp), to be linked together.
+    func emitObjects(_ module: LLVMModuleRef, threads: Int) throws(CompileError) -> [Data] {
+        let parts = wasmc_llvm_codegen_parts(module, UInt32(max(1, min(threads, 64))))
+        if parts <= 1 { return [try emitObject(module)] }
+        var objects: UnsafeMutablePointer<wasmc_object>?
+        if let message = wasmc_llvm_emit_objects(module, machine, parts, &objects) {
+            defer { free(message) }
+            throw CompileError.backend("object emission failed: \(String(cString: message))")
+        }
+        defer { wasmc_llvm_free_objects(objects) }
+        var result: [Data] = []
+        var object = objects!
+        while let bytes = object.pointee.bytes {
+            result.append(Data(bytes: bytes, count: object.pointee.size))
+            object += 1
+        }
+        return result
+    }
+
     /// Emits an object file (or, with `assembly`, assembly text) for the module.
     func emitObject(_ module: LLVMModuleRef, assembly: Bool = false) throws(CompileError) -> Data {
         var buffer: LLVMMemoryBufferRef?

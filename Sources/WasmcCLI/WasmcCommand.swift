@@ -44,6 +44,13 @@ struct CodegenOptions: ParsableArguments {
             valueName: "list"))
     var cpuFeatures: String?
 
+    @Option(
+        name: [.short, .long],
+        help: ArgumentHelp(
+            "How many threads may generate machine code for a large module (default: one per core). The generated code does not depend on it.",
+            valueName: "n"))
+    var jobs: Int?
+
     /// The options for the compiler; an unknown CPU or feature name ends the program (status 1).
     var compileOptions: CompileOptions {
         let target: Target
@@ -52,7 +59,8 @@ struct CodegenOptions: ParsableArguments {
         } catch {
             fail("\(error)", status: 1)
         }
-        return CompileOptions(optimizationLevel: optimization.number, boundsChecks: boundsChecks, target: target)
+        if let jobs, jobs < 1 { fail("--jobs must be at least 1, not \(jobs)", status: 1) }
+        return CompileOptions(optimizationLevel: optimization.number, boundsChecks: boundsChecks, target: target, threads: jobs)
     }
 }
 
@@ -84,12 +92,16 @@ struct Compile: ParsableCommand {
 
     @OptionGroup var codegen: CodegenOptions
 
+    @Flag(help: "Print how long each phase took (to standard error).")
+    var time = false
+
     func run() throws {
         var options = codegen.compileOptions
         options.output = emit
         let bytes = readInput(input)
         do {
-            try Compiler(options: options).compile(bytes, to: output)
+            let report = try Compiler(options: options).compile(bytes, to: output)
+            if time { FileHandle.standardError.write(Data("\(input): \(report)\n".utf8)) }
         } catch {
             fail("\(input): \(error)", status: 1)
         }

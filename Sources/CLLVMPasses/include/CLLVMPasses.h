@@ -1,12 +1,15 @@
 /*
- * CLLVMPasses.h: the optimization pipeline of -O1..-O3, run from C++ because it adds passes of
- * wasmc's own that the C API cannot register (see Pipeline.cpp).
+ * CLLVMPasses.h: what wasmc does through LLVM's C++ API, which the C API does not offer: the
+ * optimization pipeline of -O1..-O3 with wasmc's own passes (Pipeline.cpp), and code generation
+ * on several threads (ParallelCodegen.cpp).
  */
 #ifndef CLLVM_PASSES_H
 #define CLLVM_PASSES_H
 
 #include "llvm-c/TargetMachine.h"
 #include "llvm-c/Types.h"
+
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +26,25 @@ enum {
  * message. */
 char *wasmc_llvm_optimize(LLVMModuleRef module, LLVMTargetMachineRef machine, int level,
                           unsigned passes);
+
+/* An object file: `size` bytes at `bytes`. Arrays of them end with an entry whose bytes is NULL. */
+typedef struct {
+    char *bytes;
+    size_t size;
+} wasmc_object;
+
+/* How many parts wasmc_llvm_emit_objects should make of `module` with at most `threads` threads:
+ * 1 for a module too small to gain from more. */
+unsigned wasmc_llvm_codegen_parts(LLVMModuleRef module, unsigned threads);
+
+/* Splits the optimized `module` into `parts` parts (its local symbols used across parts become
+ * hidden ones) and emits an object file for each part, each on a thread of its own with a copy of
+ * `machine`. On success stores a malloc'd array (free it with wasmc_llvm_free_objects) in
+ * `objects` and returns NULL; otherwise returns a malloc'd message. */
+char *wasmc_llvm_emit_objects(LLVMModuleRef module, LLVMTargetMachineRef machine, unsigned parts,
+                              wasmc_object **objects);
+
+void wasmc_llvm_free_objects(wasmc_object *objects);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import Wasmc
+import WasmcBackend
+import WAT
+
+/// Machine code on several threads (Sources/CLLVMPasses/ParallelCodegen.cpp): a module large
+/// enough to be split must give a .so that behaves exactly like the one-thread build.
+@Suite("Parallel code generation")
+struct ParallelCodegenTests {
+    /// 48 functions `f<i>(x) = mix(x) + f<i-1>(x)` (each a few hundred instructions of integer
+    /// and float work, the memory, a global, and every fourth a call_indirect through the
+    /// table), so the module is too large for one part and calls cross the parts.
+    static let module: String = {
+        var text = """
+            (module
+              (type $unary (func (param i64) (result i64)))
+              (memory (export "memory") 1)
+              (global $counter (mut i64) (i64.const 0))
+              (table 48 funcref)
+              (data (i32.const 64) "wasmc parallel code generation")
+              (func $f0 (type $unary) (i64.add (local.get 0) (i64.load8_u (i32.const 64))))
+
+            """
+        for index in 1..<48 {
+            var body = "(local.get 0)"
+            for round in 0..<24 {
+                body = """
+                    (i64.xor (i64.rotl (i64.mul \(body) (i64.const \(0x9E37_79B9 + index * 7 + round))) (i64.const \(round + 5)))
+                      (i64.trunc_sat_f64_s (f64.mul (f64.convert_i64_s (i64.shr_s (local.get 0) (i64.const \(round + 20)))) (f64.const 1.\(index)))))
+                    """
+            }
+            let previous = index % 4 == 0
+                ? "(call_indirect (type $unary) (local.get 0) (i32.const \(index - 1)))"
+                : "(call $f\(index - 1) (local.get 0))"
+            text += """
+                  (func $f\(index) (type $unary)
+                    (i64.store (i32.const \(128 + 8 * index)) (local.get 0))
+                    (global.set $counter (i64.add (global.get $counter) (i64.const 1)))
+                    (i64.add \(body) \(previous)))
+
+                """
+        }
+        text += "  (elem (i32.const 0) func \((0..<48).map { "$f\($0)" }.joined(separator: " ")))\n"
+        text += """
+              (func (export "run") (param i64) (result i64) (call $f47 (local.get 0)))
+              (func (export "counter") (result i64) (global.get $counter))
+              (func (export "stored") (param i32) (result i64) (i64.load (i32.add (i32.const 128) (i32.shl (local.get 0) (i32.const 3))))))
+            """
+        return text
+    }()
+
+    @Test func splitModuleBehavesLikeOneThreadBuild() throws {
+        let wasm = try wat2wasm(Self.module)
+        try withTemporaryDirectory { directory in
+            var instances: [Instance] = []
+            var parts: [Int] = []
+            for threads in [1, 4] {
+                let path = directory.appendingPathComponent("parallel-\(threads).so").path
+                let report = try Compiler(options: CompileOptions(threads: threads)).compile(wasm, to: path)
+                parts.append(report.codegenParts)
+                instances.append(try Instance(module: try CompiledModule(path: path), store: Store()) { _ in nil })
+            }
+            #expect(parts[0] == 1, "one thread, yet \(parts[0]) parts")
+            #expect(parts[1] > 1, "four threads allowed, yet the module was not split (\(parts[1]) part)")
+            for argument: Int64 in [0, 1, -1, 12345, Int64.max, Int64.min, 0x0123_4567_89AB_CDEF] {
+                let results = try instances.map { try $0.call("run", [.i64(argument)]) }
+                #expect(results[0] == results[1], "run(\(argument)): one part \(results[0]), \(parts[1]) parts \(results[1])")
+            }
+            let counters = try instances.map { try $0.call("counter", []) }
+            #expect(counters[0] == counters[1] && counters[0] == [.i64(7 * 47)], "counter: \(counters)")
+            for index: Int32 in [1, 4, 47] {
+                let stored = try instances.map { try $0.call("stored", [.i32(index)]) }
+                #expect(stored[0] == stored[1], "stored(\(index)): \(stored)")
+            }
+        }
+    }
+}
