@@ -264,10 +264,15 @@ extension FunctionTranslator {
         case .f32x4Nearest, .f64x2Nearest: roundLanes(op, "llvm.roundeven")
 
         // Conversions.
-        case .i32x4TruncSatF32X4S:
-            pushVector(b.callIntrinsic("llvm.fptosi.sat", [vectorType(.i32x4), vectorType(.f32x4)], [popVector(.f32x4)]))
-        case .i32x4TruncSatF32X4U:
-            pushVector(b.callIntrinsic("llvm.fptoui.sat", [vectorType(.i32x4), vectorType(.f32x4)], [popVector(.f32x4)]))
+        case .i32x4TruncSatF32X4S, .i32x4TruncSatF32X4U:
+            let signed = op == .i32x4TruncSatF32X4S
+            if env.vectorISA == .x86SSSE3 {
+                pushVector(truncSatF32x4X86(popVector(.f32x4), signed: signed))
+            } else {
+                // One instruction on NEON (fcvtzs/fcvtzu) and RVV.
+                let name = signed ? "llvm.fptosi.sat" : "llvm.fptoui.sat"
+                pushVector(b.callIntrinsic(name, [vectorType(.i32x4), vectorType(.f32x4)], [popVector(.f32x4)]))
+            }
         case .f32x4ConvertI32X4S: pushVector(b.sitofp(popVector(.i32x4), vectorType(.f32x4)))
         case .f32x4ConvertI32X4U: pushVector(b.uitofp(popVector(.i32x4), vectorType(.f32x4)))
         case .f64x2ConvertLowI32X4S: pushVector(b.sitofp(lanes(popVector(.i32x4), 0..<2), vectorType(.f64x2)))
@@ -308,6 +313,32 @@ extension FunctionTranslator {
         default:
             throw CodegenError("\(op) is not a WebAssembly 2.0 instruction", functionIndex: functionIndex, offset: binaryOffset)
         }
+    }
+
+    /// i32x4.trunc_sat_f32x4_s/u on x86. LLVM 19 scalarizes the generic saturating conversion
+    /// there (four cvttss2si with compare-and-move fix-ups each: the exp of softmax spent most of
+    /// its time in them). cvttps2dq converts four lanes at once and gives 0x80000000 for NaN and
+    /// anything out of range, which a few lane masks turn into the saturated results:
+    /// - signed: lanes >= 2^31 become 0x7fffffff (xor with all ones), NaN lanes 0;
+    /// - unsigned: x clamped below at 0 (NaN too); lanes >= 2^31 converted as x - 2^31 with the
+    ///   top bit put back; lanes >= 2^32 all ones.
+    func truncSatF32x4X86(_ x: LLVMValue, signed: Bool) -> LLVMValue {
+        let ints = vectorType(.i32x4), floats = vectorType(.f32x4)
+        func floatSplat(_ value: Float) -> LLVMValue { b.bitcast(ir.splat(ints, UInt64(value.bitPattern)), floats) }
+        func mask(_ predicate: LLVMRealPredicate, _ a: LLVMValue, _ c: LLVMValue) -> LLVMValue {
+            b.sext(b.fcmp(predicate, a, c), ints)
+        }
+        func convert(_ value: LLVMValue) -> LLVMValue { b.callIntrinsic("llvm.x86.sse2.cvttps2dq", [], [value]) }
+        let twoTo31 = floatSplat(2_147_483_648)
+        if signed {
+            return b.and(b.xor(convert(x), mask(LLVMRealOGE, x, twoTo31)), mask(LLVMRealORD, x, x))
+        }
+        let zero = ir.zero(floats)
+        let clamped = b.select(b.fcmp(LLVMRealOGT, x, zero), x, zero)
+        let low = convert(clamped)
+        let high = b.xor(convert(b.fsub(clamped, twoTo31)), ir.splat(ints, 0x8000_0000))
+        let big = b.fcmp(LLVMRealOGE, clamped, twoTo31)
+        return b.or(b.select(big, high, low), mask(LLVMRealOGE, clamped, floatSplat(4_294_967_296)))
     }
 
     func emitSIMDLane(_ op: Instruction.SimdLane, lane: UInt8) {
