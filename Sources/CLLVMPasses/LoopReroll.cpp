@@ -91,6 +91,15 @@ struct Reduction {
     SmallVector<Value *, maxFactor> inputs;
 };
 
+// A value carried from one iteration to the next: `phi` holds the previous iteration's `last`.
+// Copy k uses copy k-1's value where copy 0 uses the phi (clang keeps a loaded A[j] for the
+// next copy's A[j-1]); rolled, the phi carries copy 0's value (`first`).
+struct Recurrence {
+    PHINode *phi;
+    Instruction *last;
+    Instruction *first = nullptr;
+};
+
 class Reroller {
   public:
     Reroller(Loop &loop, LoopInfo &loops) : loop(loop), loops(loops), body(loop.getHeader()) {}
@@ -106,6 +115,7 @@ class Reroller {
     Induction *exitInduction = nullptr;
     SmallVector<Induction, 4> inductions;
     SmallVector<Reduction, 2> reductions;
+    SmallVector<Recurrence, 2> recurrences;
     SmallVector<StoreInst *, 8> stores;
     DenseMap<Instruction *, unsigned> position;
     unsigned factor = 0;
@@ -116,6 +126,7 @@ class Reroller {
 
     bool analyse();
     bool findInductionsAndReductions();
+    bool findReduction(PHINode &phi, Instruction *next);
     bool tryFactor(unsigned candidate);
     bool match(Value *first, Value *other, unsigned copy);
     bool matchOperands(Instruction *first, Instruction *other, unsigned copy, bool swapped);
@@ -259,34 +270,42 @@ bool Reroller::findInductionsAndReductions() {
                 continue;
             }
         }
-        // A reduction: from the phi, a chain of one operation in which each link takes the
-        // previous one and one other value, ending in the back-edge value.
-        Reduction reduction{&phi, {}, {}};
-        Value *previous = &phi;
-        while (previous != next) {
-            // Within the loop, the phi and every link but the last feed only the next link.
-            if (!previous->hasOneUse() || reduction.chain.size() == maxFactor) return false;
-            auto *link = dyn_cast<Instruction>(*previous->user_begin());
-            if (!link || link->getParent() != body) return false;
-            auto *intrinsic = dyn_cast<IntrinsicInst>(link);
-            if (!isa<BinaryOperator>(link) && !(intrinsic && intrinsic->arg_size() == 2 && !intrinsic->mayHaveSideEffects()))
-                return false;
-            if (!reduction.chain.empty() && !link->isSameOperationAs(reduction.chain.front())) return false;
-            Value *left = link->getOperand(0), *right = link->getOperand(1);
-            Value *input = nullptr;
-            if (left == previous && right != previous)
-                input = right;
-            else if (right == previous && left != previous && link->isCommutative())
-                input = left;
-            else
-                return false;
-            reduction.chain.push_back(link);
-            reduction.inputs.push_back(input);
-            previous = link;
-        }
-        reductions.push_back(std::move(reduction));
+        if (findReduction(phi, next)) continue;
+        // Otherwise a recurrence, if the matching finds it to be one.
+        if (isa<PHINode>(next)) return false;
+        recurrences.push_back({&phi, next});
     }
     return !inductions.empty();
+}
+
+// A reduction: from the phi, a chain of one operation in which each link takes the previous one
+// and one other value, ending in the back-edge value `next`.
+bool Reroller::findReduction(PHINode &phi, Instruction *next) {
+    Reduction reduction{&phi, {}, {}};
+    Value *previous = &phi;
+    while (previous != next) {
+        // Within the loop, the phi and every link but the last feed only the next link.
+        if (!previous->hasOneUse() || reduction.chain.size() == maxFactor) return false;
+        auto *link = dyn_cast<Instruction>(*previous->user_begin());
+        if (!link || link->getParent() != body) return false;
+        auto *intrinsic = dyn_cast<IntrinsicInst>(link);
+        if (!isa<BinaryOperator>(link) && !(intrinsic && intrinsic->arg_size() == 2 && !intrinsic->mayHaveSideEffects()))
+            return false;
+        if (!reduction.chain.empty() && !link->isSameOperationAs(reduction.chain.front())) return false;
+        Value *left = link->getOperand(0), *right = link->getOperand(1);
+        Value *input = nullptr;
+        if (left == previous && right != previous)
+            input = right;
+        else if (right == previous && left != previous && link->isCommutative())
+            input = left;
+        else
+            return false;
+        reduction.chain.push_back(link);
+        reduction.inputs.push_back(input);
+        previous = link;
+    }
+    reductions.push_back(std::move(reduction));
+    return true;
 }
 
 bool Reroller::tryFactor(unsigned candidate) {
@@ -300,6 +319,7 @@ bool Reroller::tryFactor(unsigned candidate) {
             return false;
     owner.clear();
     counterparts.assign(factor, DenseMap<Instruction *, Instruction *>());
+    for (Recurrence &recurrence : recurrences) recurrence.first = nullptr;
     unsigned perCopy = stores.size() / factor;
     for (unsigned copy = 1; copy < factor; ++copy) {
         for (unsigned index = 0; index < perCopy; ++index)
@@ -307,6 +327,12 @@ bool Reroller::tryFactor(unsigned candidate) {
         for (const Reduction &reduction : reductions)
             if (!match(reduction.inputs[0], reduction.inputs[copy], copy)) return false;
     }
+    // Each recurrence: copy 0 used the phi, so `first` is known; the last copy's value of it
+    // must be what the phi receives.
+    for (Recurrence &recurrence : recurrences)
+        if (!recurrence.first || owner.lookup(recurrence.first) != 0 ||
+            counterparts[factor - 1].lookup(recurrence.first) != recurrence.last)
+            return false;
     return checkCoverage() && checkMemoryOrder();
 }
 
@@ -318,6 +344,19 @@ bool Reroller::match(Value *first, Value *other, unsigned copy) {
     auto *otherInstruction = dyn_cast<Instruction>(other);
     bool firstInside = firstInstruction && loop.contains(firstInstruction);
     bool otherInside = otherInstruction && loop.contains(otherInstruction);
+    for (Recurrence &recurrence : recurrences) {
+        if (other == recurrence.phi) return false;
+        if (first != recurrence.phi) continue;
+        // Copy k reads copy k-1's value where copy 0 reads the phi.
+        auto *value = dyn_cast<Instruction>(other);
+        if (!value || !loop.contains(value) || isa<PHINode>(value)) return false;
+        if (copy == 1) {
+            if (recurrence.first && recurrence.first != value) return false;
+            recurrence.first = value;
+            return true;
+        }
+        return recurrence.first && counterparts[copy - 1].lookup(recurrence.first) == value;
+    }
     if (isReductionPart(first) || isReductionPart(other)) return false;
     if (first->getType()->isIntegerTy() && (firstInside || otherInside)) {
         auto firstForm = linear(first), otherForm = linear(other);
@@ -400,11 +439,18 @@ bool Reroller::checkCoverage() {
         }
         if (usedOutside) return false;
         if (it->second == 0) continue;
-        // An instruction of copy k feeds only copy k (or its reduction link).
+        // An instruction of copy k feeds only copy k (or its reduction link, or as a
+        // recurrence's value copy k + 1 and the phi).
+        bool carried = false;
+        for (const Recurrence &recurrence : recurrences)
+            carried |= counterparts[it->second].lookup(recurrence.first) == &instruction;
         for (User *user : instruction.users()) {
             auto *userInstruction = cast<Instruction>(user);
             auto userOwner = owner.find(userInstruction);
             if (userOwner != owner.end() && userOwner->second == it->second) continue;
+            if (carried && ((userOwner != owner.end() && userOwner->second == it->second + 1) ||
+                            any_of(recurrences, [&](const Recurrence &r) { return r.phi == userInstruction; })))
+                continue;
             bool feedsReduction = false;
             for (const Reduction &reduction : reductions)
                 feedsReduction |= reduction.inputs[it->second] == &instruction &&
@@ -539,6 +585,7 @@ void Reroller::rewrite() {
             instruction.eraseFromParent();
         }
     }
+    for (Recurrence &recurrence : recurrences) recurrence.phi->setIncomingValueForBlock(body, recurrence.first);
     // Reductions: the first link closes the chain.
     for (Reduction &reduction : reductions) {
         Instruction *first = reduction.chain.front();

@@ -113,7 +113,23 @@ struct LoopRerollTests {
                 (local.set $h (i32.add (i32.mul (local.get $h) (i32.const 31)) (i32.load8_u (local.get $i))))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $next)))
-            (local.get $h)))
+            (local.get $h))
+          ;; f8 diff2(dst, src, n): dst[j] = src[j] - src[j - 1] (src[-1] read as 0.5), two per
+          ;; iteration, each copy reusing the value the copy before it loaded (a recurrence).
+          (func (export "diff2") (param $dst i32) (param $src i32) (param $n i32)
+            (local $j i32) (local $prev f64) (local $x f64) (local $d i32) (local $s i32)
+            (local.set $prev (f64.const 0.5))
+            (block $done
+              (br_if $done (i32.eqz (local.get $n)))
+              (loop $next
+                (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 3))))
+                (local.set $s (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 3))))
+                (local.set $x (f64.load (local.get $s)))
+                (f64.store (local.get $d) (f64.sub (local.get $x) (local.get $prev)))
+                (local.set $prev (f64.load (i32.add (local.get $s) (i32.const 8))))
+                (f64.store (i32.add (local.get $d) (i32.const 8)) (f64.sub (local.get $prev) (local.get $x)))
+                (local.set $j (i32.add (local.get $j) (i32.const 2)))
+                (br_if $next (i32.ne (local.get $j) (local.get $n)))))))
         """
 
     /// The functions' bodies in -O2 IR for x86-64-v3, by function index.
@@ -125,7 +141,7 @@ struct LoopRerollTests {
             return try String(contentsOfFile: path, encoding: .utf8)
         }
         var bodies: [Int: String] = [:]
-        for index in 0..<5 {
+        for index in [0, 1, 2, 3, 4, 8] {
             let start = try #require(ir.range(of: "@\"wasm:f\(index)\"("), "no function \(index) in the IR")
             bodies[index] = String(ir[start.lowerBound...].prefix { $0 != "}" })
         }
@@ -138,11 +154,11 @@ struct LoopRerollTests {
         }
     }
 
-    /// Rolled up, max4 and scale2 become loops LLVM vectorizes: without the pass their trip
-    /// counts (`c -= 4; c != 0`, `j += 2; j != n`) are unknown and neither has a vector loop.
+    /// Rolled up, max4, scale2 and diff2 become loops LLVM vectorizes: without the pass their trip
+    /// counts (`c -= 4; c != 0`, `j += 2; j != n`) are unknown and none has a vector loop.
     @Test func rolledLoopsAreVectorized() throws {
         let bodies = try Self.optimizedBodies()
-        for (index, name) in [(1, "max4"), (2, "scale2")] {
+        for (index, name) in [(1, "max4"), (2, "scale2"), (8, "diff2")] {
             let labels = Self.labels(bodies[index]!)
             #expect(labels.contains { $0.hasPrefix("vector.body") }, "\(name): no vector loop; blocks \(labels)")
         }
@@ -194,6 +210,10 @@ struct LoopRerollTests {
         for (dst, src, n) in scaleCases {
             let results = try both("scale2", [.i32(dst), .i32(src), .i32(n), .f64(1.5)])
             #expect(results[0] == results[1], "scale2(\(dst), \(src), \(n)): -O2 \(results[0]), -O0 \(results[1])")
+        }
+        for (dst, src, n): (Int32, Int32, Int32) in [(16000, 0, 300), (0, 8, 300), (8, 0, 300), (0, 0, 100), (24, 0, 64)] {
+            let results = try both("diff2", [.i32(dst), .i32(src), .i32(n)])
+            #expect(results[0] == results[1], "diff2(\(dst), \(src), \(n)): -O2 \(results[0]), -O0 \(results[1])")
         }
         for (dst, src, n): (Int32, Int32, Int32) in [(0, 0, 100), (4, 0, 100), (0, 4, 100), (8, 0, 100), (400, 0, 300)] {
             let results = try both("hoisted2", [.i32(dst), .i32(src), .i32(n)], fill: "fill", count: 65536)
