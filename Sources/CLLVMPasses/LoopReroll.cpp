@@ -437,7 +437,9 @@ bool Reroller::checkCoverage() {
             if (!isLinearHelper(&instruction) || usedOutside) return false;
             continue;
         }
-        if (usedOutside) return false;
+        // After the loop, a recurrence's last value is read from copy 0's (see rewrite()).
+        bool lastOfRecurrence = any_of(recurrences, [&](const Recurrence &r) { return r.last == &instruction; });
+        if (usedOutside && !lastOfRecurrence) return false;
         if (it->second == 0) continue;
         // An instruction of copy k feeds only copy k (or its reduction link, or as a
         // recurrence's value copy k + 1 and the phi).
@@ -446,6 +448,7 @@ bool Reroller::checkCoverage() {
             carried |= counterparts[it->second].lookup(recurrence.first) == &instruction;
         for (User *user : instruction.users()) {
             auto *userInstruction = cast<Instruction>(user);
+            if (!loop.contains(userInstruction)) continue; // a recurrence's last value, checked above
             auto userOwner = owner.find(userInstruction);
             if (userOwner != owner.end() && userOwner->second == it->second) continue;
             if (carried && ((userOwner != owner.end() && userOwner->second == it->second + 1) ||
@@ -585,7 +588,12 @@ void Reroller::rewrite() {
             instruction.eraseFromParent();
         }
     }
-    for (Recurrence &recurrence : recurrences) recurrence.phi->setIncomingValueForBlock(body, recurrence.first);
+    // Recurrences: the phi carries copy 0's value, which in the last iteration is what the last
+    // copy computed, so code after the loop reads it too.
+    for (Recurrence &recurrence : recurrences) {
+        recurrence.phi->setIncomingValueForBlock(body, recurrence.first);
+        recurrence.last->replaceUsesOutsideBlock(recurrence.first, body);
+    }
     // Reductions: the first link closes the chain.
     for (Reduction &reduction : reductions) {
         Instruction *first = reduction.chain.front();

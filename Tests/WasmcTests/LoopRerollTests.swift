@@ -115,8 +115,9 @@ struct LoopRerollTests {
                 (br $next)))
             (local.get $h))
           ;; f8 diff2(dst, src, n): dst[j] = src[j] - src[j - 1] (src[-1] read as 0.5), two per
-          ;; iteration, each copy reusing the value the copy before it loaded (a recurrence).
-          (func (export "diff2") (param $dst i32) (param $src i32) (param $n i32)
+          ;; iteration, each copy reusing the value the copy before it loaded (a recurrence);
+          ;; returns the last value loaded (the recurrence's value after the loop).
+          (func (export "diff2") (param $dst i32) (param $src i32) (param $n i32) (result f64)
             (local $j i32) (local $prev f64) (local $x f64) (local $d i32) (local $s i32)
             (local.set $prev (f64.const 0.5))
             (block $done
@@ -129,7 +130,8 @@ struct LoopRerollTests {
                 (local.set $prev (f64.load (i32.add (local.get $s) (i32.const 8))))
                 (f64.store (i32.add (local.get $d) (i32.const 8)) (f64.sub (local.get $prev) (local.get $x)))
                 (local.set $j (i32.add (local.get $j) (i32.const 2)))
-                (br_if $next (i32.ne (local.get $j) (local.get $n)))))))
+                (br_if $next (i32.ne (local.get $j) (local.get $n)))))
+            (local.get $prev)))
         """
 
     /// The functions' bodies in -O2 IR for x86-64-v3, by function index.

@@ -2,7 +2,8 @@
 /* Loops of the shapes clang -O3 unrolls (two or four copies per iteration, remainder loops in
  * front), for wasmc's loop rolling and vectorization: reductions (float in order, min/max,
  * integer), loops with a variable start, loop-carried dependences through memory in both
- * directions, overlapping arrays, narrow types, strides, gathers, running sums, conditionals.
+ * directions, values carried to the next iteration, overlapping arrays, narrow types, strides,
+ * gathers, running sums, conditionals.
  * Each kernel runs on 12 inputs of different lengths and offsets (odd and even trip counts);
  * one line per kernel gives an FNV-1a hash of its results and of the arrays it wrote. The
  * expected output is the same on every machine (IEEE arithmetic, no contraction in wasm), and
@@ -77,6 +78,7 @@ KERNEL int32_t branchy(int n) { int32_t c = 0; for (int i = 0; i < n; i++) c += 
 KERNEL void two(int n) { for (int i = 0; i < n; i++) { A[i] = B[i] * 2; C[i] = A[i] + B[i + 1]; } }
 KERNEL void every3(int n) { for (int i = 0; i < n; i += 3) I[i] = J[i] + I[i + 1]; }
 KERNEL void scale(int n, float k) { for (int i = 0; i < n; i++) F[i] = G[i] * k + F[i]; }
+KERNEL double diffs(int n) { double prev = A[0]; for (int i = 1; i < n; i++) { double x = A[i]; C[i] = x - prev; prev = x; } return prev; }
 
 #define RUN(name, ...)                                                                            \
     do {                                                                                          \
@@ -111,5 +113,6 @@ int main(void) {
     RUN("two", two(n));
     RUN("every3", every3(n));
     RUN("scale", scale(n, 0.75f));
+    RUN("diffs", mixd(diffs(n)));
     return 0;
 }
