@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Links object files into a shared object with ld.lld-19, and writes compiler outputs in place
 /// atomically.
@@ -32,24 +35,56 @@ enum Linker {
         }
         // Link next to the output, then rename: a failed link never leaves a half-written file.
         let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-shared", "--hash-style=gnu", "-z", "noexecstack", "-z", "relro", "-z", "now", "-o", partial] + objectPaths
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = errors
-        do {
-            try process.run()
-        } catch {
-            throw .backend("cannot run the linker \(executable): \(error.localizedDescription) (install lld-19)")
-        }
-        let messages = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let arguments = ["-shared", "--hash-style=gnu", "-z", "noexecstack", "-z", "relro", "-z", "now", "-o", partial] + objectPaths
+        let (status, messages) = try run(executable, arguments)
+        guard status == 0 else {
             try? FileManager.default.removeItem(atPath: partial)
-            throw .backend("\(executable) failed: \(String(decoding: messages, as: UTF8.self))")
+            let text = String(decoding: messages, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw .backend("\(executable) failed (exit status \(status))\(text.isEmpty ? "" : ": " + text)")
         }
         try replace(output, with: partial)
+    }
+
+    /// Runs `executable` with `arguments`; returns its exit status (128 + the signal if one ended
+    /// it) and what it wrote to standard output and error. Through posix_spawn: Foundation's
+    /// Process took about 47 ms per run on this machine, more than ld.lld itself (about 33 ms).
+    static func run(_ executable: String, _ arguments: [String]) throws(CompileError) -> (status: Int32, output: Data) {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else {
+            throw .backend("cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        // Close-on-exec (dup2 below clears it on the child's 1 and 2), so that a linker started
+        // by another thread does not keep this pipe open. (Glibc's pipe2 is not visible to Swift.)
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(ends[1])
+        guard spawned == 0 else {
+            close(ends[0])
+            throw .backend("cannot run the linker \(executable): \(String(cString: strerror(spawned))) (install lld-19)")
+        }
+        var output = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(ends[0], &buffer, buffer.count)
+            if count > 0 {
+                output.append(contentsOf: buffer[0..<count])
+            } else if count == 0 || errno != EINTR {
+                break
+            }
+        }
+        close(ends[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let signal = status & 0x7f
+        return (signal == 0 ? (status >> 8) & 0xff : 128 + signal, output)
     }
 
     /// Writes `data` to `output` through a temporary file and a rename, like the linked .so.
