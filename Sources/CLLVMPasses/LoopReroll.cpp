@@ -83,6 +83,11 @@ struct Induction {
     PHINode *phi;
     Instruction *increment; // the back-edge value, phi + step
     APInt step;
+
+    // The step of the rolled loop, step / F (tryFactor checks that F divides it).
+    APInt rolledStep(unsigned factor) const {
+        return step.sextOrTrunc(64).sdiv(factor).sextOrTrunc(step.getBitWidth());
+    }
 };
 
 struct Reduction {
@@ -366,8 +371,7 @@ bool Reroller::match(Value *first, Value *other, unsigned copy) {
             for (const Induction &candidate : inductions) {
                 APInt coefficient = firstForm->coefficient(candidate.phi);
                 if (coefficient.isZero()) continue;
-                APInt step = candidate.step.sextOrTrunc(64).sdiv(factor).sextOrTrunc(width);
-                shifted.constant += coefficient * step * APInt(width, copy);
+                shifted.constant += coefficient * candidate.rolledStep(factor).sextOrTrunc(width) * APInt(width, copy);
             }
             return shifted == *otherForm;
         }
@@ -386,17 +390,18 @@ bool Reroller::match(Value *first, Value *other, unsigned copy) {
     decltype(owner) savedOwner;
     decltype(counterparts) savedCounterparts;
     if (commutative) savedOwner = owner, savedCounterparts = counterparts;
-    owner[firstInstruction] = 0;
-    owner[otherInstruction] = copy;
-    counterparts[copy][firstInstruction] = otherInstruction;
+    auto pair = [&] {
+        owner[firstInstruction] = 0;
+        owner[otherInstruction] = copy;
+        counterparts[copy][firstInstruction] = otherInstruction;
+    };
+    pair();
     if (matchOperands(firstInstruction, otherInstruction, copy, false)) return true;
     if (!commutative) return false;
     // The operands the other way round, from the state before the first attempt.
     owner = std::move(savedOwner);
     counterparts = std::move(savedCounterparts);
-    owner[firstInstruction] = 0;
-    owner[otherInstruction] = copy;
-    counterparts[copy][firstInstruction] = otherInstruction;
+    pair();
     return matchOperands(firstInstruction, otherInstruction, copy, true);
 }
 
@@ -416,7 +421,7 @@ bool Reroller::checkCoverage() {
         bool usedOutside = any_of(instruction.users(), [&](User *user) {
             return !loop.contains(cast<Instruction>(user));
         });
-        if (auto *phi = dyn_cast<PHINode>(&instruction)) {
+        if (isa<PHINode>(instruction)) {
             // The phi's last value would differ: it is the value of the last copy now.
             if (usedOutside) return false;
             continue;
@@ -464,11 +469,8 @@ bool Reroller::checkCoverage() {
     // The exit induction's new step must not let it skip over `end`: with step s/F and F a
     // power of two, p0 + j·s/F ≡ p0 + m·s (mod 2^w) for j not a multiple of F needs
     // 2^w | (j - F·m)·s/F, impossible while F·(lowest set bit of s/F) < 2^w.
-    const APInt &step = exitInduction->step;
-    unsigned width = step.getBitWidth();
-    APInt newStep = step.sextOrTrunc(64).sdiv(factor).sextOrTrunc(width);
-    if (newStep.countr_zero() + Log2_32(factor) >= width) return false;
-    return true;
+    APInt newStep = exitInduction->rolledStep(factor);
+    return newStep.countr_zero() + Log2_32(factor) < newStep.getBitWidth();
 }
 
 bool Reroller::checkMemoryOrder() {
@@ -550,9 +552,8 @@ void Reroller::rewrite() {
     // the new one, which ends at the same last value, replaces it after the loop.
     Instruction *exitIncrement = nullptr;
     for (Induction &candidate : inductions) {
-        unsigned width = candidate.step.getBitWidth();
-        APInt newStep = candidate.step.sextOrTrunc(64).sdiv(factor).sextOrTrunc(width);
-        auto *increment = BinaryOperator::CreateAdd(candidate.phi, ConstantInt::get(candidate.phi->getType(), newStep),
+        auto *increment = BinaryOperator::CreateAdd(candidate.phi,
+                                                    ConstantInt::get(candidate.phi->getType(), candidate.rolledStep(factor)),
                                                     candidate.phi->getName() + ".reroll", insertion->getIterator());
         candidate.increment->replaceUsesOutsideBlock(increment, body);
         candidate.phi->setIncomingValueForBlock(body, increment);
