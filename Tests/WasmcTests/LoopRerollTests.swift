@@ -136,24 +136,7 @@ struct LoopRerollTests {
 
     /// The functions' bodies in -O2 IR for x86-64-v3, by function index.
     static func optimizedBodies() throws -> [Int: String] {
-        let target = try Target.resolve(triple: "x86_64-linux-gnu", cpu: "x86-64-v3")
-        let ir = try withTemporaryDirectory { directory in
-            let path = directory.appendingPathComponent("reroll.ll").path
-            try Compiler(options: CompileOptions(target: target, output: .llvmIR)).compile(try wat2wasm(Self.module), to: path)
-            return try String(contentsOfFile: path, encoding: .utf8)
-        }
-        var bodies: [Int: String] = [:]
-        for index in [0, 1, 2, 3, 4, 8] {
-            let start = try #require(ir.range(of: "@\"wasm:f\(index)\"("), "no function \(index) in the IR")
-            bodies[index] = String(ir[start.lowerBound...].prefix { $0 != "}" })
-        }
-        return bodies
-    }
-
-    static func labels(_ body: String) -> [String] {
-        body.split(separator: "\n").compactMap { line in
-            line.first.map { $0 != " " && $0 != ";" } == true ? line.split(separator: ":").first.map(String.init) : nil
-        }
+        try optimizedIR(of: Self.module, functions: [0, 1, 2, 3, 4, 8])
     }
 
     /// Rolled up, max4, scale2 and diff2 become loops LLVM vectorizes: without the pass their trip
@@ -161,7 +144,7 @@ struct LoopRerollTests {
     @Test func rolledLoopsAreVectorized() throws {
         let bodies = try Self.optimizedBodies()
         for (index, name) in [(1, "max4"), (2, "scale2"), (8, "diff2")] {
-            let labels = Self.labels(bodies[index]!)
+            let labels = blockLabels(bodies[index]!)
             #expect(labels.contains { $0.hasPrefix("vector.body") }, "\(name): no vector loop; blocks \(labels)")
         }
         #expect(bodies[1]!.contains("llvm.vector.reduce.smax"), "max4: the select chain is not a vectorized max reduction")
@@ -172,12 +155,12 @@ struct LoopRerollTests {
     @Test func loopsThatAreNotCopiesStayAsTheyAre() throws {
         let bodies = try Self.optimizedBodies()
         for (index, name) in [(3, "mismatch2"), (4, "hoisted2")] {
-            let labels = Self.labels(bodies[index]!)
+            let labels = blockLabels(bodies[index]!)
             #expect(!labels.contains { $0.contains("reroll") || $0.contains("unrolled") }, "\(name) was rolled up: \(labels)")
         }
         // The rolled loops keep the original for inexact exits (n odd): f0 and f2 show both.
         for (index, name) in [(0, "dot2"), (2, "scale2")] {
-            let labels = Self.labels(bodies[index]!)
+            let labels = blockLabels(bodies[index]!)
             #expect(labels.contains { $0.hasSuffix(".unrolled") }, "\(name): no original loop kept; blocks \(labels)")
         }
     }

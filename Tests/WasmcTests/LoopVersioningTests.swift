@@ -52,15 +52,7 @@ struct LoopVersioningTests {
     /// vectorized with no check of its own (the versioning check covers it): axpy2 (function 0)
     /// has more vector loops than vector run-time checks.
     @Test func versionedCopyIsVectorizedWithoutItsOwnCheck() throws {
-        let target = try Target.resolve(triple: "x86_64-linux-gnu", cpu: "x86-64-v3")
-        let ir = try withTemporaryDirectory { directory in
-            let path = directory.appendingPathComponent("axpy2.ll").path
-            try Compiler(options: CompileOptions(target: target, output: .llvmIR)).compile(try wat2wasm(Self.module), to: path)
-            return try String(contentsOfFile: path, encoding: .utf8)
-        }
-        let start = try #require(ir.range(of: "@\"wasm:f0\"("), "no axpy2 in the IR")
-        let body = ir[start.lowerBound...].prefix { $0 != "}" }
-        let labels = body.split(separator: "\n").compactMap { $0.split(separator: ":").first.map(String.init) }
+        let labels = blockLabels(try optimizedIR(of: Self.module, functions: [0])[0]!)
         let vectorLoops = labels.filter { $0.hasPrefix("vector.body") }.count
         let vectorChecks = labels.filter { $0.hasPrefix("vector.memcheck") }.count
         #expect(vectorLoops > vectorChecks, "axpy2: \(vectorLoops) vector loops, \(vectorChecks) run-time checks of the vectorizer")

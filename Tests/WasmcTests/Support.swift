@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Wasmc
 import WasmcBackend
 import WAT
@@ -30,4 +31,28 @@ func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     return try body(directory)
+}
+
+/// The LLVM IR that -O2 makes of a text module for x86-64-v3 (AVX2): the body of function
+/// `wasm:f<index>` for each of `functions`, by index.
+func optimizedIR(of text: String, functions: [Int]) throws -> [Int: String] {
+    let target = try Target.resolve(triple: "x86_64-linux-gnu", cpu: "x86-64-v3")
+    let ir = try withTemporaryDirectory { directory in
+        let path = directory.appendingPathComponent("module.ll").path
+        try Compiler(options: CompileOptions(target: target, output: .llvmIR)).compile(try wat2wasm(text), to: path)
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
+    var bodies: [Int: String] = [:]
+    for index in functions {
+        let start = try #require(ir.range(of: "@\"wasm:f\(index)\"("), "no function \(index) in the IR")
+        bodies[index] = String(ir[start.lowerBound...].prefix { $0 != "}" })
+    }
+    return bodies
+}
+
+/// The block labels of a function body in LLVM IR text (the lines that start a block).
+func blockLabels(_ body: String) -> [String] {
+    body.split(separator: "\n").compactMap { line in
+        line.first.map { $0 != " " && $0 != ";" } == true ? line.split(separator: ":").first.map(String.init) : nil
+    }
 }
