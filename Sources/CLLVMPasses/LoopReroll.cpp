@@ -24,6 +24,7 @@
 // Anything else in the loop (other phis, calls with effects, values used after the loop that
 // would change) makes the pass leave the loop alone.
 #include "Passes.h"
+#include "SingleBlockLoops.h"
 
 #include "llvm/ADT/APInt.h"
 #include "llvm/ADT/MapVector.h"
@@ -43,52 +44,14 @@
 #include <optional>
 
 using namespace llvm;
+using wasmc::ExitTest;
+using wasmc::Induction;
+using wasmc::Linear;
 
 namespace {
 
 constexpr unsigned maxFactor = 8;
 constexpr unsigned maxBodySize = 400;
-constexpr unsigned maxLinearDepth = 12;
-
-// An integer value as constant + Σ coefficient · atom, modulo 2^width. Atoms are the loop's
-// induction phis and values defined outside the loop.
-struct Linear {
-    APInt constant;
-    SmallMapVector<Value *, APInt, 4> terms;
-
-    void add(const Linear &other, const APInt &factor) {
-        constant += other.constant * factor;
-        for (auto &[atom, coefficient] : other.terms) {
-            auto [it, inserted] = terms.insert({atom, coefficient * factor});
-            if (!inserted) it->second += coefficient * factor;
-        }
-    }
-
-    bool operator==(const Linear &other) const {
-        if (constant != other.constant) return false;
-        for (auto &[atom, coefficient] : terms)
-            if (!coefficient.isZero() && other.coefficient(atom) != coefficient) return false;
-        for (auto &[atom, coefficient] : other.terms)
-            if (!coefficient.isZero() && this->coefficient(atom) != coefficient) return false;
-        return true;
-    }
-
-    APInt coefficient(Value *atom) const {
-        auto it = terms.find(atom);
-        return it == terms.end() ? APInt::getZero(constant.getBitWidth()) : it->second;
-    }
-};
-
-struct Induction {
-    PHINode *phi;
-    Instruction *increment; // the back-edge value, phi + step
-    APInt step;
-
-    // The step of the rolled loop, step / F (tryFactor checks that F divides it).
-    APInt rolledStep(unsigned factor) const {
-        return step.sextOrTrunc(64).sdiv(factor).sextOrTrunc(step.getBitWidth());
-    }
-};
 
 struct Reduction {
     PHINode *phi;
@@ -115,9 +78,7 @@ class Reroller {
     Loop &loop;
     LoopInfo &loops;
     BasicBlock *body;
-    BranchInst *latchBranch = nullptr;
-    ICmpInst *exitCompare = nullptr;
-    Induction *exitInduction = nullptr;
+    std::optional<ExitTest> exit;
     SmallVector<Induction, 4> inductions;
     SmallVector<Reduction, 2> reductions;
     SmallVector<Recurrence, 2> recurrences;
@@ -153,64 +114,14 @@ class Reroller {
         }
         return false;
     }
-    std::optional<Linear> linear(Value *value, unsigned depth = 0) const;
+    std::optional<Linear> linear(Value *value) const {
+        return wasmc::linearForm(value, loop, [this](Value *atom) { return induction(atom) != nullptr; });
+    }
     bool isLinearHelper(Instruction *instruction) const {
         return instruction->getType()->isIntegerTy() && !isa<PHINode>(instruction) &&
                linear(instruction).has_value();
     }
 };
-
-std::optional<Linear> Reroller::linear(Value *value, unsigned depth) const {
-    auto *type = dyn_cast<IntegerType>(value->getType());
-    if (!type || depth > maxLinearDepth) return std::nullopt;
-    unsigned width = type->getBitWidth();
-    Linear result{APInt::getZero(width), {}};
-    if (auto *constant = dyn_cast<ConstantInt>(value)) {
-        result.constant = constant->getValue();
-        return result;
-    }
-    auto *instruction = dyn_cast<Instruction>(value);
-    if (!instruction || !loop.contains(instruction) || induction(value)) {
-        if (isa<Constant>(value) && !isa<GlobalValue>(value)) return std::nullopt;
-        result.terms.insert({value, APInt(width, 1)});
-        return result;
-    }
-    auto *binary = dyn_cast<BinaryOperator>(instruction);
-    if (!binary) return std::nullopt;
-    Value *left = binary->getOperand(0), *right = binary->getOperand(1);
-    auto *rightConstant = dyn_cast<ConstantInt>(right);
-    switch (binary->getOpcode()) {
-    case Instruction::Or:
-        if (!cast<PossiblyDisjointInst>(binary)->isDisjoint()) return std::nullopt;
-        [[fallthrough]];
-    case Instruction::Add:
-    case Instruction::Sub: {
-        auto a = linear(left, depth + 1), b = linear(right, depth + 1);
-        if (!a || !b) return std::nullopt;
-        result.add(*a, APInt(width, 1));
-        result.add(*b, binary->getOpcode() == Instruction::Sub ? APInt::getAllOnes(width) : APInt(width, 1));
-        return result;
-    }
-    case Instruction::Mul:
-    case Instruction::Shl: {
-        auto *leftConstant = dyn_cast<ConstantInt>(left);
-        if (binary->getOpcode() == Instruction::Mul && !rightConstant && leftConstant)
-            std::swap(left, right), rightConstant = leftConstant;
-        if (!rightConstant) return std::nullopt;
-        APInt factor = rightConstant->getValue();
-        if (binary->getOpcode() == Instruction::Shl) {
-            if (factor.uge(width)) return std::nullopt;
-            factor = APInt::getOneBitSet(width, factor.getZExtValue());
-        }
-        auto a = linear(left, depth + 1);
-        if (!a) return std::nullopt;
-        result.add(*a, factor);
-        return result;
-    }
-    default:
-        return std::nullopt;
-    }
-}
 
 bool Reroller::run() {
     if (!analyse()) return false;
@@ -227,12 +138,6 @@ bool Reroller::analyse() {
     if (!loop.isInnermost() || loop.getNumBlocks() != 1 || !loop.getLoopPreheader() ||
         !loop.getExitBlock() || body->size() > maxBodySize)
         return false;
-    latchBranch = dyn_cast<BranchInst>(body->getTerminator());
-    if (!latchBranch || !latchBranch->isConditional()) return false;
-    exitCompare = dyn_cast<ICmpInst>(latchBranch->getCondition());
-    if (!exitCompare || !exitCompare->isEquality() || exitCompare->getParent() != body ||
-        !exitCompare->hasOneUse())
-        return false;
     unsigned index = 0;
     for (Instruction &instruction : *body) {
         position[&instruction] = index++;
@@ -246,16 +151,9 @@ bool Reroller::analyse() {
         }
     }
     if (!findInductionsAndReductions()) return false;
-    // The exit: `increment == end` or `!=`, with `end` defined outside the loop.
-    for (Induction &candidate : inductions) {
-        Value *left = exitCompare->getOperand(0), *right = exitCompare->getOperand(1);
-        if ((left == candidate.increment && loop.isLoopInvariant(right)) ||
-            (right == candidate.increment && loop.isLoopInvariant(left))) {
-            exitInduction = &candidate;
-            break;
-        }
-    }
-    return exitInduction != nullptr;
+    // The exit: `increment == end`, with `end` defined outside the loop.
+    exit = wasmc::findExitTest(loop, inductions);
+    return exit.has_value();
 }
 
 bool Reroller::findInductionsAndReductions() {
@@ -264,16 +162,9 @@ bool Reroller::findInductionsAndReductions() {
         if (phi.getNumIncomingValues() != 2) return false;
         auto *next = dyn_cast<Instruction>(phi.getIncomingValueForBlock(body));
         if (!next || next->getParent() != body || phi.getBasicBlockIndex(preheader) < 0) return false;
-        // An induction: phi + constant.
-        if (auto *binary = dyn_cast<BinaryOperator>(next);
-            binary && binary->getOpcode() == Instruction::Add && phi.getType()->isIntegerTy()) {
-            Value *other = binary->getOperand(0) == &phi ? binary->getOperand(1)
-                           : binary->getOperand(1) == &phi ? binary->getOperand(0)
-                                                           : nullptr;
-            if (auto *step = dyn_cast_or_null<ConstantInt>(other); step && !step->isZero()) {
-                inductions.push_back({&phi, binary, step->getValue()});
-                continue;
-            }
+        if (auto induction = wasmc::matchInduction(phi, body, preheader)) {
+            inductions.push_back(*induction);
+            continue;
         }
         if (findReduction(phi, next)) continue;
         // Otherwise a recurrence, if the matching finds it to be one.
@@ -417,7 +308,7 @@ bool Reroller::checkCoverage() {
     SmallPtrSet<Instruction *, 8> increments;
     for (const Induction &candidate : inductions) increments.insert(candidate.increment);
     for (Instruction &instruction : *body) {
-        if (&instruction == latchBranch || &instruction == exitCompare) continue;
+        if (&instruction == exit->branch || &instruction == exit->compare || &instruction == exit->mask) continue;
         bool usedOutside = any_of(instruction.users(), [&](User *user) {
             return !loop.contains(cast<Instruction>(user));
         });
@@ -466,11 +357,8 @@ bool Reroller::checkCoverage() {
             if (!feedsReduction) return false;
         }
     }
-    // The exit induction's new step must not let it skip over `end`: with step s/F and F a
-    // power of two, p0 + j·s/F ≡ p0 + m·s (mod 2^w) for j not a multiple of F needs
-    // 2^w | (j - F·m)·s/F, impossible while F·(lowest set bit of s/F) < 2^w.
-    APInt newStep = exitInduction->rolledStep(factor);
-    return newStep.countr_zero() + Log2_32(factor) < newStep.getBitWidth();
+    // The exit induction's finer step must not let it skip over `end`.
+    return wasmc::finerStepKeepsExit(*exit, factor);
 }
 
 bool Reroller::checkMemoryOrder() {
@@ -507,62 +395,14 @@ bool Reroller::checkMemoryOrder() {
 // loop is versioned on that test, and the original stays for the entries that fail it.
 void Reroller::keepOriginalForInexactExits() {
     BasicBlock *preheader = loop.getLoopPreheader();
-    BasicBlock *exit = loop.getExitBlock();
-    Function *function = body->getParent();
-    ValueToValueMapTy map;
-    BasicBlock *original = CloneBasicBlock(body, map, ".unrolled", function);
-    map[body] = original;
-    remapInstructionsInBlocks({original}, map);
-    original->getTerminator()->setMetadata(LLVMContext::MD_loop, nullptr);
-    for (PHINode &phi : exit->phis()) {
-        Value *value = phi.getIncomingValueForBlock(body);
-        if (Value *copied = map.lookup(value)) value = copied;
-        phi.addIncoming(value, original);
-    }
-
     IRBuilder<> builder(preheader->getTerminator());
-    Value *start = exitInduction->phi->getIncomingValueForBlock(preheader);
-    Value *end = exitCompare->getOperand(0) == exitInduction->increment ? exitCompare->getOperand(1)
-                                                                        : exitCompare->getOperand(0);
-    const APInt &step = exitInduction->step;
-    APInt mask = APInt::getLowBitsSet(step.getBitWidth(), step.countr_zero());
-    Value *exact = builder.CreateICmpEQ(builder.CreateAnd(builder.CreateSub(end, start), mask),
-                                        ConstantInt::get(start->getType(), 0), "reroll.exact");
-    BasicBlock *rolledEntry = SplitBlock(preheader, preheader->getTerminator(), (DominatorTree *)nullptr, &loops,
-                                         nullptr, "reroll.ph");
-    BasicBlock *originalEntry = BasicBlock::Create(function->getContext(), "unrolled.ph", function, original);
-    BranchInst::Create(original, originalEntry);
-    for (PHINode &phi : original->phis()) phi.replaceIncomingBlockWith(preheader, originalEntry);
-    preheader->getTerminator()->eraseFromParent();
-    BranchInst::Create(rolledEntry, originalEntry, exact, preheader);
-
-    Loop *originalLoop = loops.AllocateLoop();
-    if (Loop *parent = loop.getParentLoop()) {
-        parent->addChildLoop(originalLoop);
-        parent->addBasicBlockToLoop(originalEntry, loops);
-    } else {
-        loops.addTopLevelLoop(originalLoop);
-    }
-    originalLoop->addBasicBlockToLoop(original, loops);
+    Value *exact = wasmc::exitIsReached(builder, *exit, preheader, "reroll.exact");
+    wasmc::keepOriginalLoop(loop, loops, exact, "reroll", "unrolled");
 }
 
 void Reroller::rewrite() {
-    Instruction *insertion = exitCompare;
-    // Inductions step by s / F; the old increment stays for the copy-0 values that use it, and
-    // the new one, which ends at the same last value, replaces it after the loop.
-    Instruction *exitIncrement = nullptr;
-    for (Induction &candidate : inductions) {
-        auto *increment = BinaryOperator::CreateAdd(candidate.phi,
-                                                    ConstantInt::get(candidate.phi->getType(), candidate.rolledStep(factor)),
-                                                    candidate.phi->getName() + ".reroll", insertion->getIterator());
-        candidate.increment->replaceUsesOutsideBlock(increment, body);
-        candidate.phi->setIncomingValueForBlock(body, increment);
-        if (&candidate == exitInduction) exitIncrement = increment;
-    }
-    auto *compare = cast<ICmpInst>(exitCompare->clone());
-    compare->insertBefore(latchBranch);
-    compare->replaceUsesOfWith(exitInduction->increment, exitIncrement);
-    latchBranch->setCondition(compare);
+    // Inductions step by s / F.
+    wasmc::stepFiner(inductions, *exit, factor, ".reroll");
     // Copy 0's instructions now compute every copy's values: keep only the flags and metadata
     // that hold for all of them.
     for (unsigned copy = 1; copy < factor; ++copy)
@@ -580,14 +420,7 @@ void Reroller::rewrite() {
     // (a disjoint `or` becomes the `add` it stood for).
     for (Instruction &instruction : make_early_inc_range(*body)) {
         if (owner.count(&instruction) || isa<PHINode>(&instruction) || !isLinearHelper(&instruction)) continue;
-        instruction.dropPoisonGeneratingFlags();
-        if (instruction.getOpcode() == Instruction::Or) {
-            auto *sum = BinaryOperator::CreateAdd(instruction.getOperand(0), instruction.getOperand(1), "",
-                                                  instruction.getIterator());
-            sum->takeName(&instruction);
-            instruction.replaceAllUsesWith(sum);
-            instruction.eraseFromParent();
-        }
+        wasmc::recomputeExactly(instruction);
     }
     // Recurrences: the phi carries copy 0's value, which in the last iteration is what the last
     // copy computed, so code after the loop reads it too.

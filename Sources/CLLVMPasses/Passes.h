@@ -13,6 +13,12 @@ struct LoopRerollPass : llvm::PassInfoMixin<LoopRerollPass> {
     llvm::PreservedAnalyses run(llvm::Function &function, llvm::FunctionAnalysisManager &analyses);
 };
 
+// Turns 128-bit SIMD loops into loops over one lane, for the vectorizer to widen to the host's
+// vectors (LoopDevectorize.cpp).
+struct LoopDevectorizePass : llvm::PassInfoMixin<LoopDevectorizePass> {
+    llvm::PreservedAnalyses run(llvm::Function &function, llvm::FunctionAnalysisManager &analyses);
+};
+
 struct LoopAliasGroupsPass : llvm::PassInfoMixin<LoopAliasGroupsPass> {
     llvm::PreservedAnalyses run(llvm::Function &function, llvm::FunctionAnalysisManager &analyses);
 };

@@ -23,11 +23,12 @@ char *wasmc_llvm_optimize(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineR
     // The same tuning LLVMRunPasses uses with default options.
     PipelineTuningOptions tuning;
     PassBuilder builder(machine, tuning);
-    if (passes & (WASMC_PASS_LOOP_REROLL | WASMC_PASS_LOOP_ALIAS_GROUPS)) {
+    if (passes & (WASMC_PASS_LOOP_REROLL | WASMC_PASS_LOOP_DEVECTORIZE | WASMC_PASS_LOOP_ALIAS_GROUPS)) {
         builder.registerVectorizerStartEPCallback([passes](FunctionPassManager &manager, OptimizationLevel) {
             manager.addPass(LoopSimplifyPass());
             manager.addPass(LCSSAPass());
             if (passes & WASMC_PASS_LOOP_REROLL) manager.addPass(wasmc::LoopRerollPass());
+            if (passes & WASMC_PASS_LOOP_DEVECTORIZE) manager.addPass(wasmc::LoopDevectorizePass());
             if (passes & WASMC_PASS_LOOP_ALIAS_GROUPS) manager.addPass(wasmc::LoopAliasGroupsPass());
         });
     }

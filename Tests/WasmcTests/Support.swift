@@ -33,10 +33,10 @@ func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
     return try body(directory)
 }
 
-/// The LLVM IR that -O2 makes of a text module for x86-64-v3 (AVX2): the body of function
-/// `wasm:f<index>` for each of `functions`, by index.
-func optimizedIR(of text: String, functions: [Int]) throws -> [Int: String] {
-    let target = try Target.resolve(triple: "x86_64-linux-gnu", cpu: "x86-64-v3")
+/// The LLVM IR that -O2 makes of a text module for x86-64 `cpu` (by default x86-64-v3, AVX2):
+/// the body of function `wasm:f<index>` for each of `functions`, by index.
+func optimizedIR(of text: String, functions: [Int], cpu: String = "x86-64-v3") throws -> [Int: String] {
+    let target = try Target.resolve(triple: "x86_64-linux-gnu", cpu: cpu)
     let ir = try withTemporaryDirectory { directory in
         let path = directory.appendingPathComponent("module.ll").path
         try Compiler(options: CompileOptions(target: target, output: .llvmIR)).compile(try wat2wasm(text), to: path)

@@ -1,0 +1,490 @@
+// LoopDevectorize.cpp: turns the wasm producer's 128-bit SIMD loops back into loops over one
+// lane, so that LLVM's loop vectorizer can vectorize them for the host's vector width.
+//
+// A module built with -msimd128 carries its hot loops already vectorized for wasm's 128-bit
+// vectors: `C[j..j+3] += a * B[j..j+3]`, j += 4. Compiled as they are, such loops use a quarter
+// of an AVX-512 register and half of an AVX2 one, and the loop vectorizer does not touch loops
+// whose values are vectors. Where every vector operation of the loop works lane by lane, lane k
+// of iteration t is what iteration L·t + k of the loop over one lane computes (L lanes), with
+// every induction stepping L times more finely. The vectorizer then picks the host's width and
+// interleaving itself.
+//
+// The pass handles single-block innermost loops in which:
+//  - every phi is an induction and the loop leaves through `phi + step == end` (as LoopReroll);
+//  - every vector has the same number of lanes L, and the loop loads and stores only 128-bit
+//    vectors, at addresses `base + zext(A) + constant`, A the i32 wasm address, linear in the phis
+//    and moving by exactly 16 bytes per iteration (A moves by 16/L bytes in the finer loop, so
+//    lane k's bytes are those of iteration L·t + k);
+//  - every other vector operation works lane by lane (arithmetic, comparisons, selects, casts
+//    that keep the lanes, LLVM's lane-wise intrinsics), and vectors from outside the loop are
+//    splats of one value;
+//  - nothing but the inductions' increments is used after the loop.
+// In-place updates (load and store of the same A) are fine: lane k only ever touches its own
+// element. Within a group of addresses a constant distance apart, a multiple of 16 bytes keeps
+// every element on the same lane, so the order of the accesses to it is kept too; a group with
+// a store and other distances is left alone.
+//
+// The finer loop runs only where its assumptions hold, which the preheader tests; the original
+// loop runs otherwise:
+//  - the exit is reached (see exitIsReached in SingleBlockLoops.h);
+//  - no vector straddles the end of the 4 GiB address space: the i32 address of the last lane
+//    would wrap to 0 in the finer loop, where the original access traps;
+//  - the bytes a group with a store touches over the whole loop do not overlap those of any
+//    other group, because the finer loop interleaves the lanes of different accesses.
+// The finer loop's accesses then get alias scopes that say so, and the vectorizer needs no
+// run-time checks of its own.
+//
+// The pass only runs where the host's vectors are wider than 128 bits (AVX2, AVX-512): on
+// 128-bit hosts the original loop already has the host's width.
+#include "Passes.h"
+#include "SingleBlockLoops.h"
+
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ScalarEvolution.h"
+#include "llvm/Analysis/TargetTransformInfo.h"
+#include "llvm/Analysis/VectorUtils.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/MDBuilder.h"
+#include "llvm/IR/PatternMatch.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/Local.h"
+
+#include <optional>
+
+using namespace llvm;
+using wasmc::ExitTest;
+using wasmc::Induction;
+using wasmc::Linear;
+
+namespace {
+
+constexpr unsigned vectorBytes = 16;
+constexpr unsigned maxBodySize = 400;
+// At most this many group comparisons in the preheader (LoopVectorize allows 8 by default).
+constexpr unsigned maxRangeChecks = 8;
+// The loop vectorizer leaves loops alone that run fewer times than this (its tiny-trip-count
+// threshold), so a loop known to be that short stays as it is.
+constexpr uint64_t minFinerTrips = 16;
+
+// A load or store of a 128-bit vector at `base + zext(index) + offset`.
+struct Access {
+    Instruction *instruction;
+    Value *base;
+    Linear index;     // the wasm address (i32, zero-extended)
+    int64_t offset;   // constant bytes added after the extension
+    unsigned group;   // accesses whose indices differ by a constant share a group
+    int64_t distance; // the index's constant plus offset: positions within the group
+};
+
+class Devectorizer {
+  public:
+    Devectorizer(Loop &loop, LoopInfo &loops)
+        : loop(loop), loops(loops), body(loop.getHeader()), preheader(loop.getLoopPreheader()),
+          layout(body->getModule()->getDataLayout()) {}
+
+    bool run() {
+        if (!analyse()) return false;
+        IRBuilder<> builder(preheader->getTerminator());
+        wasmc::keepOriginalLoop(loop, loops, assumptionsHold(builder), "lanes", "simd128");
+        rewrite();
+        return true;
+    }
+
+  private:
+    Loop &loop;
+    LoopInfo &loops;
+    BasicBlock *body;
+    BasicBlock *preheader;
+    const DataLayout &layout;
+    SmallVector<Induction, 4> inductions;
+    std::optional<ExitTest> exit;
+    unsigned lanes = 0;
+    SmallVector<Access, 8> accesses;
+    SmallVector<bool, 4> groupStores; // per group: whether it holds a store
+    SmallVector<Instruction *, 16> vectorInstructions;
+
+    std::optional<Linear> linear(Value *value) const {
+        return wasmc::linearForm(value, loop, [this](Value *atom) { return isa<PHINode>(atom) && loop.contains(cast<PHINode>(atom)); });
+    }
+    APInt stepOf(Value *atom, bool finer) const {
+        for (const Induction &induction : inductions)
+            if (induction.phi == atom) return finer ? induction.rolledStep(lanes) : induction.step;
+        return APInt();
+    }
+
+    bool analyse();
+    bool hasLanes(Type *type);
+    bool isLaneWise(Instruction &instruction);
+    bool isScalarizable(Value *vector) const;
+    bool isSplatHelper(Instruction &instruction) const;
+    bool isInvariantSplat(Value *vector) const;
+    Value *invariantScalar(Value *vector) const;
+    bool addAccess(Instruction &instruction, Value *pointer);
+    bool groupAccesses();
+    Value *startValue(IRBuilder<> &builder, const Linear &form) const;
+    Value *assumptionsHold(IRBuilder<> &builder);
+    void rewrite();
+    void setScopes(const DenseMap<Value *, Value *> &scalars);
+};
+
+bool Devectorizer::analyse() {
+    if (!loop.isInnermost() || loop.getNumBlocks() != 1 || !preheader || !loop.getExitBlock() ||
+        body->size() > maxBodySize)
+        return false;
+    for (PHINode &phi : body->phis()) {
+        auto induction = wasmc::matchInduction(phi, body, preheader);
+        if (!induction || phi.isUsedOutsideOfBlock(body)) return false;
+        inductions.push_back(*induction);
+    }
+    exit = wasmc::findExitTest(loop, inductions);
+    if (!exit) return false;
+    // The finer exit test is found from the trip count below, which needs |step| a power of two.
+    if (!exit->induction->step.trunc(exit->bits).abs().isPowerOf2()) return false;
+
+    bool stores = false;
+    for (Instruction &instruction : *body) {
+        if (isa<PHINode>(instruction) || &instruction == exit->branch || &instruction == exit->compare ||
+            &instruction == exit->mask)
+            continue;
+        bool increment = any_of(inductions, [&](const Induction &induction) { return induction.increment == &instruction; });
+        if (!increment && instruction.isUsedOutsideOfBlock(body)) return false;
+        if (auto *load = dyn_cast<LoadInst>(&instruction)) {
+            if (!load->isSimple() || !hasLanes(load->getType()) || !addAccess(instruction, load->getPointerOperand()))
+                return false;
+            vectorInstructions.push_back(&instruction);
+        } else if (auto *store = dyn_cast<StoreInst>(&instruction)) {
+            if (!store->isSimple() || !hasLanes(store->getValueOperand()->getType()) ||
+                !isScalarizable(store->getValueOperand()) || !addAccess(instruction, store->getPointerOperand()))
+                return false;
+            vectorInstructions.push_back(&instruction);
+            stores = true;
+        } else if (instruction.mayReadOrWriteMemory() || instruction.mayHaveSideEffects()) {
+            return false;
+        } else if (isSplatHelper(instruction)) {
+            continue; // dies once its users are scalar
+        } else if (instruction.getType()->isVectorTy() ||
+                   any_of(instruction.operands(), [](Value *operand) { return operand->getType()->isVectorTy(); })) {
+            if (!isLaneWise(instruction)) return false;
+            vectorInstructions.push_back(&instruction);
+        } else if (isa<ZExtInst, SExtInst, TruncInst, GetElementPtrInst>(instruction)) {
+            continue; // address arithmetic, checked where an access uses it
+        } else if (!instruction.getType()->isIntegerTy() || !linear(&instruction)) {
+            return false;
+        }
+    }
+    if (!stores || lanes < 2) return false;
+    for (const Induction &induction : inductions)
+        if (induction.step.srem(lanes) != 0) return false;
+    if (!wasmc::finerStepKeepsExit(*exit, lanes)) return false;
+    // A known short loop: the vectorizer would leave the finer one scalar.
+    auto *start = dyn_cast<ConstantInt>(exit->induction->phi->getIncomingValueForBlock(preheader));
+    auto *end = dyn_cast<ConstantInt>(exit->end);
+    if (start && end) {
+        APInt first = start->getValue().trunc(exit->bits), last = end->getValue().trunc(exit->bits);
+        APInt distance = exit->induction->step.trunc(exit->bits).isNegative() ? first - last : last - first;
+        APInt finerStep = exit->induction->rolledStep(lanes).trunc(exit->bits).abs();
+        if (!distance.isZero() && distance.udiv(finerStep).ult(minFinerTrips)) return false;
+    }
+    return groupAccesses();
+}
+
+// A vector of `lanes` lanes of integers or floats (the first vector seen sets `lanes`).
+bool Devectorizer::hasLanes(Type *type) {
+    auto *vector = dyn_cast<FixedVectorType>(type);
+    if (!vector || !(vector->getElementType()->isIntegerTy() || vector->getElementType()->isFloatingPointTy()))
+        return false;
+    if (lanes == 0) {
+        if (vector->getPrimitiveSizeInBits() != vectorBytes * 8) return false;
+        lanes = vector->getNumElements();
+    }
+    return vector->getNumElements() == lanes;
+}
+
+// A vector operand that has a scalar per lane in the finer loop: a vector computed in the loop
+// (checked as it was defined: the block is in order), or a splat of a value from outside.
+bool Devectorizer::isScalarizable(Value *vector) const {
+    if (auto *instruction = dyn_cast<Instruction>(vector); instruction && loop.contains(instruction) &&
+                                                             !isSplatHelper(*instruction))
+        return true;
+    return isInvariantSplat(vector);
+}
+
+// A vector whose lanes are all equal and the same in every iteration: one from outside the loop
+// with equal lanes, or a splat shuffle in the loop of lane 0 of such a vector or of
+// `insertelement v, x, 0` with x from outside.
+bool Devectorizer::isInvariantSplat(Value *vector) const {
+    if (loop.isLoopInvariant(vector)) return isSplatValue(vector);
+    auto *shuffle = dyn_cast<ShuffleVectorInst>(vector);
+    if (!shuffle || !shuffle->isZeroEltSplat()) return false;
+    Value *source = shuffle->getOperand(0);
+    if (loop.isLoopInvariant(source)) return true;
+    auto *insert = dyn_cast<InsertElementInst>(source);
+    return insert && loop.contains(insert) && match(insert->getOperand(2), PatternMatch::m_Zero()) &&
+           loop.isLoopInvariant(insert->getOperand(1));
+}
+
+// The value of every lane of an invariant splat, computed in the preheader where needed.
+Value *Devectorizer::invariantScalar(Value *vector) const {
+    if (Value *splat = getSplatValue(vector); splat && loop.isLoopInvariant(splat)) return splat;
+    Value *source = loop.isLoopInvariant(vector) ? vector : cast<ShuffleVectorInst>(vector)->getOperand(0);
+    if (auto *insert = dyn_cast<InsertElementInst>(source); insert && loop.contains(insert)) return insert->getOperand(1);
+    IRBuilder<> builder(loop.getLoopPreheader()->getTerminator());
+    return builder.CreateExtractElement(source, uint64_t(0));
+}
+
+// The pieces of an invariant splat built in the loop, which die once their users are scalar.
+bool Devectorizer::isSplatHelper(Instruction &instruction) const {
+    if (isa<ShuffleVectorInst>(instruction)) return isInvariantSplat(&instruction);
+    auto *insert = dyn_cast<InsertElementInst>(&instruction);
+    return insert && !insert->user_empty() &&
+           all_of(insert->users(), [&](User *user) { return isa<ShuffleVectorInst>(user) && isInvariantSplat(user); });
+}
+
+bool Devectorizer::isLaneWise(Instruction &instruction) {
+    if (!hasLanes(instruction.getType())) return false;
+    auto vectorOperandsOk = [&](iterator_range<const Use *> operands) {
+        return all_of(operands, [&](const Use &use) { return hasLanes(use->getType()) && isScalarizable(use); });
+    };
+    if (isa<BinaryOperator, UnaryOperator, CmpInst, CastInst, FreezeInst>(instruction))
+        return vectorOperandsOk(instruction.operands());
+    if (auto *select = dyn_cast<SelectInst>(&instruction)) {
+        Value *condition = select->getCondition();
+        bool conditionOk = condition->getType()->isVectorTy() ? hasLanes(condition->getType()) && isScalarizable(condition)
+                                                              : loop.isLoopInvariant(condition);
+        return conditionOk && vectorOperandsOk(make_range(select->op_begin() + 1, select->op_end()));
+    }
+    if (auto *intrinsic = dyn_cast<IntrinsicInst>(&instruction)) {
+        Intrinsic::ID id = intrinsic->getIntrinsicID();
+        if (!isTriviallyVectorizable(id)) return false;
+        for (unsigned index = 0; index < intrinsic->arg_size(); ++index) {
+            Value *argument = intrinsic->getArgOperand(index);
+            if (isVectorIntrinsicWithScalarOpAtArg(id, index)) {
+                if (!loop.isLoopInvariant(argument)) return false;
+            } else if (!hasLanes(argument->getType()) || !isScalarizable(argument)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
+bool Devectorizer::addAccess(Instruction &instruction, Value *pointer) {
+    // Constant offsets (wasm's offset immediates), then `base + index`.
+    int64_t offset = 0;
+    auto *address = dyn_cast<GetElementPtrInst>(pointer);
+    while (address) {
+        APInt constant(layout.getIndexTypeSizeInBits(address->getType()), 0);
+        if (!address->accumulateConstantOffset(layout, constant)) break;
+        offset += constant.getSExtValue();
+        address = dyn_cast<GetElementPtrInst>(address->getPointerOperand());
+    }
+    if (!address || !loop.contains(address) || address->getNumIndices() != 1 ||
+        !address->getSourceElementType()->isIntegerTy(8) || !loop.isLoopInvariant(address->getPointerOperand()))
+        return false;
+    Value *index = address->getOperand(1);
+    // A wasm address: i32, zero-extended.
+    auto *extension = dyn_cast<ZExtInst>(index);
+    if (!extension || !extension->getSrcTy()->isIntegerTy(32)) return false;
+    index = extension->getOperand(0);
+    auto form = linear(index);
+    if (!form) return false;
+    // The index moves by one vector per iteration, and by one lane in the finer loop.
+    unsigned width = form->constant.getBitWidth();
+    APInt move(width, 0), finerMove(width, 0);
+    for (auto &[atom, coefficient] : form->terms) {
+        if (!isa<PHINode>(atom) || !loop.contains(cast<PHINode>(atom))) continue;
+        move += coefficient * stepOf(atom, false).sextOrTrunc(width);
+        finerMove += coefficient * stepOf(atom, true).sextOrTrunc(width);
+    }
+    if (move != vectorBytes || finerMove != vectorBytes / lanes) return false;
+    // The base may carry constant offsets itself (LICM hoists `membase + 16` out of the loop).
+    APInt baseOffset(layout.getIndexTypeSizeInBits(address->getType()), 0);
+    Value *base = address->getPointerOperand()->stripAndAccumulateConstantOffsets(layout, baseOffset, true);
+    offset += baseOffset.getSExtValue();
+    accesses.push_back({&instruction, base, *form, offset, 0, form->constant.getSExtValue() + offset});
+    return true;
+}
+
+bool Devectorizer::groupAccesses() {
+    SmallVector<const Linear *, 4> representatives;
+    for (Access &access : accesses) {
+        if (access.base != accesses.front().base) return false;
+        unsigned group = 0;
+        while (group < representatives.size() &&
+               !(representatives[group]->constant.getBitWidth() == access.index.constant.getBitWidth() &&
+                 representatives[group]->sameTerms(access.index)))
+            ++group;
+        if (group == representatives.size()) {
+            representatives.push_back(&access.index);
+            groupStores.push_back(false);
+        }
+        access.group = group;
+        groupStores[group] = groupStores[group] || isa<StoreInst>(access.instruction);
+    }
+    // Within a group with a store, every element stays on its lane.
+    for (const Access &a : accesses)
+        for (const Access &b : accesses)
+            if (a.group == b.group && groupStores[a.group] && (a.distance - b.distance) % vectorBytes != 0) return false;
+    unsigned checks = 0;
+    for (unsigned g = 0; g < groupStores.size(); ++g)
+        for (unsigned h = g + 1; h < groupStores.size(); ++h) checks += groupStores[g] || groupStores[h];
+    return checks <= maxRangeChecks;
+}
+
+// A linear form's value in the loop's first iteration.
+Value *Devectorizer::startValue(IRBuilder<> &builder, const Linear &form) const {
+    Value *value = builder.getInt(form.constant);
+    for (auto &[atom, coefficient] : form.terms) {
+        if (coefficient.isZero()) continue;
+        Value *start = atom;
+        if (auto *phi = dyn_cast<PHINode>(atom); phi && loop.contains(phi)) start = phi->getIncomingValueForBlock(preheader);
+        start = builder.CreateTrunc(start, value->getType()); // atoms seen through a truncation are wider
+        value = builder.CreateAdd(value, builder.CreateMul(start, builder.getInt(coefficient)));
+    }
+    return value;
+}
+
+Value *Devectorizer::assumptionsHold(IRBuilder<> &builder) {
+    Value *holds = wasmc::exitIsReached(builder, *exit, preheader, "lanes.exact");
+    // The number of iterations n: the exit is reached, so |step| (a power of two) divides the
+    // distance, which is 0 for a loop that goes all the way round.
+    const Induction &counter = *exit->induction;
+    Value *start = wasmc::asCompared(builder, *exit, counter.phi->getIncomingValueForBlock(preheader));
+    Value *end = wasmc::asCompared(builder, *exit, exit->end);
+    unsigned width = exit->bits;
+    Value *distance = counter.step.trunc(width).isNegative() ? builder.CreateSub(start, end) : builder.CreateSub(end, start);
+    Type *i64 = builder.getInt64Ty();
+    Value *wide = builder.CreateZExt(distance, i64);
+    unsigned shift = counter.step.trunc(width).abs().logBase2();
+    uint64_t allRound = width >= 64 ? ~uint64_t(0) >> shift : (uint64_t(1) << width) >> shift;
+    Value *trips = builder.CreateSelect(builder.CreateICmpEQ(wide, builder.getInt64(0)), builder.getInt64(allRound),
+                                        builder.CreateLShr(wide, shift), "lanes.trips");
+    // (With at most 2^32 iterations, nothing below overflows 64 bits.)
+    holds = builder.CreateAnd(holds, builder.CreateICmpULE(trips, builder.getInt64(uint64_t(1) << 32)));
+    Value *bytes = builder.CreateMul(trips, builder.getInt64(vectorBytes));
+
+    SmallVector<Value *, 4> low(groupStores.size()), high(groupStores.size());
+    for (const Access &access : accesses) {
+        Value *index = builder.CreateZExt(startValue(builder, access.index), i64);
+        // No vector reaches past 2^32: the finer loop's addresses would wrap around.
+        holds = builder.CreateAnd(holds,
+                                  builder.CreateICmpULE(builder.CreateAdd(index, bytes), builder.getInt64(uint64_t(1) << 32)));
+        Value *first = builder.CreateAdd(index, builder.getInt64(access.offset));
+        Value *last = builder.CreateAdd(first, bytes);
+        Value *&groupLow = low[access.group], *&groupHigh = high[access.group];
+        groupLow = groupLow ? builder.CreateBinaryIntrinsic(Intrinsic::umin, groupLow, first) : first;
+        groupHigh = groupHigh ? builder.CreateBinaryIntrinsic(Intrinsic::umax, groupHigh, last) : last;
+    }
+    for (unsigned g = 0; g < groupStores.size(); ++g)
+        for (unsigned h = g + 1; h < groupStores.size(); ++h) {
+            if (!groupStores[g] && !groupStores[h]) continue;
+            Value *apart = builder.CreateOr(builder.CreateICmpULE(high[g], low[h]), builder.CreateICmpULE(high[h], low[g]));
+            holds = builder.CreateAnd(holds, apart);
+        }
+    return holds;
+}
+
+void Devectorizer::rewrite() {
+    wasmc::stepFiner(inductions, *exit, lanes, ".lanes");
+    // Addresses now run on the finer phis.
+    for (Instruction &instruction : make_early_inc_range(*body))
+        if (!isa<PHINode>(instruction) && !instruction.getType()->isVectorTy() &&
+            (instruction.getType()->isIntegerTy() || isa<GetElementPtrInst>(instruction)) &&
+            !is_contained(vectorInstructions, &instruction))
+            wasmc::recomputeExactly(instruction);
+
+    DenseMap<Value *, Value *> scalars;
+    auto scalar = [&](Value *value) -> Value * {
+        if (!value->getType()->isVectorTy()) return value;
+        if (Value *known = scalars.lookup(value)) return known;
+        return invariantScalar(value);
+    };
+    for (Instruction *instruction : vectorInstructions) {
+        IRBuilder<> builder(instruction);
+        Value *replacement = nullptr;
+        if (auto *load = dyn_cast<LoadInst>(instruction)) {
+            Type *element = load->getType()->getScalarType();
+            Align align = commonAlignment(load->getAlign(), layout.getTypeStoreSize(element));
+            replacement = builder.CreateAlignedLoad(element, load->getPointerOperand(), align, load->getName());
+        } else if (auto *store = dyn_cast<StoreInst>(instruction)) {
+            Type *element = store->getValueOperand()->getType()->getScalarType();
+            Align align = commonAlignment(store->getAlign(), layout.getTypeStoreSize(element));
+            replacement = builder.CreateAlignedStore(scalar(store->getValueOperand()), store->getPointerOperand(), align);
+        } else if (auto *intrinsic = dyn_cast<IntrinsicInst>(instruction)) {
+            Intrinsic::ID id = intrinsic->getIntrinsicID();
+            SmallVector<Type *, 2> overloads;
+            SmallVector<Value *, 4> arguments;
+            if (isVectorIntrinsicWithOverloadTypeAtArg(id, -1)) overloads.push_back(intrinsic->getType()->getScalarType());
+            for (unsigned index = 0; index < intrinsic->arg_size(); ++index) {
+                Value *argument = scalar(intrinsic->getArgOperand(index));
+                if (isVectorIntrinsicWithOverloadTypeAtArg(id, index)) overloads.push_back(argument->getType());
+                arguments.push_back(argument);
+            }
+            Function *declaration = Intrinsic::getDeclaration(body->getModule(), id, overloads);
+            auto *call = builder.CreateCall(declaration, arguments, intrinsic->getName());
+            call->copyIRFlags(intrinsic);
+            replacement = call;
+        } else {
+            Instruction *copy = instruction->clone();
+            for (Use &use : copy->operands()) use.set(scalar(use.get()));
+            copy->mutateType(instruction->getType()->getScalarType());
+            copy->insertBefore(instruction);
+            copy->takeName(instruction);
+            replacement = copy;
+        }
+        scalars[instruction] = replacement;
+    }
+    setScopes(scalars);
+    for (Instruction *instruction : reverse(vectorInstructions)) {
+        instruction->replaceAllUsesWith(PoisonValue::get(instruction->getType()));
+        instruction->eraseFromParent();
+    }
+    for (Instruction &instruction : make_early_inc_range(reverse(*body)))
+        if (isInstructionTriviallyDead(&instruction)) instruction.eraseFromParent();
+}
+
+// The groups the preheader checked are apart: every group with a store gets a scope, and
+// every access is declared not to alias the other groups' stores.
+void Devectorizer::setScopes(const DenseMap<Value *, Value *> &scalars) {
+    LLVMContext &context = body->getContext();
+    MDBuilder builder(context);
+    MDNode *domain = builder.createAnonymousAliasScopeDomain("wasmc.lanes");
+    SmallVector<MDNode *, 4> scopes(groupStores.size(), nullptr);
+    for (unsigned group = 0; group < groupStores.size(); ++group)
+        if (groupStores[group]) scopes[group] = builder.createAnonymousAliasScope(domain);
+    for (const Access &access : accesses) {
+        auto *scalarAccess = cast<Instruction>(scalars.lookup(access.instruction));
+        SmallVector<Metadata *, 4> others;
+        for (unsigned group = 0; group < scopes.size(); ++group)
+            if (scopes[group] && group != access.group) others.push_back(scopes[group]);
+        if (scopes[access.group]) scalarAccess->setMetadata(LLVMContext::MD_alias_scope, MDNode::get(context, {scopes[access.group]}));
+        if (!others.empty()) scalarAccess->setMetadata(LLVMContext::MD_noalias, MDNode::get(context, others));
+    }
+}
+
+} // namespace
+
+namespace wasmc {
+
+PreservedAnalyses LoopDevectorizePass::run(Function &function, FunctionAnalysisManager &analyses) {
+    auto &machine = analyses.getResult<TargetIRAnalysis>(function);
+    if (machine.getRegisterBitWidth(TargetTransformInfo::RGK_FixedWidthVector).getFixedValue() <= vectorBytes * 8)
+        return PreservedAnalyses::all();
+    auto &loops = analyses.getResult<LoopAnalysis>(function);
+    auto &evolution = analyses.getResult<ScalarEvolutionAnalysis>(function);
+    bool changed = false;
+    for (Loop *loop : loops.getLoopsInPreorder()) {
+        if (!loop->isInnermost()) continue;
+        if (Devectorizer(*loop, loops).run()) {
+            evolution.forgetLoop(loop);
+            changed = true;
+        }
+    }
+    // LoopInfo is kept up to date, the dominator tree is not.
+    return changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+}
+
+} // namespace wasmc

@@ -1,0 +1,248 @@
+// SingleBlockLoops.cpp: see SingleBlockLoops.h.
+#include "SingleBlockLoops.h"
+
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/PatternMatch.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
+#include "llvm/Transforms/Utils/Cloning.h"
+#include "llvm/Transforms/Utils/ValueMapper.h"
+
+using namespace llvm;
+
+namespace wasmc {
+
+namespace {
+constexpr unsigned maxLinearDepth = 12;
+
+std::optional<Linear> linearForm(Value *value, const Loop &loop, function_ref<bool(Value *)> isInduction,
+                                 unsigned depth) {
+    auto *type = dyn_cast<IntegerType>(value->getType());
+    if (!type || depth > maxLinearDepth) return std::nullopt;
+    unsigned width = type->getBitWidth();
+    Linear result{APInt::getZero(width), {}};
+    if (auto *constant = dyn_cast<ConstantInt>(value)) {
+        result.constant = constant->getValue();
+        return result;
+    }
+    auto *instruction = dyn_cast<Instruction>(value);
+    if (!instruction || !loop.contains(instruction) || isInduction(value)) {
+        if (isa<Constant>(value) && !isa<GlobalValue>(value)) return std::nullopt;
+        result.terms.insert({value, APInt(width, 1)});
+        return result;
+    }
+    if (auto *truncation = dyn_cast<TruncInst>(instruction)) {
+        // Modulo 2^width, the truncation of a linear form is the form with its constant and
+        // coefficients truncated.
+        auto wide = linearForm(truncation->getOperand(0), loop, isInduction, depth + 1);
+        if (!wide) return std::nullopt;
+        result.constant = wide->constant.trunc(width);
+        for (auto &[atom, coefficient] : wide->terms) result.terms.insert({atom, coefficient.trunc(width)});
+        return result;
+    }
+    auto *binary = dyn_cast<BinaryOperator>(instruction);
+    if (!binary) return std::nullopt;
+    Value *left = binary->getOperand(0), *right = binary->getOperand(1);
+    auto *rightConstant = dyn_cast<ConstantInt>(right);
+    switch (binary->getOpcode()) {
+    case Instruction::Or:
+        if (!cast<PossiblyDisjointInst>(binary)->isDisjoint()) return std::nullopt;
+        [[fallthrough]];
+    case Instruction::Add:
+    case Instruction::Sub: {
+        auto a = linearForm(left, loop, isInduction, depth + 1), b = linearForm(right, loop, isInduction, depth + 1);
+        if (!a || !b) return std::nullopt;
+        result.add(*a, APInt(width, 1));
+        result.add(*b, binary->getOpcode() == Instruction::Sub ? APInt::getAllOnes(width) : APInt(width, 1));
+        return result;
+    }
+    case Instruction::Mul:
+    case Instruction::Shl: {
+        auto *leftConstant = dyn_cast<ConstantInt>(left);
+        if (binary->getOpcode() == Instruction::Mul && !rightConstant && leftConstant)
+            std::swap(left, right), rightConstant = leftConstant;
+        if (!rightConstant) return std::nullopt;
+        APInt factor = rightConstant->getValue();
+        if (binary->getOpcode() == Instruction::Shl) {
+            if (factor.uge(width)) return std::nullopt;
+            factor = APInt::getOneBitSet(width, factor.getZExtValue());
+        }
+        auto a = linearForm(left, loop, isInduction, depth + 1);
+        if (!a) return std::nullopt;
+        result.add(*a, factor);
+        return result;
+    }
+    default:
+        return std::nullopt;
+    }
+}
+} // namespace
+
+void Linear::add(const Linear &other, const APInt &factor) {
+    constant += other.constant * factor;
+    for (auto &[atom, coefficient] : other.terms) {
+        auto [it, inserted] = terms.insert({atom, coefficient * factor});
+        if (!inserted) it->second += coefficient * factor;
+    }
+}
+
+bool Linear::sameTerms(const Linear &other) const {
+    for (auto &[atom, coefficient] : terms)
+        if (!coefficient.isZero() && other.coefficient(atom) != coefficient) return false;
+    for (auto &[atom, coefficient] : other.terms)
+        if (!coefficient.isZero() && this->coefficient(atom) != coefficient) return false;
+    return true;
+}
+
+bool Linear::operator==(const Linear &other) const { return constant == other.constant && sameTerms(other); }
+
+APInt Linear::coefficient(Value *atom) const {
+    auto it = terms.find(atom);
+    return it == terms.end() ? APInt::getZero(constant.getBitWidth()) : it->second;
+}
+
+std::optional<Linear> linearForm(Value *value, const Loop &loop, function_ref<bool(Value *)> isInduction) {
+    return linearForm(value, loop, isInduction, 0);
+}
+
+std::optional<Induction> matchInduction(PHINode &phi, BasicBlock *body, BasicBlock *preheader) {
+    if (phi.getNumIncomingValues() != 2 || phi.getBasicBlockIndex(preheader) < 0 || !phi.getType()->isIntegerTy())
+        return std::nullopt;
+    auto *binary = dyn_cast<BinaryOperator>(phi.getIncomingValueForBlock(body));
+    if (!binary || binary->getParent() != body || binary->getOpcode() != Instruction::Add) return std::nullopt;
+    Value *other = binary->getOperand(0) == &phi   ? binary->getOperand(1)
+                   : binary->getOperand(1) == &phi ? binary->getOperand(0)
+                                                   : nullptr;
+    auto *step = dyn_cast_or_null<ConstantInt>(other);
+    if (!step || step->isZero()) return std::nullopt;
+    return Induction{&phi, binary, step->getValue()};
+}
+
+std::optional<ExitTest> findExitTest(const Loop &loop, ArrayRef<Induction> inductions) {
+    BasicBlock *body = loop.getHeader();
+    auto *branch = dyn_cast<BranchInst>(body->getTerminator());
+    if (!branch || !branch->isConditional()) return std::nullopt;
+    auto *compare = dyn_cast<ICmpInst>(branch->getCondition());
+    if (!compare || !compare->isEquality() || compare->getParent() != body || !compare->hasOneUse())
+        return std::nullopt;
+    // Leaving when the two are equal: a loop that goes on while they are equal is not a count.
+    unsigned exitSide = compare->getPredicate() == ICmpInst::ICMP_EQ ? 0 : 1;
+    if (loop.contains(branch->getSuccessor(exitSide))) return std::nullopt;
+    const DataLayout &layout = body->getModule()->getDataLayout();
+    for (unsigned side = 0; side < 2; ++side) {
+        Value *counted = compare->getOperand(side), *end = compare->getOperand(1 - side);
+        if (!loop.isLoopInvariant(end)) continue;
+        for (const Induction &candidate : inductions) {
+            unsigned width = candidate.step.getBitWidth();
+            if (counted == candidate.increment) return ExitTest{branch, compare, &candidate, end, nullptr, width};
+            // `increment & mask`: mask is bits [low, bits), the increment's bits below `low`
+            // never set (the start's are clear and the step's are), `end` within the mask.
+            auto *mask = dyn_cast<BinaryOperator>(counted);
+            const APInt *maskBits = nullptr;
+            if (!mask || mask->getOpcode() != Instruction::And || mask->getParent() != body || !mask->hasOneUse() ||
+                mask->getOperand(0) != candidate.increment || !match(mask->getOperand(1), PatternMatch::m_APInt(maskBits)))
+                continue;
+            unsigned low = maskBits->countr_zero(), bits = maskBits->getActiveBits();
+            auto *endConstant = dyn_cast<ConstantInt>(end);
+            if (bits == 0 || *maskBits != APInt::getBitsSet(width, low, bits) || low > candidate.step.countr_zero() ||
+                !endConstant || (endConstant->getValue() & ~*maskBits) != 0)
+                continue;
+            Value *start = candidate.phi->getIncomingValueForBlock(loop.getLoopPreheader());
+            if (computeKnownBits(start, layout).countMinTrailingZeros() < low) continue;
+            return ExitTest{branch, compare, &candidate, end, mask, bits};
+        }
+    }
+    return std::nullopt;
+}
+
+bool finerStepKeepsExit(const ExitTest &exit, unsigned factor) {
+    APInt finer = exit.induction->rolledStep(factor).trunc(exit.bits);
+    return !finer.isZero() && finer.countr_zero() + Log2_32(factor) < exit.bits;
+}
+
+Value *asCompared(IRBuilder<> &builder, const ExitTest &exit, Value *value) {
+    return exit.bits < value->getType()->getIntegerBitWidth() ? builder.CreateTrunc(value, builder.getIntNTy(exit.bits))
+                                                              : value;
+}
+
+Value *exitIsReached(IRBuilder<> &builder, const ExitTest &exit, BasicBlock *preheader, const Twine &name) {
+    Value *start = asCompared(builder, exit, exit.induction->phi->getIncomingValueForBlock(preheader));
+    Value *end = asCompared(builder, exit, exit.end);
+    APInt mask = APInt::getLowBitsSet(exit.bits, exit.induction->step.countr_zero());
+    return builder.CreateICmpEQ(builder.CreateAnd(builder.CreateSub(end, start), mask),
+                                ConstantInt::get(start->getType(), 0), name);
+}
+
+void stepFiner(MutableArrayRef<Induction> inductions, const ExitTest &exit, unsigned factor, const Twine &suffix) {
+    BasicBlock *body = exit.branch->getParent();
+    Instruction *exitIncrement = nullptr;
+    for (Induction &induction : inductions) {
+        auto *increment = BinaryOperator::CreateAdd(induction.phi,
+                                                    ConstantInt::get(induction.phi->getType(), induction.rolledStep(factor)),
+                                                    induction.phi->getName() + suffix, exit.compare->getIterator());
+        induction.increment->replaceUsesOutsideBlock(increment, body);
+        induction.phi->setIncomingValueForBlock(body, increment);
+        if (&induction == exit.induction) exitIncrement = increment;
+    }
+    // The test looks at the same low bits, now all of them: the finer increment has the low
+    // ones set that the mask cleared.
+    Value *counted = exitIncrement;
+    if (exit.mask)
+        counted = BinaryOperator::CreateAnd(exitIncrement,
+                                            ConstantInt::get(exitIncrement->getType(),
+                                                             APInt::getLowBitsSet(exitIncrement->getType()->getIntegerBitWidth(), exit.bits)),
+                                            "", exit.compare->getIterator());
+    auto *compare = cast<ICmpInst>(exit.compare->clone());
+    compare->insertBefore(exit.branch);
+    compare->replaceUsesOfWith(exit.mask ? static_cast<Value *>(exit.mask) : exit.induction->increment, counted);
+    exit.branch->setCondition(compare);
+}
+
+void recomputeExactly(Instruction &instruction) {
+    instruction.dropPoisonGeneratingFlags();
+    if (instruction.getOpcode() != Instruction::Or) return;
+    auto *sum = BinaryOperator::CreateAdd(instruction.getOperand(0), instruction.getOperand(1), "",
+                                          instruction.getIterator());
+    sum->takeName(&instruction);
+    instruction.replaceAllUsesWith(sum);
+    instruction.eraseFromParent();
+}
+
+void keepOriginalLoop(Loop &loop, LoopInfo &loops, Value *condition, StringRef newName, StringRef originalName) {
+    BasicBlock *body = loop.getHeader();
+    BasicBlock *preheader = loop.getLoopPreheader();
+    BasicBlock *exit = loop.getExitBlock();
+    Function *function = body->getParent();
+    ValueToValueMapTy map;
+    BasicBlock *original = CloneBasicBlock(body, map, "." + originalName, function);
+    map[body] = original;
+    remapInstructionsInBlocks({original}, map);
+    original->getTerminator()->setMetadata(LLVMContext::MD_loop, nullptr);
+    for (PHINode &phi : exit->phis()) {
+        Value *value = phi.getIncomingValueForBlock(body);
+        if (Value *copied = map.lookup(value)) value = copied;
+        phi.addIncoming(value, original);
+    }
+
+    BasicBlock *newEntry =
+        SplitBlock(preheader, preheader->getTerminator(), (DominatorTree *)nullptr, &loops, nullptr, newName + ".ph");
+    BasicBlock *originalEntry = BasicBlock::Create(function->getContext(), originalName + ".ph", function, original);
+    BranchInst::Create(original, originalEntry);
+    for (PHINode &phi : original->phis()) phi.replaceIncomingBlockWith(preheader, originalEntry);
+    preheader->getTerminator()->eraseFromParent();
+    BranchInst::Create(newEntry, originalEntry, condition, preheader);
+
+    Loop *originalLoop = loops.AllocateLoop();
+    if (Loop *parent = loop.getParentLoop()) {
+        parent->addChildLoop(originalLoop);
+        parent->addBasicBlockToLoop(originalEntry, loops);
+    } else {
+        loops.addTopLevelLoop(originalLoop);
+    }
+    originalLoop->addBasicBlockToLoop(original, loops);
+}
+
+} // namespace wasmc

@@ -1,0 +1,108 @@
+// SingleBlockLoops.h: what the passes that rewrite single-block innermost loops share
+// (LoopReroll.cpp, LoopDevectorize.cpp): integer values as linear forms in the loop's induction
+// phis, the induction phis, the exit test `phi + step == end`, and versioning the loop so that
+// the original still runs the entries a rewrite does not cover.
+#pragma once
+
+#include "llvm/ADT/APInt.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/IR/IRBuilder.h"
+
+#include <optional>
+
+namespace llvm {
+class Loop;
+class LoopInfo;
+} // namespace llvm
+
+namespace wasmc {
+
+// An integer value as constant + Σ coefficient · atom, modulo 2^width. Atoms are the loop's
+// induction phis and values defined outside the loop.
+struct Linear {
+    llvm::APInt constant;
+    llvm::SmallMapVector<llvm::Value *, llvm::APInt, 4> terms;
+
+    void add(const Linear &other, const llvm::APInt &factor);
+    bool operator==(const Linear &other) const;
+    llvm::APInt coefficient(llvm::Value *atom) const;
+    // The same terms (coefficients that are not zero), whatever the constants.
+    bool sameTerms(const Linear &other) const;
+};
+
+// `value` as a linear form through + - × << by constants and disjoint |, or nothing. Values
+// defined outside `loop`, and those `isInduction` accepts, are atoms.
+std::optional<Linear> linearForm(llvm::Value *value, const llvm::Loop &loop,
+                                 llvm::function_ref<bool(llvm::Value *)> isInduction);
+
+struct Induction {
+    llvm::PHINode *phi;
+    llvm::Instruction *increment; // the back-edge value, phi + step
+    llvm::APInt step;
+
+    // The step when the loop takes `factor` iterations for one of the original's (the caller
+    // checks that factor divides it).
+    llvm::APInt rolledStep(unsigned factor) const {
+        return step.sextOrTrunc(64).sdiv(factor).sextOrTrunc(step.getBitWidth());
+    }
+};
+
+// `phi` of the single-block loop `body` as an induction, phi + a constant that is not zero.
+std::optional<Induction> matchInduction(llvm::PHINode &phi, llvm::BasicBlock *body,
+                                        llvm::BasicBlock *preheader);
+
+// How a single-block loop ends: the latch branch leaves when `increment == end` (an `eq`
+// compare whose true side is the exit, or `ne` whose false side is), `end` defined outside.
+// The compare may also look at the increment's low `bits` bits only, through
+// `increment & mask == end`: IndVarSimplify leaves that where it widened a 32-bit counter to 64
+// bits (mask 0xffffffff, or with low bits cleared that the increment never has set).
+struct ExitTest {
+    llvm::BranchInst *branch;
+    llvm::ICmpInst *compare;
+    const Induction *induction;
+    llvm::Value *end;
+    llvm::BinaryOperator *mask; // the `and`, or null when the whole increment is compared
+    unsigned bits;              // how many low bits of the induction the test sees
+};
+std::optional<ExitTest> findExitTest(const llvm::Loop &loop, llvm::ArrayRef<Induction> inductions);
+
+// Whether stepping `factor` times more finely (step / factor, factor a power of two) still
+// stops at `end` and nowhere earlier, given the coarse step reaches it: p0 + j·s/F ≡ p0 + m·s
+// (mod 2^bits) for j not a multiple of F needs 2^bits | (j - F·m)·s/F, impossible while
+// F·(lowest set bit of s/F) < 2^bits.
+bool finerStepKeepsExit(const ExitTest &exit, unsigned factor);
+
+// The value of `value` as the exit test sees it (its low `bits` bits), emitted with `builder`.
+llvm::Value *asCompared(llvm::IRBuilder<> &builder, const ExitTest &exit, llvm::Value *value);
+
+// Whether the coarse step reaches `end` from the phi's start at all: `p + s == end` is reached
+// only when end - start is a multiple of 2^tz(s), while a finer step reaches more values. A
+// module that enters the loop otherwise would loop on (or trap) in the original, and must do so
+// in the rewritten loop too. Emitted with `builder` (in the preheader).
+llvm::Value *exitIsReached(llvm::IRBuilder<> &builder, const ExitTest &exit, llvm::BasicBlock *preheader,
+                           const llvm::Twine &name);
+
+// Makes every induction of the single-block loop step `factor` times more finely (the caller
+// checked that factor divides each step and finerStepKeepsExit): a new increment replaces the
+// old one on the back edge, in the exit test and after the loop, where it ends at the same last
+// value. The old increment stays for the values in the loop that use it. `suffix` names the new
+// increments.
+void stepFiner(llvm::MutableArrayRef<Induction> inductions, const ExitTest &exit, unsigned factor,
+               const llvm::Twine &suffix);
+
+// An integer helper of the loop (arithmetic on the phis, an address) that now runs on other phi
+// values than those its flags were derived for: drops those flags (nuw, nsw, inbounds, nneg),
+// and turns a disjoint `or` into the `add` it stood for.
+void recomputeExactly(llvm::Instruction &instruction);
+
+// Versions `loop` on `condition` (computed in its preheader): the loop itself runs where it
+// holds, a copy of its block (named `<block>.<originalName>`, entered from `<originalName>.ph`)
+// where it does not. The caller then rewrites the loop itself; the copy keeps the original
+// code. LoopInfo learns of the copy; the dominator tree is not kept up to date.
+void keepOriginalLoop(llvm::Loop &loop, llvm::LoopInfo &loops, llvm::Value *condition,
+                      llvm::StringRef newName, llvm::StringRef originalName);
+
+} // namespace wasmc
