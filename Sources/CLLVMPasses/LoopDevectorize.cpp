@@ -10,15 +10,23 @@
 // interleaving itself.
 //
 // The pass handles single-block innermost loops in which:
-//  - every phi is an induction and the loop leaves through `phi + step == end` (as LoopReroll);
-//  - every vector has the same number of lanes L, and the loop loads and stores only 128-bit
-//    vectors, at addresses `base + zext(A) + constant`, A the i32 wasm address, linear in the phis
-//    and moving by exactly 16 bytes per iteration (A moves by 16/L bytes in the finer loop, so
-//    lane k's bytes are those of iteration L·t + k);
+//  - every integer phi is an induction and the loop leaves through `phi + step == end` (as
+//    LoopReroll); a vector phi is a recurrence (below);
+//  - the vectors the loop computes with have the same number of lanes L (other shapes of the
+//    same 128 bits, `<2 x i64>` or `<16 x i8>`, may carry lanes through loads, stores, bitcasts
+//    and recurrences, a lane becoming an integer of its bits);
+//  - the loop loads and stores only 128-bit vectors, at addresses `base + zext(A) + constant`,
+//    A the i32 wasm address, linear in the phis and moving by exactly 16 bytes per iteration
+//    (A moves by 16/L bytes in the finer loop, so lane k's bytes are those of iteration L·t + k);
 //  - every other vector operation works lane by lane (arithmetic, comparisons, selects, casts
 //    that keep the lanes, LLVM's lane-wise intrinsics), and vectors from outside the loop are
 //    splats of one value;
-//  - nothing but the inductions' increments is used after the loop.
+//  - nothing but the inductions' increments is used after the loop;
+//  - a vector phi is read only by shuffles that take its last lane and the first L - 1 lanes of
+//    the vector it carries to the next iteration (clang's vector form of `x[j - 1]` next to
+//    `x[j]`): lane k of such a shuffle is what the finer loop computed one iteration before, so
+//    the phi becomes a scalar phi carrying that value, starting with the initial vector's last
+//    lane.
 // In-place updates (load and store of the same A) are fine: lane k only ever touches its own
 // element. Within a group of addresses a constant distance apart, a multiple of 16 bytes keeps
 // every element on the same lane, so the order of the accesses to it is kept too; a group with
@@ -104,6 +112,7 @@ class Devectorizer {
     SmallVector<Access, 8> accesses;
     SmallVector<bool, 4> groupStores; // per group: whether it holds a store
     SmallVector<Instruction *, 16> vectorInstructions;
+    SmallVector<PHINode *, 4> recurrences; // vector phis carrying a vector to the next iteration
 
     std::optional<Linear> linear(Value *value) const {
         return wasmc::linearForm(value, loop, [this](Value *atom) { return isa<PHINode>(atom) && loop.contains(cast<PHINode>(atom)); });
@@ -115,7 +124,11 @@ class Devectorizer {
     }
 
     bool analyse();
-    bool hasLanes(Type *type);
+    bool findLanes();
+    bool hasLanes(Type *type) const;
+    Type *laneType(Type *type) const;
+    bool isRecurrenceShuffle(Instruction &instruction) const;
+    bool isRecurrence(PHINode &phi) const;
     bool isLaneWise(Instruction &instruction);
     bool isScalarizable(Value *vector) const;
     bool isSplatHelper(Instruction &instruction) const;
@@ -134,12 +147,16 @@ bool Devectorizer::analyse() {
         body->size() > maxBodySize)
         return false;
     for (PHINode &phi : body->phis()) {
-        auto induction = wasmc::matchInduction(phi, body, preheader);
-        if (!induction || phi.isUsedOutsideOfBlock(body)) return false;
-        inductions.push_back(*induction);
+        if (phi.isUsedOutsideOfBlock(body)) return false;
+        if (auto induction = wasmc::matchInduction(phi, body, preheader))
+            inductions.push_back(*induction);
+        else if (phi.getType()->isVectorTy())
+            recurrences.push_back(&phi); // checked once the block is
+        else
+            return false;
     }
     exit = wasmc::findExitTest(loop, inductions);
-    if (!exit) return false;
+    if (!exit || !findLanes()) return false;
     // The finer exit test is found from the trip count below, which needs |step| a power of two.
     if (!exit->induction->step.trunc(exit->bits).abs().isPowerOf2()) return false;
 
@@ -151,11 +168,11 @@ bool Devectorizer::analyse() {
         bool increment = any_of(inductions, [&](const Induction &induction) { return induction.increment == &instruction; });
         if (!increment && instruction.isUsedOutsideOfBlock(body)) return false;
         if (auto *load = dyn_cast<LoadInst>(&instruction)) {
-            if (!load->isSimple() || !hasLanes(load->getType()) || !addAccess(instruction, load->getPointerOperand()))
+            if (!load->isSimple() || !laneType(load->getType()) || !addAccess(instruction, load->getPointerOperand()))
                 return false;
             vectorInstructions.push_back(&instruction);
         } else if (auto *store = dyn_cast<StoreInst>(&instruction)) {
-            if (!store->isSimple() || !hasLanes(store->getValueOperand()->getType()) ||
+            if (!store->isSimple() || !laneType(store->getValueOperand()->getType()) ||
                 !isScalarizable(store->getValueOperand()) || !addAccess(instruction, store->getPointerOperand()))
                 return false;
             vectorInstructions.push_back(&instruction);
@@ -174,7 +191,7 @@ bool Devectorizer::analyse() {
             return false;
         }
     }
-    if (!stores || lanes < 2) return false;
+    if (!stores || !all_of(recurrences, [&](PHINode *phi) { return isRecurrence(*phi); })) return false;
     for (const Induction &induction : inductions)
         if (induction.step.srem(lanes) != 0) return false;
     if (!wasmc::finerStepKeepsExit(*exit, lanes)) return false;
@@ -190,16 +207,81 @@ bool Devectorizer::analyse() {
     return groupAccesses();
 }
 
-// A vector of `lanes` lanes of integers or floats (the first vector seen sets `lanes`).
-bool Devectorizer::hasLanes(Type *type) {
-    auto *vector = dyn_cast<FixedVectorType>(type);
-    if (!vector || !(vector->getElementType()->isIntegerTy() || vector->getElementType()->isFloatingPointTy()))
-        return false;
-    if (lanes == 0) {
-        if (vector->getPrimitiveSizeInBits() != vectorBytes * 8) return false;
+// The number of lanes L: that of the vectors the loop computes with (the producer's other
+// shapes of the same 128 bits, `<2 x i64>` or `<16 x i8>`, only carry them), or of the vectors
+// it moves when it computes nothing.
+bool Devectorizer::findLanes() {
+    for (Instruction &instruction : *body) {
+        auto *vector = dyn_cast<FixedVectorType>(instruction.getType());
+        if (!vector || isa<PHINode, LoadInst, BitCastInst, ShuffleVectorInst, InsertElementInst>(instruction)) continue;
+        if (lanes != 0 && lanes != vector->getNumElements()) return false;
         lanes = vector->getNumElements();
     }
-    return vector->getNumElements() == lanes;
+    for (Instruction &instruction : *body) {
+        if (lanes != 0) break;
+        Type *type = isa<StoreInst>(instruction) ? cast<StoreInst>(instruction).getValueOperand()->getType()
+                                                 : isa<LoadInst>(instruction) ? instruction.getType() : nullptr;
+        if (auto *vector = dyn_cast_or_null<FixedVectorType>(type)) lanes = vector->getNumElements();
+    }
+    return lanes >= 2 && lanes <= vectorBytes;
+}
+
+// A vector of `lanes` integers or floats.
+bool Devectorizer::hasLanes(Type *type) const {
+    auto *vector = dyn_cast<FixedVectorType>(type);
+    return vector && vector->getNumElements() == lanes &&
+           (vector->getElementType()->isIntegerTy() || vector->getElementType()->isFloatingPointTy());
+}
+
+// What one lane of a vector is in the finer loop: the element of a vector of `lanes` lanes, or
+// an integer of a lane's bits for another shape of 128 bits; null for anything else.
+Type *Devectorizer::laneType(Type *type) const {
+    if (hasLanes(type)) return type->getScalarType();
+    auto *vector = dyn_cast<FixedVectorType>(type);
+    if (!vector || vector->getPrimitiveSizeInBits() != vectorBytes * 8 || !vector->getElementType()->isIntegerTy())
+        return nullptr;
+    return IntegerType::get(type->getContext(), vectorBytes * 8 / lanes);
+}
+
+// `shufflevector P, B` taking the last lane of P and the first L - 1 lanes of B, where P is (a
+// bitcast of) a vector phi whose value from the previous iteration is (a bitcast of) B: clang's
+// vector form of `x[j - 1]` next to `x[j]`. Lane k is then what the finer loop's iteration
+// before computed for B, the value a scalar phi carries.
+bool Devectorizer::isRecurrenceShuffle(Instruction &instruction) const {
+    auto *shuffle = dyn_cast<ShuffleVectorInst>(&instruction);
+    if (!shuffle || !laneType(shuffle->getType())) return false;
+    auto stripCasts = [](Value *value) {
+        while (auto *cast = dyn_cast<BitCastInst>(value)) value = cast->getOperand(0);
+        return value;
+    };
+    auto *phi = dyn_cast<PHINode>(stripCasts(shuffle->getOperand(0)));
+    if (!phi || !is_contained(recurrences, phi)) return false;
+    if (stripCasts(shuffle->getOperand(1)) != stripCasts(phi->getIncomingValueForBlock(body))) return false;
+    // A shift by L - 1 lanes across the two operands, in the shuffle's own elements.
+    unsigned elements = cast<FixedVectorType>(shuffle->getType())->getNumElements();
+    if (cast<FixedVectorType>(shuffle->getOperand(0)->getType())->getNumElements() != elements || elements % lanes)
+        return false;
+    int shift = (lanes - 1) * (elements / lanes);
+    ArrayRef<int> mask = shuffle->getShuffleMask();
+    for (unsigned index = 0; index < elements; ++index)
+        if (mask[index] != shift + int(index)) return false;
+    return true;
+}
+
+// A vector phi that only recurrence shuffles read (directly or through bitcasts they alone
+// read), carrying a vector the loop computes.
+bool Devectorizer::isRecurrence(PHINode &phi) const {
+    auto *next = dyn_cast<Instruction>(phi.getIncomingValueForBlock(body));
+    if (!laneType(phi.getType()) || !next || !loop.contains(next) || !laneType(next->getType())) return false;
+    for (User *user : phi.users()) {
+        auto *instruction = cast<Instruction>(user);
+        if (isRecurrenceShuffle(*instruction)) continue;
+        if (!isa<BitCastInst>(instruction) || !all_of(instruction->users(), [&](User *castUser) {
+                return isRecurrenceShuffle(*cast<Instruction>(castUser));
+            }))
+            return false;
+    }
+    return true;
 }
 
 // A vector operand that has a scalar per lane in the finer loop: a vector computed in the loop
@@ -215,6 +297,7 @@ bool Devectorizer::isScalarizable(Value *vector) const {
 // with equal lanes, or a splat shuffle in the loop of lane 0 of such a vector or of
 // `insertelement v, x, 0` with x from outside.
 bool Devectorizer::isInvariantSplat(Value *vector) const {
+    if (!hasLanes(vector->getType())) return false;
     if (loop.isLoopInvariant(vector)) return isSplatValue(vector);
     auto *shuffle = dyn_cast<ShuffleVectorInst>(vector);
     if (!shuffle || !shuffle->isZeroEltSplat()) return false;
@@ -243,6 +326,13 @@ bool Devectorizer::isSplatHelper(Instruction &instruction) const {
 }
 
 bool Devectorizer::isLaneWise(Instruction &instruction) {
+    // Another shape of the same lanes.
+    if (auto *cast = dyn_cast<BitCastInst>(&instruction)) {
+        Type *to = laneType(cast->getType()), *from = laneType(cast->getSrcTy());
+        return to && from && to->getPrimitiveSizeInBits() == from->getPrimitiveSizeInBits() &&
+               isScalarizable(cast->getOperand(0));
+    }
+    if (isRecurrenceShuffle(instruction)) return true;
     if (!hasLanes(instruction.getType())) return false;
     auto vectorOperandsOk = [&](iterator_range<const Use *> operands) {
         return all_of(operands, [&](const Use &use) { return hasLanes(use->getType()) && isScalarizable(use); });
@@ -402,17 +492,32 @@ void Devectorizer::rewrite() {
         if (Value *known = scalars.lookup(value)) return known;
         return invariantScalar(value);
     };
+    // A recurrence becomes a scalar phi: first the last lane of the vector it starts with.
+    SmallVector<std::pair<PHINode *, PHINode *>, 4> carried;
+    for (PHINode *recurrence : recurrences) {
+        Type *lane = laneType(recurrence->getType());
+        IRBuilder<> builder(loop.getLoopPreheader()->getTerminator());
+        Value *initial = builder.CreateBitCast(recurrence->getIncomingValueForBlock(loop.getLoopPreheader()),
+                                               FixedVectorType::get(lane, lanes));
+        auto *phi = PHINode::Create(lane, 2, recurrence->getName() + ".lane", body->begin());
+        phi->addIncoming(builder.CreateExtractElement(initial, uint64_t(lanes - 1)), loop.getLoopPreheader());
+        scalars[recurrence] = phi;
+        carried.push_back({recurrence, phi});
+    }
     for (Instruction *instruction : vectorInstructions) {
         IRBuilder<> builder(instruction);
         Value *replacement = nullptr;
         if (auto *load = dyn_cast<LoadInst>(instruction)) {
-            Type *element = load->getType()->getScalarType();
+            Type *element = laneType(load->getType());
             Align align = commonAlignment(load->getAlign(), layout.getTypeStoreSize(element));
             replacement = builder.CreateAlignedLoad(element, load->getPointerOperand(), align, load->getName());
         } else if (auto *store = dyn_cast<StoreInst>(instruction)) {
-            Type *element = store->getValueOperand()->getType()->getScalarType();
-            Align align = commonAlignment(store->getAlign(), layout.getTypeStoreSize(element));
-            replacement = builder.CreateAlignedStore(scalar(store->getValueOperand()), store->getPointerOperand(), align);
+            Value *value = scalar(store->getValueOperand());
+            Align align = commonAlignment(store->getAlign(), layout.getTypeStoreSize(value->getType()));
+            replacement = builder.CreateAlignedStore(value, store->getPointerOperand(), align);
+        } else if (isa<BitCastInst, ShuffleVectorInst>(instruction)) {
+            // Another shape of a lane, or a recurrence's value from the iteration before.
+            replacement = builder.CreateBitCast(scalar(instruction->getOperand(0)), laneType(instruction->getType()));
         } else if (auto *intrinsic = dyn_cast<IntrinsicInst>(instruction)) {
             Intrinsic::ID id = intrinsic->getIntrinsicID();
             SmallVector<Type *, 2> overloads;
@@ -437,10 +542,19 @@ void Devectorizer::rewrite() {
         }
         scalars[instruction] = replacement;
     }
+    // Then what the iteration computed for the recurrence's vector.
+    for (auto &[recurrence, phi] : carried) {
+        IRBuilder<> builder(body->getTerminator());
+        phi->addIncoming(builder.CreateBitCast(scalar(recurrence->getIncomingValueForBlock(body)), phi->getType()), body);
+    }
     setScopes(scalars);
     for (Instruction *instruction : reverse(vectorInstructions)) {
         instruction->replaceAllUsesWith(PoisonValue::get(instruction->getType()));
         instruction->eraseFromParent();
+    }
+    for (PHINode *recurrence : recurrences) {
+        recurrence->replaceAllUsesWith(PoisonValue::get(recurrence->getType()));
+        recurrence->eraseFromParent();
     }
     for (Instruction &instruction : make_early_inc_range(reverse(*body)))
         if (isInstructionTriviallyDead(&instruction)) instruction.eraseFromParent();

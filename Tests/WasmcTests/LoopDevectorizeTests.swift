@@ -76,20 +76,57 @@ struct LoopDevectorizeTests {
                 (f32.store (i32.shl (local.get $i) (i32.const 2))
                   (f32.sub (f32.mul (f32.convert_i32_u (local.get $i)) (f32.const 0.37)) (f32.const 5.1)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $next)))))
+                (br $next))))
+          ;; f6 diff(dst, src, n): dst[j] = src[j] - src[j - 1] as clang vectorizes it: the vector
+          ;; before is carried to the next iteration and shifted in by one lane (a recurrence).
+          (func (export "diff") (param $dst i32) (param $src i32) (param $n i32)
+            (local $end i32) (local $prev v128) (local $cur v128)
+            (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+            (local.set $prev (v128.load (i32.sub (local.get $src) (i32.const 16))))
+            (block $done
+              (br_if $done (i32.eqz (local.get $n)))
+              (loop $next
+                (local.set $cur (v128.load (local.get $src)))
+                (v128.store (local.get $dst)
+                  (f32x4.sub (local.get $cur)
+                    (i8x16.shuffle 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 (local.get $prev) (local.get $cur))))
+                (local.set $prev (local.get $cur))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                (br_if $next (i32.ne (local.get $dst) (local.get $end))))))
+          ;; f7 diff2(dst, src, n): dst[j] = src[j] - src[j - 2], shifting in two lanes: not the
+          ;; value of the iteration before, so the loop stays a 128-bit loop.
+          (func (export "diff2") (param $dst i32) (param $src i32) (param $n i32)
+            (local $end i32) (local $prev v128) (local $cur v128)
+            (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+            (local.set $prev (v128.load (i32.sub (local.get $src) (i32.const 16))))
+            (block $done
+              (br_if $done (i32.eqz (local.get $n)))
+              (loop $next
+                (local.set $cur (v128.load (local.get $src)))
+                (v128.store (local.get $dst)
+                  (f32x4.sub (local.get $cur)
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $prev) (local.get $cur))))
+                (local.set $prev (local.get $cur))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                (br_if $next (i32.ne (local.get $dst) (local.get $end)))))))
         """
 
-    /// On an AVX2 host, axpy and maxmul become loops over one lane that LLVM vectorizes 8 lanes
-    /// wide; the 128-bit loop stays for the entries the checks send back to it.
+    /// On an AVX2 host, axpy, maxmul and diff (with its recurrence) become loops over one lane
+    /// that LLVM vectorizes 8 lanes wide; the 128-bit loop stays for the entries the checks send
+    /// back to it. Loops whose lanes cross (reverse, diff2) stay as they are.
     @Test func laneWiseLoopsAreWidened() throws {
-        let bodies = try optimizedIR(of: Self.module, functions: [0, 1, 2])
-        for (index, name, wide) in [(0, "axpy", "<8 x float>"), (1, "maxmul", "<8 x i32>")] {
+        let bodies = try optimizedIR(of: Self.module, functions: [0, 1, 2, 6, 7])
+        for (index, name, wide) in [(0, "axpy", "<8 x float>"), (1, "maxmul", "<8 x i32>"), (6, "diff", "<8 x float>")] {
             let labels = blockLabels(bodies[index]!)
             #expect(labels.contains { $0.hasSuffix(".simd128") }, "\(name): no 128-bit loop kept; blocks \(labels)")
             #expect(bodies[index]!.contains(wide), "\(name): no \(wide) in the optimized code")
         }
-        let labels = blockLabels(bodies[2]!)
-        #expect(!labels.contains { $0.hasSuffix(".simd128") || $0.hasPrefix("lanes") }, "reverse was rewritten: \(labels)")
+        for (index, name) in [(2, "reverse"), (7, "diff2")] {
+            let labels = blockLabels(bodies[index]!)
+            #expect(!labels.contains { $0.hasSuffix(".simd128") || $0.hasPrefix("lanes") }, "\(name) was rewritten: \(labels)")
+        }
     }
 
     /// Where the host's vectors are 128 bits wide (x86-64 with SSE2 only), the loops already have
@@ -126,6 +163,11 @@ struct LoopDevectorizeTests {
             #expect(maxmul[0] == maxmul[1], "maxmul(\(dst), \(src), \(n)): -O2 \(maxmul[0]), -O0 \(maxmul[1])")
             let reverse = try both("reverse", [.i32(dst), .i32(src), .i32(n)])
             #expect(reverse[0] == reverse[1], "reverse(\(dst), \(src), \(n)): -O2 \(reverse[0]), -O0 \(reverse[1])")
+            // diff reads from src - 16 on.
+            for name in ["diff", "diff2"] {
+                let results = try both(name, [.i32(dst), .i32(src + 16), .i32(n)], fill: "fillf32")
+                #expect(results[0] == results[1], "\(name)(\(dst), \(src + 16), \(n)): -O2 \(results[0]), -O0 \(results[1])")
+            }
         }
     }
 
