@@ -317,28 +317,30 @@ extension FunctionTranslator {
 
     /// i32x4.trunc_sat_f32x4_s/u on x86. LLVM 19 scalarizes the generic saturating conversion
     /// there (four cvttss2si with compare-and-move fix-ups each: the exp of softmax spent most of
-    /// its time in them). cvttps2dq converts four lanes at once and gives 0x80000000 for NaN and
-    /// anything out of range, which a few lane masks turn into the saturated results:
-    /// - signed: lanes >= 2^31 become 0x7fffffff (xor with all ones), NaN lanes 0;
+    /// its time in them). A plain `fptosi` of the four lanes is one cvttps2dq; it is poison for
+    /// NaN and out-of-range lanes, which selects replace by the saturated results (a select's
+    /// other operand may be poison):
+    /// - signed: lanes >= 2^31 become 0x7fffffff, lanes < -2^31 0x80000000, NaN lanes 0;
     /// - unsigned: x clamped below at 0 (NaN too); lanes >= 2^31 converted as x - 2^31 with the
     ///   top bit put back; lanes >= 2^32 all ones.
+    /// Every operation works lane by lane in generic IR, so LoopDevectorize can widen loops that
+    /// use it (an x86 intrinsic it could not).
     func truncSatF32x4X86(_ x: LLVMValue, signed: Bool) -> LLVMValue {
         let ints = vectorType(.i32x4), floats = vectorType(.f32x4)
         func floatSplat(_ value: Float) -> LLVMValue { b.bitcast(ir.splat(ints, UInt64(value.bitPattern)), floats) }
-        func mask(_ predicate: LLVMRealPredicate, _ a: LLVMValue, _ c: LLVMValue) -> LLVMValue {
-            b.sext(b.fcmp(predicate, a, c), ints)
-        }
-        func convert(_ value: LLVMValue) -> LLVMValue { b.callIntrinsic("llvm.x86.sse2.cvttps2dq", [], [value]) }
+        func convert(_ value: LLVMValue) -> LLVMValue { b.fptosi(value, ints) }
         let twoTo31 = floatSplat(2_147_483_648)
         if signed {
-            return b.and(b.xor(convert(x), mask(LLVMRealOGE, x, twoTo31)), mask(LLVMRealORD, x, x))
+            let inRange = b.select(b.fcmp(LLVMRealUNO, x, x), ir.zero(ints), convert(x))
+            let low = b.select(b.fcmp(LLVMRealOLT, x, floatSplat(-2_147_483_648)), ir.splat(ints, 0x8000_0000), inRange)
+            return b.select(b.fcmp(LLVMRealOGE, x, twoTo31), ir.splat(ints, 0x7fff_ffff), low)
         }
         let zero = ir.zero(floats)
         let clamped = b.select(b.fcmp(LLVMRealOGT, x, zero), x, zero)
         let low = convert(clamped)
         let high = b.xor(convert(b.fsub(clamped, twoTo31)), ir.splat(ints, 0x8000_0000))
-        let big = b.fcmp(LLVMRealOGE, clamped, twoTo31)
-        return b.or(b.select(big, high, low), mask(LLVMRealOGE, clamped, floatSplat(4_294_967_296)))
+        let inRange = b.select(b.fcmp(LLVMRealOGE, clamped, twoTo31), high, low)
+        return b.select(b.fcmp(LLVMRealOGE, clamped, floatSplat(4_294_967_296)), ir.splat(ints, 0xffff_ffff), inRange)
     }
 
     func emitSIMDLane(_ op: Instruction.SimdLane, lane: UInt8) {
