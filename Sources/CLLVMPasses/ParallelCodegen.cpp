@@ -1,16 +1,23 @@
-// ParallelCodegen.cpp: machine code for a large optimized module on several threads. See
-// include/CLLVMPasses.h.
+// ParallelCodegen.cpp: optimization and machine code for a large module on several threads.
+// See include/CLLVMPasses.h.
 //
-// The module is optimized whole first (so inlining and the other module-wide passes see all of
-// it), then split into parts of about equal size: functions go, largest first, to the part with
-// the fewest instructions so far, global variables to the first part, and every local symbol
-// becomes a hidden one, which the linker resolves inside the .so. (LLVM's SplitModule assigns
-// by name hash or round robin, which left one part with twice the work of the other.) An
-// LLVMContext must not be used from two threads, so each part travels as bitcode to a thread of
-// its own, which reads it into a fresh context and emits it with its own copy of the target
-// machine. The parts' objects are linked together; the code in them is the code one thread
-// would have emitted for the whole module, up to the order of functions.
+// The module is split into parts of about equal size: functions go, largest first, to the part
+// with the fewest instructions so far, global variables to the first part, and every local
+// symbol becomes a hidden one, which the linker resolves inside the .so. (LLVM's SplitModule
+// assigns by name hash or round robin, which left one part with twice the work of the other.)
+// An LLVMContext must not be used from two threads, so each part travels as bitcode to a thread
+// of its own, which reads it into a fresh context, optimizes it if asked to, and emits it with
+// its own copy of the target machine. The parts' objects are linked together.
+//
+// Split after optimization, the code is the code one thread would have emitted for the whole
+// module, up to the order of functions. Split before it (what wasmc does for a large module:
+// the pipeline takes about as long as machine code), each part's optimizer sees its own
+// functions, plus copies of the small functions and of the constants of other parts that they
+// use, as `available_externally` definitions it may inline or fold but does not emit; it does
+// not see the other parts' uses of its own functions, which only limits what it may change
+// about them (their signatures, whether they can be removed).
 #include "CLLVMPasses.h"
+#include "Passes.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
@@ -27,6 +34,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -36,8 +44,16 @@ using namespace llvm;
 
 namespace {
 
-// A part gets at least this many IR instructions: below it a thread costs more than it saves.
+// A part gets at least this many IR instructions of optimized code, or of code not yet optimized
+// (which has more instructions for the same work, but its part also runs the optimizer): below
+// it a thread costs more than it saves.
 constexpr uint64_t minimumInstructionsPerPart = 4000;
+constexpr uint64_t minimumUnoptimizedInstructionsPerPart = 5000;
+// The number of parts depends on the module alone, so the code does not depend on the threads.
+constexpr uint64_t maximumParts = 16;
+// Functions of at most this many (unoptimized) instructions are copied into the other parts
+// that call them, for their optimizers to inline.
+constexpr uint64_t maximumCopiedCallee = 60;
 
 char *copyMessage(const std::string &message) {
     char *copy = static_cast<char *>(malloc(message.size() + 1));
@@ -45,15 +61,19 @@ char *copyMessage(const std::string &message) {
     return copy;
 }
 
-// Emits `module` with a machine configured like `machine`; returns an error message or "".
-std::string emit(Module &module, const TargetMachine &machine, SmallString<0> &object) {
-    std::unique_ptr<TargetMachine> copy(machine.getTarget().createTargetMachine(
+// A target machine configured like `machine`, for one thread (a TargetMachine caches subtargets
+// as it is used, so threads must not share one).
+std::unique_ptr<TargetMachine> copyOf(const TargetMachine &machine) {
+    return std::unique_ptr<TargetMachine>(machine.getTarget().createTargetMachine(
         machine.getTargetTriple().str(), machine.getTargetCPU(), machine.getTargetFeatureString(), machine.Options,
         machine.getRelocationModel(), machine.getCodeModel(), machine.getOptLevel()));
-    if (!copy) return "cannot create a target machine for " + machine.getTargetTriple().str();
+}
+
+// Emits `module` with `machine`; returns an error message or "".
+std::string emit(Module &module, TargetMachine &machine, SmallString<0> &object) {
     raw_svector_ostream stream(object);
     legacy::PassManager passes;
-    if (copy->addPassesToEmitFile(passes, stream, nullptr, CodeGenFileType::ObjectFile))
+    if (machine.addPassesToEmitFile(passes, stream, nullptr, CodeGenFileType::ObjectFile))
         return "the target cannot emit object files";
     passes.run(module);
     return "";
@@ -61,15 +81,15 @@ std::string emit(Module &module, const TargetMachine &machine, SmallString<0> &o
 
 } // namespace
 
-unsigned wasmc_llvm_codegen_parts(LLVMModuleRef moduleRef, unsigned threads) {
+unsigned wasmc_llvm_codegen_parts(LLVMModuleRef moduleRef, int optimized) {
     uint64_t instructions = 0;
     for (Function &function : *unwrap(moduleRef)) instructions += function.getInstructionCount();
-    uint64_t parts = instructions / minimumInstructionsPerPart;
-    if (parts < 1) parts = 1;
-    return static_cast<unsigned>(parts < threads ? parts : threads);
+    uint64_t parts = instructions / (optimized ? minimumInstructionsPerPart : minimumUnoptimizedInstructionsPerPart);
+    return static_cast<unsigned>(std::clamp<uint64_t>(parts, 1, maximumParts));
 }
 
 char *wasmc_llvm_emit_objects(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineRef, unsigned parts,
+                              unsigned threadCount, int optimizationLevel, unsigned passes,
                               wasmc_object **objectsOut) {
     Module &module = *unwrap(moduleRef);
     auto *machine = reinterpret_cast<TargetMachine *>(machineRef);
@@ -95,13 +115,41 @@ char *wasmc_llvm_emit_objects(LLVMModuleRef moduleRef, LLVMTargetMachineRef mach
         partOf[function] = lightest;
         load[lightest] += size;
     }
+    // Before optimization, small callees and constants also go, as copies the part does not
+    // emit, to the parts that use them.
+    auto usedFrom = [](const GlobalValue &value, unsigned part, const DenseMap<const GlobalValue *, unsigned> &partOf) {
+        for (const User *user : value.users()) {
+            auto *instruction = dyn_cast<Instruction>(user);
+            if (!instruction) continue;
+            auto it = partOf.find(instruction->getFunction());
+            if (it != partOf.end() && it->second == part) return true;
+        }
+        return false;
+    };
+    auto copied = [&](const GlobalValue *value, unsigned part) {
+        if (optimizationLevel <= 0 || value->isDeclaration()) return false;
+        if (auto *function = dyn_cast<Function>(value)) {
+            if (function->getInstructionCount() > maximumCopiedCallee) return false;
+        } else if (auto *variable = dyn_cast<GlobalVariable>(value)) {
+            if (!variable->isConstant()) return false;
+        } else {
+            return false;
+        }
+        return usedFrom(*value, part, partOf);
+    };
     std::vector<SmallString<0>> bitcodes(parts);
     for (unsigned index = 0; index < parts; ++index) {
-        ValueToValueMapTy map;
-        std::unique_ptr<Module> part = CloneModule(module, map, [&](const GlobalValue *value) {
+        auto home = [&](const GlobalValue *value) {
             auto it = partOf.find(value);
             return it == partOf.end() ? index == 0 : it->second == index;
+        };
+        ValueToValueMapTy map;
+        std::unique_ptr<Module> part = CloneModule(module, map, [&](const GlobalValue *value) {
+            return home(value) || copied(value, index);
         });
+        for (GlobalValue &value : part->global_values())
+            if (!value.isDeclaration() && !home(module.getNamedValue(value.getName())))
+                value.setLinkage(GlobalValue::AvailableExternallyLinkage);
         raw_svector_ostream stream(bitcodes[index]);
         WriteBitcodeToFile(*part, stream);
     }
@@ -116,11 +164,22 @@ char *wasmc_llvm_emit_objects(LLVMModuleRef moduleRef, LLVMTargetMachineRef mach
             errors[index] = "cannot read back part " + std::to_string(index) + ": " + toString(part.takeError());
             return;
         }
-        errors[index] = emit(**part, *machine, objects[index]);
+        std::unique_ptr<TargetMachine> copy = copyOf(*machine);
+        if (!copy) {
+            errors[index] = "cannot create a target machine for " + machine->getTargetTriple().str();
+            return;
+        }
+        if (optimizationLevel > 0) wasmc::optimizeModule(**part, copy.get(), optimizationLevel, passes);
+        errors[index] = emit(**part, *copy, objects[index]);
+    };
+    // Up to `threadCount` threads take the parts in turn, largest first (the first parts are).
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+        for (size_t index = next++; index < bitcodes.size(); index = next++) work(index);
     };
     std::vector<std::thread> threads;
-    for (size_t index = 1; index < bitcodes.size(); ++index) threads.emplace_back(work, index);
-    if (!bitcodes.empty()) work(0);
+    for (unsigned count = 1; count < std::min<size_t>(threadCount, bitcodes.size()); ++count) threads.emplace_back(worker);
+    worker();
     for (std::thread &thread : threads) thread.join();
     for (const std::string &error : errors)
         if (!error.empty()) return copyMessage(error);

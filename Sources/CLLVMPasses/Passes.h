@@ -3,7 +3,15 @@
 
 #include "llvm/IR/PassManager.h"
 
+namespace llvm {
+class TargetMachine;
+}
+
 namespace wasmc {
+
+// LLVM's default<O`level`> pipeline (level 1 to 3) with the wasmc passes `passes` names
+// (WASMC_PASS_* flags), for `machine` (Pipeline.cpp).
+void optimizeModule(llvm::Module &module, llvm::TargetMachine *machine, int level, unsigned passes);
 
 // Versions loops on grouped pointer ranges so that loops interleaved before compilation can
 // still be vectorized (LoopAliasGroups.cpp).

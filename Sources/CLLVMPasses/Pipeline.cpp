@@ -13,10 +13,7 @@
 
 using namespace llvm;
 
-char *wasmc_llvm_optimize(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineRef, int level,
-                          unsigned passes) {
-    Module &module = *unwrap(moduleRef);
-    auto *machine = reinterpret_cast<TargetMachine *>(machineRef);
+void wasmc::optimizeModule(Module &module, TargetMachine *machine, int level, unsigned passes) {
     OptimizationLevel optimization = level <= 1   ? OptimizationLevel::O1
                                      : level == 2 ? OptimizationLevel::O2
                                                   : OptimizationLevel::O3;
@@ -43,5 +40,10 @@ char *wasmc_llvm_optimize(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineR
     builder.crossRegisterProxies(loopAnalyses, functionAnalyses, cgsccAnalyses, moduleAnalyses);
     ModulePassManager pipeline = builder.buildPerModuleDefaultPipeline(optimization);
     pipeline.run(module, moduleAnalyses);
+}
+
+char *wasmc_llvm_optimize(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineRef, int level,
+                          unsigned passes) {
+    wasmc::optimizeModule(*unwrap(moduleRef), reinterpret_cast<TargetMachine *>(machineRef), level, passes);
     return nullptr;
 }

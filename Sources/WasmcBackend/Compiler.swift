@@ -31,7 +31,8 @@ public struct CompileOptions: Sendable {
     /// The machine to generate code for; nil for the host's CPU with all its features.
     public var target: Target? = nil
     public var output: Output = .sharedObject
-    /// How many threads may generate machine code for a large module; nil for one per core.
+    /// How many threads may optimize and generate machine code for the parts of a large module;
+    /// nil for one per core. The code does not depend on it.
     /// The generated code does not depend on it (the parts are linked into one .so).
     public var threads: Int? = nil
 
@@ -130,12 +131,26 @@ public struct Compiler: Sendable {
         lap(\.generate)
         let machine = try TargetMachine(target: target, optimizationLevel: options.optimizationLevel)
         machine.adopt(ir.module)
-        try machine.optimize(ir.module, level: options.optimizationLevel)
+        // A large module is optimized in parts, each on a thread of its own together with its
+        // machine code; a small one (and one whose IR or assembly is asked for) whole.
+        let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let level = options.optimizationLevel
+        if options.output == .sharedObject, level > 0,
+           case let parts = machine.parts(of: ir.module, optimized: false), parts > 1 {
+            let objects = try machine.emitObjects(ir.module, parts: parts, threads: threads, optimizationLevel: level)
+            report.codegenParts = objects.count
+            report.optimizedInParts = true
+            lap(\.emit)
+            try Linker.linkSharedObject(objects: objects, output: outputPath)
+            lap(\.link)
+            return report
+        }
+        try machine.optimize(ir.module, level: level)
         lap(\.optimize)
         switch options.output {
         case .sharedObject:
-            let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
-            let objects = try machine.emitObjects(ir.module, threads: threads)
+            let parts = machine.parts(of: ir.module, optimized: true)
+            let objects = try machine.emitObjects(ir.module, parts: parts, threads: threads)
             report.codegenParts = objects.count
             lap(\.emit)
             try Linker.linkSharedObject(objects: objects, output: outputPath)
@@ -165,15 +180,21 @@ public struct CompileReport: Sendable, CustomStringConvertible {
     public var emit: Duration = .zero
     /// Linking the object files into the .so.
     public var link: Duration = .zero
-    /// How many object files the code was generated as (one per thread used).
+    /// How many object files the code was generated as (the parts of a large module).
     public var codegenParts = 1
+    /// Whether the parts were optimized each on its own thread (a large module): `optimize` is
+    /// then zero and `emit` holds both.
+    public var optimizedInParts = false
 
     public var description: String {
         func seconds(_ duration: Duration) -> String {
             let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
             return String(format: "%.3f s", value)
         }
-        return "check \(seconds(check)), IR \(seconds(generate)), optimize \(seconds(optimize)), "
-            + "machine code \(seconds(emit)) (\(codegenParts) part\(codegenParts == 1 ? "" : "s")), link \(seconds(link))"
+        let parts = "\(codegenParts) part\(codegenParts == 1 ? "" : "s")"
+        let middle = optimizedInParts
+            ? "optimize and machine code \(seconds(emit)) (\(parts) in parallel)"
+            : "optimize \(seconds(optimize)), machine code \(seconds(emit)) (\(parts))"
+        return "check \(seconds(check)), IR \(seconds(generate)), \(middle), link \(seconds(link))"
     }
 }

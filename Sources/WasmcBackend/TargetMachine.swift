@@ -65,16 +65,21 @@ final class TargetMachine {
             try runPasses(module, "function(mem2reg)")
             return
         }
-        // Each of wasmc's passes can be left out, to compare (Documentation/codegen.md).
+        if let message = wasmc_llvm_optimize(module, machine, Int32(level), Self.wasmcPasses) {
+            defer { free(message) }
+            throw CompileError.backend("LLVM passes failed: \(String(cString: message))")
+        }
+    }
+
+    /// wasmc's own passes (WASMC_PASS_* flags), each of which can be left out through the
+    /// environment, to compare (Documentation/codegen.md).
+    static var wasmcPasses: UInt32 {
         let environment = ProcessInfo.processInfo.environment
         var passes: UInt32 = 0
         if environment["WASMC_NO_REROLL"] == nil { passes |= UInt32(WASMC_PASS_LOOP_REROLL) }
         if environment["WASMC_NO_DEVECTORIZE"] == nil { passes |= UInt32(WASMC_PASS_LOOP_DEVECTORIZE) }
         if environment["WASMC_NO_LOOP_GROUPS"] == nil { passes |= UInt32(WASMC_PASS_LOOP_ALIAS_GROUPS) }
-        if let message = wasmc_llvm_optimize(module, machine, Int32(level), passes) {
-            defer { free(message) }
-            throw CompileError.backend("LLVM passes failed: \(String(cString: message))")
-        }
+        return passes
     }
 
     /// Runs a new-pass-manager pipeline given in LLVM's textual syntax.
@@ -88,13 +93,25 @@ final class TargetMachine {
         }
     }
 
-    /// Emits the module's code as object files: one, or for a large module one per part on up to
-    /// `threads` threads (Sources/CLLVMPasses/ParallelCodegen.cpp), to be linked together.
-    func emitObjects(_ module: LLVMModuleRef, threads: Int) throws(CompileError) -> [Data] {
-        let parts = wasmc_llvm_codegen_parts(module, UInt32(max(1, min(threads, 64))))
-        if parts <= 1 { return [try emitObject(module)] }
+    /// How many parts `emitObjects` makes of the module (1: the module is too small to gain from
+    /// more; the module alone decides, so the code does not depend on the threads). `optimized`:
+    /// whether it was optimized already.
+    func parts(of module: LLVMModuleRef, optimized: Bool) -> Int {
+        Int(wasmc_llvm_codegen_parts(module, optimized ? 1 : 0))
+    }
+
+    /// Emits the module's code as object files, one per part (`parts(of:optimized:)`), the parts
+    /// shared out among up to `threads` threads (Sources/CLLVMPasses/ParallelCodegen.cpp), to be
+    /// linked together. With `optimizationLevel` above 0 the module is not optimized yet, and
+    /// each part is optimized on its thread first.
+    func emitObjects(_ module: LLVMModuleRef, parts: Int, threads: Int, optimizationLevel: Int = 0) throws(CompileError) -> [Data] {
+        if parts <= 1 {
+            if optimizationLevel > 0 { try optimize(module, level: optimizationLevel) }
+            return [try emitObject(module)]
+        }
         var objects: UnsafeMutablePointer<wasmc_object>?
-        if let message = wasmc_llvm_emit_objects(module, machine, parts, &objects) {
+        if let message = wasmc_llvm_emit_objects(
+            module, machine, UInt32(parts), UInt32(max(1, min(threads, 64))), Int32(optimizationLevel), Self.wasmcPasses, &objects) {
             defer { free(message) }
             throw CompileError.backend("object emission failed: \(String(cString: message))")
         }

@@ -47,7 +47,7 @@ struct CodegenOptions: ParsableArguments {
     @Option(
         name: [.short, .long],
         help: ArgumentHelp(
-            "How many threads may generate machine code for a large module (default: one per core). The generated code does not depend on it.",
+            "How many threads may optimize and generate machine code for the parts of a large module (default: one per core). The generated code does not depend on it.",
             valueName: "n"))
     var jobs: Int?
 

@@ -1,7 +1,7 @@
 /*
  * CLLVMPasses.h: what wasmc does through LLVM's C++ API, which the C API does not offer: the
- * optimization pipeline of -O1..-O3 with wasmc's own passes (Pipeline.cpp), and code generation
- * on several threads (ParallelCodegen.cpp).
+ * optimization pipeline of -O1..-O3 with wasmc's own passes (Pipeline.cpp), and optimization and
+ * code generation on several threads (ParallelCodegen.cpp).
  */
 #ifndef CLLVM_PASSES_H
 #define CLLVM_PASSES_H
@@ -34,15 +34,22 @@ typedef struct {
     size_t size;
 } wasmc_object;
 
-/* How many parts wasmc_llvm_emit_objects should make of `module` with at most `threads` threads:
- * 1 for a module too small to gain from more. */
-unsigned wasmc_llvm_codegen_parts(LLVMModuleRef module, unsigned threads);
+/* How many parts wasmc_llvm_emit_objects should make of `module`: 1 for a module too small to
+ * gain from more. It depends on the module alone (not on the threads), so the code does too.
+ * `optimized`: whether the module was optimized already (code not yet optimized has more
+ * instructions for the same work). */
+unsigned wasmc_llvm_codegen_parts(LLVMModuleRef module, int optimized);
 
-/* Splits the optimized `module` into `parts` parts (its local symbols used across parts become
- * hidden ones) and emits an object file for each part, each on a thread of its own with a copy of
- * `machine`. On success stores a malloc'd array (free it with wasmc_llvm_free_objects) in
- * `objects` and returns NULL; otherwise returns a malloc'd message. */
+/* Splits `module` into `parts` parts (its local symbols used across parts become hidden ones)
+ * and emits an object file for each part, on up to `threads` threads, each with its own copy of
+ * `machine`.
+ * With `optimization_level` 1 to 3, `module` is not optimized yet: each part is optimized as
+ * wasmc_llvm_optimize would (with `passes`) on its thread first, with copies of the small
+ * functions and the constants of other parts it uses. With 0, `module` is emitted as it is.
+ * On success stores a malloc'd array (free it with wasmc_llvm_free_objects) in `objects` and
+ * returns NULL; otherwise returns a malloc'd message. */
 char *wasmc_llvm_emit_objects(LLVMModuleRef module, LLVMTargetMachineRef machine, unsigned parts,
+                              unsigned threads, int optimization_level, unsigned passes,
                               wasmc_object **objects);
 
 void wasmc_llvm_free_objects(wasmc_object *objects);
