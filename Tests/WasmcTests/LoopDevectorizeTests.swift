@@ -110,6 +110,24 @@ struct LoopDevectorizeTests {
                 (local.set $prev (local.get $cur))
                 (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
                 (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                (br_if $next (i32.ne (local.get $dst) (local.get $end))))))
+          ;; f8 diffFar(dst, src, n): diff, but the vector before is loaded from 32 bytes before
+          ;; src rather than 16, so its last lane is src[-5], not src[-1]: the first iteration
+          ;; must subtract that (the recurrence carries the initial vector's last lane).
+          (func (export "diffFar") (param $dst i32) (param $src i32) (param $n i32)
+            (local $end i32) (local $prev v128) (local $cur v128)
+            (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+            (local.set $prev (v128.load (i32.sub (local.get $src) (i32.const 32))))
+            (block $done
+              (br_if $done (i32.eqz (local.get $n)))
+              (loop $next
+                (local.set $cur (v128.load (local.get $src)))
+                (v128.store (local.get $dst)
+                  (f32x4.sub (local.get $cur)
+                    (i8x16.shuffle 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 (local.get $prev) (local.get $cur))))
+                (local.set $prev (local.get $cur))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                (local.set $src (i32.add (local.get $src) (i32.const 16)))
                 (br_if $next (i32.ne (local.get $dst) (local.get $end)))))))
         """
 
@@ -163,10 +181,10 @@ struct LoopDevectorizeTests {
             #expect(maxmul[0] == maxmul[1], "maxmul(\(dst), \(src), \(n)): -O2 \(maxmul[0]), -O0 \(maxmul[1])")
             let reverse = try both("reverse", [.i32(dst), .i32(src), .i32(n)])
             #expect(reverse[0] == reverse[1], "reverse(\(dst), \(src), \(n)): -O2 \(reverse[0]), -O0 \(reverse[1])")
-            // diff reads from src - 16 on.
-            for name in ["diff", "diff2"] {
-                let results = try both(name, [.i32(dst), .i32(src + 16), .i32(n)], fill: "fillf32")
-                #expect(results[0] == results[1], "\(name)(\(dst), \(src + 16), \(n)): -O2 \(results[0]), -O0 \(results[1])")
+            // diff reads from src - 16 on, diffFar from src - 32.
+            for name in ["diff", "diff2", "diffFar"] {
+                let results = try both(name, [.i32(dst), .i32(src + 32), .i32(n)], fill: "fillf32")
+                #expect(results[0] == results[1], "\(name)(\(dst), \(src + 32), \(n)): -O2 \(results[0]), -O0 \(results[1])")
             }
         }
     }
