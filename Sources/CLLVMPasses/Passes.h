@@ -13,6 +13,12 @@ namespace wasmc {
 // (WASMC_PASS_* flags), for `machine` (Pipeline.cpp).
 void optimizeModule(llvm::Module &module, llvm::TargetMachine *machine, int level, unsigned passes);
 
+// Marks `store p, (load p)` volatile, which LLVM would delete with the load, losing the trap of
+// an out-of-bounds p (KeepNoopStores.cpp). Runs first, after mem2reg.
+struct KeepNoopStoresPass : llvm::PassInfoMixin<KeepNoopStoresPass> {
+    llvm::PreservedAnalyses run(llvm::Function &function, llvm::FunctionAnalysisManager &analyses);
+};
+
 // Versions loops on grouped pointer ranges so that loops interleaved before compilation can
 // still be vectorized (LoopAliasGroups.cpp).
 // Rolls up loops that the wasm producer unrolled, so that the vectorizer sees the source loop

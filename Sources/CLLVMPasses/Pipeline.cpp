@@ -6,6 +6,7 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Transforms/Utils/LCSSA.h"
+#include "llvm/Transforms/Utils/Mem2Reg.h"
 #include "llvm/Transforms/Utils/LoopSimplify.h"
 
 #include <cstdlib>
@@ -29,6 +30,13 @@ void wasmc::optimizeModule(Module &module, TargetMachine *machine, int level, un
             if (passes & WASMC_PASS_LOOP_ALIAS_GROUPS) manager.addPass(wasmc::LoopAliasGroupsPass());
         });
     }
+    // Before anything else may delete them: no-op stores that must still trap.
+    builder.registerPipelineStartEPCallback([](ModulePassManager &manager, OptimizationLevel) {
+        FunctionPassManager functions;
+        functions.addPass(PromotePass());
+        functions.addPass(wasmc::KeepNoopStoresPass());
+        manager.addPass(createModuleToFunctionPassAdaptor(std::move(functions)));
+    });
     LoopAnalysisManager loopAnalyses;
     FunctionAnalysisManager functionAnalyses;
     CGSCCAnalysisManager cgsccAnalyses;

@@ -16,6 +16,8 @@ struct TrapTests {
           (func $id (type $i_i) (local.get 0))
           (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
           (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+          ;; Stores back what it loaded: a no-op LLVM would delete, with the trap (KeepNoopStores.cpp).
+          (func (export "store_loaded") (param i32) (i32.store (local.get 0) (i32.load (local.get 0))))
           (func (export "div_s") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
           (func (export "rem_s") (param i32 i32) (result i32) (i32.rem_s (local.get 0) (local.get 1)))
           (func (export "unreachable") (unreachable))
@@ -34,6 +36,8 @@ struct TrapTests {
         #expect(trapOf { try instance.call("load", [.i32(65533)]) } == .memoryOutOfBounds)
         #expect(trapOf { try instance.call("load", [.i32(-1)]) } == .memoryOutOfBounds)
         #expect(trapOf { try instance.call("store", [.i32(65536), .i32(1)]) } == .memoryOutOfBounds)
+        #expect(try instance.call("store_loaded", [.i32(100)]) == [])
+        #expect(trapOf { try instance.call("store_loaded", [.i32(65536)]) } == .memoryOutOfBounds)
         // After growing, the same address is inside.
         #expect(try instance.call("grow", [.i32(1)]) == [.i32(1)])
         _ = try instance.call("store", [.i32(65536), .i32(42)])
