@@ -48,7 +48,6 @@
 #include "SingleBlockLoops.h"
 
 #include "llvm/Analysis/LoopInfo.h"
-#include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/Analysis/TargetTransformInfo.h"
 #include "llvm/Analysis/VectorUtils.h"
 #include "llvm/IR/IRBuilder.h"
@@ -83,7 +82,9 @@ struct Access {
     Linear index;     // the wasm address (i32, zero-extended)
     int64_t offset;   // constant bytes added after the extension
     unsigned group;   // accesses whose indices differ by a constant share a group
-    int64_t distance; // the index's constant plus offset: positions within the group
+
+    // The position within the group: the index's constant plus the offset.
+    int64_t distance() const { return index.constant.getSExtValue() + offset; }
 };
 
 class Devectorizer {
@@ -394,7 +395,7 @@ bool Devectorizer::addAccess(Instruction &instruction, Value *pointer) {
     APInt baseOffset(layout.getIndexTypeSizeInBits(address->getType()), 0);
     Value *base = address->getPointerOperand()->stripAndAccumulateConstantOffsets(layout, baseOffset, true);
     offset += baseOffset.getSExtValue();
-    accesses.push_back({&instruction, base, *form, offset, 0, form->constant.getSExtValue() + offset});
+    accesses.push_back({&instruction, base, *form, offset, 0});
     return true;
 }
 
@@ -417,7 +418,7 @@ bool Devectorizer::groupAccesses() {
     // Within a group with a store, every element stays on its lane.
     for (const Access &a : accesses)
         for (const Access &b : accesses)
-            if (a.group == b.group && groupStores[a.group] && (a.distance - b.distance) % vectorBytes != 0) return false;
+            if (a.group == b.group && groupStores[a.group] && (a.distance() - b.distance()) % vectorBytes != 0) return false;
     unsigned checks = 0;
     for (unsigned g = 0; g < groupStores.size(); ++g)
         for (unsigned h = g + 1; h < groupStores.size(); ++h) checks += groupStores[g] || groupStores[h];
@@ -587,18 +588,8 @@ PreservedAnalyses LoopDevectorizePass::run(Function &function, FunctionAnalysisM
     auto &machine = analyses.getResult<TargetIRAnalysis>(function);
     if (machine.getRegisterBitWidth(TargetTransformInfo::RGK_FixedWidthVector).getFixedValue() <= vectorBytes * 8)
         return PreservedAnalyses::all();
-    auto &loops = analyses.getResult<LoopAnalysis>(function);
-    auto &evolution = analyses.getResult<ScalarEvolutionAnalysis>(function);
-    bool changed = false;
-    for (Loop *loop : loops.getLoopsInPreorder()) {
-        if (!loop->isInnermost()) continue;
-        if (Devectorizer(*loop, loops).run()) {
-            evolution.forgetLoop(loop);
-            changed = true;
-        }
-    }
-    // LoopInfo is kept up to date, the dominator tree is not.
-    return changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+    return rewriteInnermostLoops(function, analyses,
+                                 [](Loop &loop, LoopInfo &loops) { return Devectorizer(loop, loops).run(); });
 }
 
 } // namespace wasmc

@@ -30,7 +30,6 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Analysis/LoopInfo.h"
-#include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IRBuilder.h"
@@ -455,18 +454,7 @@ void Reroller::rewrite() {
 namespace wasmc {
 
 PreservedAnalyses LoopRerollPass::run(Function &function, FunctionAnalysisManager &analyses) {
-    auto &loops = analyses.getResult<LoopAnalysis>(function);
-    auto &evolution = analyses.getResult<ScalarEvolutionAnalysis>(function);
-    bool changed = false;
-    for (Loop *loop : loops.getLoopsInPreorder()) {
-        if (!loop->isInnermost()) continue;
-        if (Reroller(*loop, loops).run()) {
-            evolution.forgetLoop(loop);
-            changed = true;
-        }
-    }
-    // LoopInfo is kept up to date while loops are rolled, the dominator tree is not.
-    return changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+    return rewriteInnermostLoops(function, analyses, [](Loop &loop, LoopInfo &loops) { return Reroller(loop, loops).run(); });
 }
 
 } // namespace wasmc

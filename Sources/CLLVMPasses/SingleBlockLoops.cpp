@@ -2,6 +2,7 @@
 #include "SingleBlockLoops.h"
 
 #include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PatternMatch.h"
@@ -243,6 +244,22 @@ void keepOriginalLoop(Loop &loop, LoopInfo &loops, Value *condition, StringRef n
         loops.addTopLevelLoop(originalLoop);
     }
     originalLoop->addBasicBlockToLoop(original, loops);
+}
+
+PreservedAnalyses rewriteInnermostLoops(Function &function, FunctionAnalysisManager &analyses,
+                                        function_ref<bool(Loop &, LoopInfo &)> rewrite) {
+    auto &loops = analyses.getResult<LoopAnalysis>(function);
+    auto &evolution = analyses.getResult<ScalarEvolutionAnalysis>(function);
+    bool changed = false;
+    for (Loop *loop : loops.getLoopsInPreorder()) {
+        if (!loop->isInnermost()) continue;
+        if (rewrite(*loop, loops)) {
+            evolution.forgetLoop(loop);
+            changed = true;
+        }
+    }
+    // LoopInfo is kept up to date while loops are rewritten, the dominator tree is not.
+    return changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
 }
 
 } // namespace wasmc

@@ -13,6 +13,8 @@
 
 #include <optional>
 
+#include "llvm/IR/PassManager.h"
+
 namespace llvm {
 class Loop;
 class LoopInfo;
@@ -104,5 +106,10 @@ void recomputeExactly(llvm::Instruction &instruction);
 // code. LoopInfo learns of the copy; the dominator tree is not kept up to date.
 void keepOriginalLoop(llvm::Loop &loop, llvm::LoopInfo &loops, llvm::Value *condition,
                       llvm::StringRef newName, llvm::StringRef originalName);
+
+// A pass's run over a function: `rewrite` each innermost loop (true when it changed it; it may
+// add loops to LoopInfo, and keeps LoopInfo up to date but not the dominator tree).
+llvm::PreservedAnalyses rewriteInnermostLoops(llvm::Function &function, llvm::FunctionAnalysisManager &analyses,
+                                              llvm::function_ref<bool(llvm::Loop &, llvm::LoopInfo &)> rewrite);
 
 } // namespace wasmc
