@@ -32,8 +32,8 @@ public struct CompileOptions: Sendable {
     public var target: Target? = nil
     public var output: Output = .sharedObject
     /// How many threads may optimize and generate machine code for the parts of a large module;
-    /// nil for one per core. The code does not depend on it.
-    /// The generated code does not depend on it (the parts are linked into one .so).
+    /// nil for one per core. The generated code does not depend on it (the parts are linked into
+    /// one .so).
     public var threads: Int? = nil
 
     public init(
@@ -135,23 +135,19 @@ public struct Compiler: Sendable {
         // machine code; a small one (and one whose IR or assembly is asked for) whole.
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let level = options.optimizationLevel
-        if options.output == .sharedObject, level > 0,
-           case let parts = machine.parts(of: ir.module, optimized: false), parts > 1 {
-            let objects = try machine.emitObjects(ir.module, parts: parts, threads: threads, optimizationLevel: level)
-            report.codegenParts = objects.count
-            report.optimizedInParts = true
-            lap(\.emit)
-            try Linker.linkSharedObject(objects: objects, output: outputPath)
-            lap(\.link)
-            return report
+        let unoptimizedParts = options.output == .sharedObject && level > 0 ? machine.parts(of: ir.module, optimized: false) : 1
+        let inParts = unoptimizedParts > 1
+        if !inParts {
+            try machine.optimize(ir.module, level: level)
+            lap(\.optimize)
         }
-        try machine.optimize(ir.module, level: level)
-        lap(\.optimize)
         switch options.output {
         case .sharedObject:
-            let parts = machine.parts(of: ir.module, optimized: true)
-            let objects = try machine.emitObjects(ir.module, parts: parts, threads: threads)
+            let objects = inParts
+                ? try machine.emitObjects(ir.module, parts: unoptimizedParts, threads: threads, optimizationLevel: level)
+                : try machine.emitObjects(ir.module, parts: machine.parts(of: ir.module, optimized: true), threads: threads)
             report.codegenParts = objects.count
+            report.optimizedInParts = inParts
             lap(\.emit)
             try Linker.linkSharedObject(objects: objects, output: outputPath)
             lap(\.link)
