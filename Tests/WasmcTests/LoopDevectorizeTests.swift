@@ -9,6 +9,29 @@ import WAT
 /// emits them.
 @Suite("Widening 128-bit SIMD loops")
 struct LoopDevectorizeTests {
+    /// `name(dst, src, n)`: dst[j] = src[j] - src[j - lanesBack] for f32 lanes, the vector before
+    /// (loaded first from `initialFrom` bytes before src) carried to the next iteration and
+    /// shifted in by `lanesBack` lanes with a shuffle, as clang vectorizes such a loop.
+    static func differenceFunction(_ name: String, lanesBack: Int, initialFrom: Int) -> String {
+        let mask = (0..<16).map { String(16 - 4 * lanesBack + $0) }.joined(separator: " ")
+        return """
+            (func (export "\(name)") (param $dst i32) (param $src i32) (param $n i32)
+              (local $end i32) (local $prev v128) (local $cur v128)
+              (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+              (local.set $prev (v128.load (i32.sub (local.get $src) (i32.const \(initialFrom)))))
+              (block $done
+                (br_if $done (i32.eqz (local.get $n)))
+                (loop $next
+                  (local.set $cur (v128.load (local.get $src)))
+                  (v128.store (local.get $dst)
+                    (f32x4.sub (local.get $cur) (i8x16.shuffle \(mask) (local.get $prev) (local.get $cur))))
+                  (local.set $prev (local.get $cur))
+                  (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                  (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                  (br_if $next (i32.ne (local.get $dst) (local.get $end))))))
+            """
+    }
+
     static let module = """
         (module
           (memory (export "memory") 1)
@@ -59,15 +82,8 @@ struct LoopDevectorizeTests {
                 (i32.store (i32.shl (local.get $i) (i32.const 2)) (i32.sub (i32.mul (local.get $i) (i32.const 7)) (i32.const 300)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $next))))
-          ;; f4 hash(n): h = 31h + byte i over the first n bytes.
-          (func (export "hash") (param $n i32) (result i32) (local $i i32) (local $h i32)
-            (block $done
-              (loop $next
-                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-                (local.set $h (i32.add (i32.mul (local.get $h) (i32.const 31)) (i32.load8_u (local.get $i))))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $next)))
-            (local.get $h))
+          ;; f4 hash(n)
+          \(memoryHashFunction)
           ;; f5 fillf32(n): float i = 0.37i - 5.1 for i < n (no NaNs, whose bits wasm leaves open).
           (func (export "fillf32") (param $n i32) (local $i i32)
             (block $done
@@ -79,56 +95,14 @@ struct LoopDevectorizeTests {
                 (br $next))))
           ;; f6 diff(dst, src, n): dst[j] = src[j] - src[j - 1] as clang vectorizes it: the vector
           ;; before is carried to the next iteration and shifted in by one lane (a recurrence).
-          (func (export "diff") (param $dst i32) (param $src i32) (param $n i32)
-            (local $end i32) (local $prev v128) (local $cur v128)
-            (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
-            (local.set $prev (v128.load (i32.sub (local.get $src) (i32.const 16))))
-            (block $done
-              (br_if $done (i32.eqz (local.get $n)))
-              (loop $next
-                (local.set $cur (v128.load (local.get $src)))
-                (v128.store (local.get $dst)
-                  (f32x4.sub (local.get $cur)
-                    (i8x16.shuffle 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 (local.get $prev) (local.get $cur))))
-                (local.set $prev (local.get $cur))
-                (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-                (local.set $src (i32.add (local.get $src) (i32.const 16)))
-                (br_if $next (i32.ne (local.get $dst) (local.get $end))))))
+          \(differenceFunction("diff", lanesBack: 1, initialFrom: 16))
           ;; f7 diff2(dst, src, n): dst[j] = src[j] - src[j - 2], shifting in two lanes: not the
           ;; value of the iteration before, so the loop stays a 128-bit loop.
-          (func (export "diff2") (param $dst i32) (param $src i32) (param $n i32)
-            (local $end i32) (local $prev v128) (local $cur v128)
-            (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
-            (local.set $prev (v128.load (i32.sub (local.get $src) (i32.const 16))))
-            (block $done
-              (br_if $done (i32.eqz (local.get $n)))
-              (loop $next
-                (local.set $cur (v128.load (local.get $src)))
-                (v128.store (local.get $dst)
-                  (f32x4.sub (local.get $cur)
-                    (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $prev) (local.get $cur))))
-                (local.set $prev (local.get $cur))
-                (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-                (local.set $src (i32.add (local.get $src) (i32.const 16)))
-                (br_if $next (i32.ne (local.get $dst) (local.get $end))))))
+          \(differenceFunction("diff2", lanesBack: 2, initialFrom: 16))
           ;; f8 diffFar(dst, src, n): diff, but the vector before is loaded from 32 bytes before
           ;; src rather than 16, so its last lane is src[-5], not src[-1]: the first iteration
           ;; must subtract that (the recurrence carries the initial vector's last lane).
-          (func (export "diffFar") (param $dst i32) (param $src i32) (param $n i32)
-            (local $end i32) (local $prev v128) (local $cur v128)
-            (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
-            (local.set $prev (v128.load (i32.sub (local.get $src) (i32.const 32))))
-            (block $done
-              (br_if $done (i32.eqz (local.get $n)))
-              (loop $next
-                (local.set $cur (v128.load (local.get $src)))
-                (v128.store (local.get $dst)
-                  (f32x4.sub (local.get $cur)
-                    (i8x16.shuffle 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 (local.get $prev) (local.get $cur))))
-                (local.set $prev (local.get $cur))
-                (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-                (local.set $src (i32.add (local.get $src) (i32.const 16)))
-                (br_if $next (i32.ne (local.get $dst) (local.get $end)))))))
+          \(differenceFunction("diffFar", lanesBack: 1, initialFrom: 32)))
         """
 
     /// On an AVX2 host, axpy, maxmul and diff (with its recurrence) become loops over one lane

@@ -105,15 +105,8 @@ struct LoopRerollTests {
                   (f64.sub (f64.mul (f64.convert_i32_u (local.get $i)) (f64.const 0.37)) (f64.const 5.1)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $next))))
-          ;; f7 hash(n): h = 31h + byte i over the first n bytes.
-          (func (export "hash") (param $n i32) (result i32) (local $i i32) (local $h i32)
-            (block $done
-              (loop $next
-                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-                (local.set $h (i32.add (i32.mul (local.get $h) (i32.const 31)) (i32.load8_u (local.get $i))))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $next)))
-            (local.get $h))
+          ;; f7 hash(n)
+          \(memoryHashFunction)
           ;; f8 diff2(dst, src, n): dst[j] = src[j] - src[j - 1] (src[-1] read as 0.5), two per
           ;; iteration, each copy reusing the value the copy before it loaded (a recurrence);
           ;; returns the last value loaded (the recurrence's value after the loop).

@@ -56,3 +56,16 @@ func blockLabels(_ body: String) -> [String] {
         line.first.map { $0 != " " && $0 != ";" } == true ? line.split(separator: ":").first.map(String.init) : nil
     }
 }
+
+/// A wasm function `hash(n)` (exported as "hash"): h = 31h + byte i over the first n bytes of
+/// memory, for tests that compare what two builds left in memory.
+let memoryHashFunction = """
+    (func (export "hash") (param $n i32) (result i32) (local $i i32) (local $h i32)
+      (block $done
+        (loop $next
+          (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+          (local.set $h (i32.add (i32.mul (local.get $h) (i32.const 31)) (i32.load8_u (local.get $i))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $next)))
+      (local.get $h))
+    """
