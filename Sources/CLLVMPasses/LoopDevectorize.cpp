@@ -34,7 +34,7 @@
 //
 // The finer loop runs only where its assumptions hold, which the preheader tests; the original
 // loop runs otherwise:
-//  - the exit is reached (see exitIsReached in SingleBlockLoops.h);
+//  - the exit is reached (see exitIsReached in CountedLoops.h);
 //  - no vector straddles the end of the 4 GiB address space: the i32 address of the last lane
 //    would wrap to 0 in the finer loop, where the original access traps;
 //  - the bytes a group with a store touches over the whole loop do not overlap those of any
@@ -45,7 +45,7 @@
 // The pass only runs where the host's vectors are wider than 128 bits (AVX2, AVX-512): on
 // 128-bit hosts the original loop already has the host's width.
 #include "Passes.h"
-#include "SingleBlockLoops.h"
+#include "CountedLoops.h"
 
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/TargetTransformInfo.h"
@@ -149,7 +149,7 @@ bool Devectorizer::analyse() {
         return false;
     for (PHINode &phi : body->phis()) {
         if (phi.isUsedOutsideOfBlock(body)) return false;
-        if (auto induction = wasmc::matchInduction(phi, body, preheader))
+        if (auto induction = wasmc::matchInduction(phi, loop))
             inductions.push_back(*induction);
         else if (phi.getType()->isVectorTy())
             recurrences.push_back(&phi); // checked once the block is
@@ -164,7 +164,7 @@ bool Devectorizer::analyse() {
     bool stores = false;
     for (Instruction &instruction : *body) {
         if (isa<PHINode>(instruction) || &instruction == exit->branch || &instruction == exit->compare ||
-            &instruction == exit->mask)
+            &instruction == exit->narrowing)
             continue;
         bool increment = any_of(inductions, [&](const Induction &induction) { return induction.increment == &instruction; });
         if (!increment && instruction.isUsedOutsideOfBlock(body)) return false;
@@ -440,19 +440,8 @@ Value *Devectorizer::startValue(IRBuilder<> &builder, const Linear &form) const 
 
 Value *Devectorizer::assumptionsHold(IRBuilder<> &builder) {
     Value *holds = wasmc::exitIsReached(builder, *exit, preheader, "lanes.exact");
-    // The number of iterations n: the exit is reached, so |step| (a power of two) divides the
-    // distance, which is 0 for a loop that goes all the way round.
-    const Induction &counter = *exit->induction;
-    Value *start = wasmc::asCompared(builder, *exit, counter.phi->getIncomingValueForBlock(preheader));
-    Value *end = wasmc::asCompared(builder, *exit, exit->end);
-    unsigned width = exit->bits;
-    Value *distance = counter.step.trunc(width).isNegative() ? builder.CreateSub(start, end) : builder.CreateSub(end, start);
+    Value *trips = wasmc::tripCount(builder, *exit, preheader, "lanes.trips");
     Type *i64 = builder.getInt64Ty();
-    Value *wide = builder.CreateZExt(distance, i64);
-    unsigned shift = counter.step.trunc(width).abs().logBase2();
-    uint64_t allRound = width >= 64 ? ~uint64_t(0) >> shift : (uint64_t(1) << width) >> shift;
-    Value *trips = builder.CreateSelect(builder.CreateICmpEQ(wide, builder.getInt64(0)), builder.getInt64(allRound),
-                                        builder.CreateLShr(wide, shift), "lanes.trips");
     // (With at most 2^32 iterations, nothing below overflows 64 bits.)
     holds = builder.CreateAnd(holds, builder.CreateICmpULE(trips, builder.getInt64(uint64_t(1) << 32)));
     Value *bytes = builder.CreateMul(trips, builder.getInt64(vectorBytes));
@@ -479,7 +468,7 @@ Value *Devectorizer::assumptionsHold(IRBuilder<> &builder) {
 }
 
 void Devectorizer::rewrite() {
-    wasmc::stepFiner(inductions, *exit, lanes, ".lanes");
+    wasmc::stepFiner(loop, inductions, *exit, lanes, ".lanes");
     // Addresses now run on the finer phis.
     for (Instruction &instruction : make_early_inc_range(*body))
         if (!isa<PHINode>(instruction) && !instruction.getType()->isVectorTy() &&

@@ -24,7 +24,7 @@
 // Anything else in the loop (other phis, calls with effects, values used after the loop that
 // would change) makes the pass leave the loop alone.
 #include "Passes.h"
-#include "SingleBlockLoops.h"
+#include "CountedLoops.h"
 
 #include "llvm/ADT/APInt.h"
 #include "llvm/ADT/MapVector.h"
@@ -161,7 +161,7 @@ bool Reroller::findInductionsAndReductions() {
         if (phi.getNumIncomingValues() != 2) return false;
         auto *next = dyn_cast<Instruction>(phi.getIncomingValueForBlock(body));
         if (!next || next->getParent() != body || phi.getBasicBlockIndex(preheader) < 0) return false;
-        if (auto induction = wasmc::matchInduction(phi, body, preheader)) {
+        if (auto induction = wasmc::matchInduction(phi, loop)) {
             inductions.push_back(*induction);
             continue;
         }
@@ -307,7 +307,7 @@ bool Reroller::checkCoverage() {
     SmallPtrSet<Instruction *, 8> increments;
     for (const Induction &candidate : inductions) increments.insert(candidate.increment);
     for (Instruction &instruction : *body) {
-        if (&instruction == exit->branch || &instruction == exit->compare || &instruction == exit->mask) continue;
+        if (&instruction == exit->branch || &instruction == exit->compare || &instruction == exit->narrowing) continue;
         bool usedOutside = any_of(instruction.users(), [&](User *user) {
             return !loop.contains(cast<Instruction>(user));
         });
@@ -401,7 +401,7 @@ void Reroller::keepOriginalForInexactExits() {
 
 void Reroller::rewrite() {
     // Inductions step by s / F.
-    wasmc::stepFiner(inductions, *exit, factor, ".reroll");
+    wasmc::stepFiner(loop, inductions, *exit, factor, ".reroll");
     // Copy 0's instructions now compute every copy's values: keep only the flags and metadata
     // that hold for all of them.
     for (unsigned copy = 1; copy < factor; ++copy)

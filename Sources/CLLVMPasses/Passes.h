@@ -27,6 +27,12 @@ struct LoopRerollPass : llvm::PassInfoMixin<LoopRerollPass> {
     llvm::PreservedAnalyses run(llvm::Function &function, llvm::FunctionAnalysisManager &analyses);
 };
 
+// Unroll-and-jam of a loop around an innermost loop that accumulates into memory, so the
+// accumulators are loaded and stored once for several outer iterations (LoopJam.cpp).
+struct LoopJamPass : llvm::PassInfoMixin<LoopJamPass> {
+    llvm::PreservedAnalyses run(llvm::Function &function, llvm::FunctionAnalysisManager &analyses);
+};
+
 // Turns 128-bit SIMD loops into loops over one lane, for the vectorizer to widen to the host's
 // vectors (LoopDevectorize.cpp).
 struct LoopDevectorizePass : llvm::PassInfoMixin<LoopDevectorizePass> {

@@ -21,11 +21,12 @@ void wasmc::optimizeModule(Module &module, TargetMachine *machine, int level, un
     // The same tuning LLVMRunPasses uses with default options.
     PipelineTuningOptions tuning;
     PassBuilder builder(machine, tuning);
-    if (passes & (WASMC_PASS_LOOP_REROLL | WASMC_PASS_LOOP_DEVECTORIZE | WASMC_PASS_LOOP_ALIAS_GROUPS)) {
+    if (passes & (WASMC_PASS_LOOP_REROLL | WASMC_PASS_LOOP_JAM | WASMC_PASS_LOOP_DEVECTORIZE | WASMC_PASS_LOOP_ALIAS_GROUPS)) {
         builder.registerVectorizerStartEPCallback([passes](FunctionPassManager &manager, OptimizationLevel) {
             manager.addPass(LoopSimplifyPass());
             manager.addPass(LCSSAPass());
             if (passes & WASMC_PASS_LOOP_REROLL) manager.addPass(wasmc::LoopRerollPass());
+            if (passes & WASMC_PASS_LOOP_JAM) manager.addPass(wasmc::LoopJamPass());
             if (passes & WASMC_PASS_LOOP_DEVECTORIZE) manager.addPass(wasmc::LoopDevectorizePass());
             if (passes & WASMC_PASS_LOOP_ALIAS_GROUPS) manager.addPass(wasmc::LoopAliasGroupsPass());
         });

@@ -77,6 +77,7 @@ final class TargetMachine {
         let environment = ProcessInfo.processInfo.environment
         var passes: UInt32 = 0
         if environment["WASMC_NO_REROLL"] == nil { passes |= UInt32(WASMC_PASS_LOOP_REROLL) }
+        if environment["WASMC_NO_JAM"] == nil { passes |= UInt32(WASMC_PASS_LOOP_JAM) }
         if environment["WASMC_NO_DEVECTORIZE"] == nil { passes |= UInt32(WASMC_PASS_LOOP_DEVECTORIZE) }
         if environment["WASMC_NO_LOOP_GROUPS"] == nil { passes |= UInt32(WASMC_PASS_LOOP_ALIAS_GROUPS) }
         return passes

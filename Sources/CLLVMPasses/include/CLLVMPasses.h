@@ -18,6 +18,7 @@ extern "C" {
 /* wasmc's passes, run just before the loop vectorizer in this order. */
 enum {
     WASMC_PASS_LOOP_REROLL = 1,       /* LoopReroll.cpp: rolls up loops the producer unrolled */
+    WASMC_PASS_LOOP_JAM = 8,          /* LoopJam.cpp: unroll-and-jam of loops around accumulations */
     WASMC_PASS_LOOP_DEVECTORIZE = 4,  /* LoopDevectorize.cpp: 128-bit SIMD loops to one-lane loops */
     WASMC_PASS_LOOP_ALIAS_GROUPS = 2, /* LoopAliasGroups.cpp: versions loops on pointer groups */
 };

@@ -1,7 +1,8 @@
-// SingleBlockLoops.h: what the passes that rewrite single-block innermost loops share
-// (LoopReroll.cpp, LoopDevectorize.cpp): integer values as linear forms in the loop's induction
-// phis, the induction phis, the exit test `phi + step == end`, and versioning the loop so that
-// the original still runs the entries a rewrite does not cover.
+// CountedLoops.h: what the passes that rewrite counted loops share (LoopReroll.cpp and
+// LoopDevectorize.cpp rewrite single-block innermost loops, LoopJam.cpp a loop around one of
+// them): integer values as linear forms in the loops' induction phis, the induction phis, the
+// exit test `phi + step == end` and the trip count it implies, and versioning a loop so that the
+// original still runs the entries a rewrite does not cover.
 #pragma once
 
 #include "llvm/ADT/APInt.h"
@@ -52,22 +53,23 @@ struct Induction {
     }
 };
 
-// `phi` of the single-block loop `body` as an induction, phi + a constant that is not zero.
-std::optional<Induction> matchInduction(llvm::PHINode &phi, llvm::BasicBlock *body,
-                                        llvm::BasicBlock *preheader);
+// A header phi of `loop` as an induction: phi + a constant that is not zero on the back edge,
+// the sum computed in the loop itself (not in a loop within it).
+std::optional<Induction> matchInduction(llvm::PHINode &phi, const llvm::Loop &loop);
 
-// How a single-block loop ends: the latch branch leaves when `increment == end` (an `eq`
+// How a loop ends: its latch, the only block it leaves from, leaves when `increment == end` (an `eq`
 // compare whose true side is the exit, or `ne` whose false side is), `end` defined outside.
 // The compare may also look at the increment's low `bits` bits only, through
-// `increment & mask == end`: IndVarSimplify leaves that where it widened a 32-bit counter to 64
-// bits (mask 0xffffffff, or with low bits cleared that the increment never has set).
+// `increment & mask == end` or `trunc(increment) == end`: IndVarSimplify leaves those where it
+// widened a 32-bit counter to 64 bits (mask 0xffffffff, or with low bits cleared that the
+// increment never has set).
 struct ExitTest {
     llvm::BranchInst *branch;
     llvm::ICmpInst *compare;
     const Induction *induction;
     llvm::Value *end;
-    llvm::BinaryOperator *mask; // the `and`, or null when the whole increment is compared
-    unsigned bits;              // how many low bits of the induction the test sees
+    llvm::Instruction *narrowing; // the `and` or `trunc`, or null when the whole increment is compared
+    unsigned bits;                // how many low bits of the induction the test sees
 };
 std::optional<ExitTest> findExitTest(const llvm::Loop &loop, llvm::ArrayRef<Induction> inductions);
 
@@ -87,23 +89,34 @@ llvm::Value *asCompared(llvm::IRBuilder<> &builder, const ExitTest &exit, llvm::
 llvm::Value *exitIsReached(llvm::IRBuilder<> &builder, const ExitTest &exit, llvm::BasicBlock *preheader,
                            const llvm::Twine &name);
 
-// Makes every induction of the single-block loop step `factor` times more finely (the caller
-// checked that factor divides each step and finerStepKeepsExit): a new increment replaces the
-// old one on the back edge, in the exit test and after the loop, where it ends at the same last
-// value. The old increment stays for the values in the loop that use it. `suffix` names the new
-// increments.
-void stepFiner(llvm::MutableArrayRef<Induction> inductions, const ExitTest &exit, unsigned factor,
-               const llvm::Twine &suffix);
+// How many times the loop runs, as an i64, given that the exit is reached (exitIsReached) and
+// |step| is a power of two: 2^bits / |step| for a loop that goes all the way round. Emitted with
+// `builder` (in the preheader).
+llvm::Value *tripCount(llvm::IRBuilder<> &builder, const ExitTest &exit, llvm::BasicBlock *preheader,
+                       const llvm::Twine &name);
+
+// Makes every induction of `loop` step `factor` times more finely (the caller checked that
+// factor divides each step and finerStepKeepsExit): a new increment replaces the old one on the
+// back edge, in the exit test and after the loop, where it ends at the same last value. The old
+// increment stays for the values in the loop that use it. `suffix` names the new increments.
+void stepFiner(const llvm::Loop &loop, llvm::MutableArrayRef<Induction> inductions, const ExitTest &exit,
+               unsigned factor, const llvm::Twine &suffix);
+
+// The same with steps `factor` times coarser: the loop then runs one iteration for `factor` of
+// the original's, and the caller checked that factor divides the trip count.
+void stepCoarser(const llvm::Loop &loop, llvm::MutableArrayRef<Induction> inductions, const ExitTest &exit,
+                 unsigned factor, const llvm::Twine &suffix);
 
 // An integer helper of the loop (arithmetic on the phis, an address) that now runs on other phi
 // values than those its flags were derived for: drops those flags (nuw, nsw, inbounds, nneg),
 // and turns a disjoint `or` into the `add` it stood for.
 void recomputeExactly(llvm::Instruction &instruction);
 
-// Versions `loop` on `condition` (computed in its preheader): the loop itself runs where it
-// holds, a copy of its block (named `<block>.<originalName>`, entered from `<originalName>.ph`)
-// where it does not. The caller then rewrites the loop itself; the copy keeps the original
-// code. LoopInfo learns of the copy; the dominator tree is not kept up to date.
+// Versions `loop` (with the loops in it, one exit block) on `condition` (computed in its
+// preheader): the loop itself runs where it holds, a copy of its blocks (named
+// `<block>.<originalName>`, entered from `<originalName>.ph`) where it does not. The caller then
+// rewrites the loop itself; the copy keeps the original code. LoopInfo learns of the copy; the
+// dominator tree is not kept up to date.
 void keepOriginalLoop(llvm::Loop &loop, llvm::LoopInfo &loops, llvm::Value *condition,
                       llvm::StringRef newName, llvm::StringRef originalName);
 

@@ -1,5 +1,5 @@
-// SingleBlockLoops.cpp: see SingleBlockLoops.h.
-#include "SingleBlockLoops.h"
+// CountedLoops.cpp: see CountedLoops.h.
+#include "CountedLoops.h"
 
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/ScalarEvolution.h"
@@ -109,11 +109,15 @@ std::optional<Linear> linearForm(Value *value, const Loop &loop, function_ref<bo
     return linearForm(value, loop, isInduction, 0);
 }
 
-std::optional<Induction> matchInduction(PHINode &phi, BasicBlock *body, BasicBlock *preheader) {
-    if (phi.getNumIncomingValues() != 2 || phi.getBasicBlockIndex(preheader) < 0 || !phi.getType()->isIntegerTy())
+std::optional<Induction> matchInduction(PHINode &phi, const Loop &loop) {
+    BasicBlock *latch = loop.getLoopLatch(), *preheader = loop.getLoopPreheader();
+    if (!latch || !preheader || phi.getParent() != loop.getHeader() || phi.getNumIncomingValues() != 2 ||
+        phi.getBasicBlockIndex(preheader) < 0 || !phi.getType()->isIntegerTy())
         return std::nullopt;
-    auto *binary = dyn_cast<BinaryOperator>(phi.getIncomingValueForBlock(body));
-    if (!binary || binary->getParent() != body || binary->getOpcode() != Instruction::Add) return std::nullopt;
+    auto *binary = dyn_cast<BinaryOperator>(phi.getIncomingValueForBlock(latch));
+    if (!binary || binary->getOpcode() != Instruction::Add || !loop.contains(binary) ||
+        any_of(loop.getSubLoops(), [&](const Loop *inner) { return inner->contains(binary); }))
+        return std::nullopt;
     Value *other = binary->getOperand(0) == &phi   ? binary->getOperand(1)
                    : binary->getOperand(1) == &phi ? binary->getOperand(0)
                                                    : nullptr;
@@ -123,7 +127,8 @@ std::optional<Induction> matchInduction(PHINode &phi, BasicBlock *body, BasicBlo
 }
 
 std::optional<ExitTest> findExitTest(const Loop &loop, ArrayRef<Induction> inductions) {
-    BasicBlock *body = loop.getHeader();
+    BasicBlock *body = loop.getLoopLatch();
+    if (!body || loop.getExitingBlock() != body) return std::nullopt;
     auto *branch = dyn_cast<BranchInst>(body->getTerminator());
     if (!branch || !branch->isConditional()) return std::nullopt;
     auto *compare = dyn_cast<ICmpInst>(branch->getCondition());
@@ -139,6 +144,9 @@ std::optional<ExitTest> findExitTest(const Loop &loop, ArrayRef<Induction> induc
         for (const Induction &candidate : inductions) {
             unsigned width = candidate.step.getBitWidth();
             if (counted == candidate.increment) return ExitTest{branch, compare, &candidate, end, nullptr, width};
+            if (auto *truncation = dyn_cast<TruncInst>(counted); truncation && truncation->getOperand(0) == candidate.increment &&
+                                                                  truncation->getParent() == body && truncation->hasOneUse())
+                return ExitTest{branch, compare, &candidate, end, truncation, truncation->getType()->getIntegerBitWidth()};
             // `increment & mask`: mask is bits [low, bits), the increment's bits below `low`
             // never set (the start's are clear and the step's are), `end` within the mask.
             auto *mask = dyn_cast<BinaryOperator>(counted);
@@ -177,29 +185,59 @@ Value *exitIsReached(IRBuilder<> &builder, const ExitTest &exit, BasicBlock *pre
                                 ConstantInt::get(start->getType(), 0), name);
 }
 
-void stepFiner(MutableArrayRef<Induction> inductions, const ExitTest &exit, unsigned factor, const Twine &suffix) {
-    BasicBlock *body = exit.branch->getParent();
+Value *tripCount(IRBuilder<> &builder, const ExitTest &exit, BasicBlock *preheader, const Twine &name) {
+    const Induction &counter = *exit.induction;
+    Value *start = asCompared(builder, exit, counter.phi->getIncomingValueForBlock(preheader));
+    Value *end = asCompared(builder, exit, exit.end);
+    unsigned width = exit.bits;
+    // |step| (a power of two) divides the distance, which is 0 for a loop that goes all the way
+    // round.
+    Value *distance = counter.step.trunc(width).isNegative() ? builder.CreateSub(start, end) : builder.CreateSub(end, start);
+    Value *wide = builder.CreateZExt(distance, builder.getInt64Ty());
+    unsigned shift = counter.step.trunc(width).abs().logBase2();
+    uint64_t allRound = width >= 64 ? ~uint64_t(0) >> shift : (uint64_t(1) << width) >> shift;
+    return builder.CreateSelect(builder.CreateICmpEQ(wide, builder.getInt64(0)), builder.getInt64(allRound),
+                                builder.CreateLShr(wide, shift), name);
+}
+
+namespace {
+// New increments phi + `step(induction)` on the back edge, in the exit test and after the loop.
+void replaceSteps(const Loop &loop, MutableArrayRef<Induction> inductions, const ExitTest &exit,
+                  function_ref<APInt(const Induction &)> step, const Twine &suffix) {
     Instruction *exitIncrement = nullptr;
     for (Induction &induction : inductions) {
-        auto *increment = BinaryOperator::CreateAdd(induction.phi,
-                                                    ConstantInt::get(induction.phi->getType(), induction.rolledStep(factor)),
+        auto *increment = BinaryOperator::CreateAdd(induction.phi, ConstantInt::get(induction.phi->getType(), step(induction)),
                                                     induction.phi->getName() + suffix, exit.compare->getIterator());
-        induction.increment->replaceUsesOutsideBlock(increment, body);
-        induction.phi->setIncomingValueForBlock(body, increment);
+        induction.increment->replaceUsesWithIf(
+            increment, [&](Use &use) { return !loop.contains(cast<Instruction>(use.getUser())); });
+        induction.phi->setIncomingValueForBlock(loop.getLoopLatch(), increment);
         if (&induction == exit.induction) exitIncrement = increment;
     }
-    // The test looks at the same low bits, now all of them: the finer increment has the low
-    // ones set that the mask cleared.
+    // The test looks at the same low bits, now all of them: a finer increment has the low ones
+    // set that the mask cleared.
     Value *counted = exitIncrement;
-    if (exit.mask)
+    if (isa_and_nonnull<TruncInst>(exit.narrowing))
+        counted = new TruncInst(exitIncrement, exit.narrowing->getType(), "", exit.compare->getIterator());
+    else if (exit.narrowing)
         counted = BinaryOperator::CreateAnd(exitIncrement,
                                             ConstantInt::get(exitIncrement->getType(),
                                                              APInt::getLowBitsSet(exitIncrement->getType()->getIntegerBitWidth(), exit.bits)),
                                             "", exit.compare->getIterator());
     auto *compare = cast<ICmpInst>(exit.compare->clone());
     compare->insertBefore(exit.branch);
-    compare->replaceUsesOfWith(exit.mask ? static_cast<Value *>(exit.mask) : exit.induction->increment, counted);
+    compare->replaceUsesOfWith(exit.narrowing ? static_cast<Value *>(exit.narrowing) : exit.induction->increment, counted);
     exit.branch->setCondition(compare);
+}
+} // namespace
+
+void stepFiner(const Loop &loop, MutableArrayRef<Induction> inductions, const ExitTest &exit, unsigned factor,
+               const Twine &suffix) {
+    replaceSteps(loop, inductions, exit, [&](const Induction &induction) { return induction.rolledStep(factor); }, suffix);
+}
+
+void stepCoarser(const Loop &loop, MutableArrayRef<Induction> inductions, const ExitTest &exit, unsigned factor,
+                 const Twine &suffix) {
+    replaceSteps(loop, inductions, exit, [&](const Induction &induction) { return induction.step * factor; }, suffix);
 }
 
 void recomputeExactly(Instruction &instruction) {
@@ -213,37 +251,52 @@ void recomputeExactly(Instruction &instruction) {
 }
 
 void keepOriginalLoop(Loop &loop, LoopInfo &loops, Value *condition, StringRef newName, StringRef originalName) {
-    BasicBlock *body = loop.getHeader();
+    BasicBlock *header = loop.getHeader();
     BasicBlock *preheader = loop.getLoopPreheader();
     BasicBlock *exit = loop.getExitBlock();
-    Function *function = body->getParent();
+    Function *function = header->getParent();
     ValueToValueMapTy map;
-    BasicBlock *original = CloneBasicBlock(body, map, "." + originalName, function);
-    map[body] = original;
-    remapInstructionsInBlocks({original}, map);
-    original->getTerminator()->setMetadata(LLVMContext::MD_loop, nullptr);
-    for (PHINode &phi : exit->phis()) {
-        Value *value = phi.getIncomingValueForBlock(body);
-        if (Value *copied = map.lookup(value)) value = copied;
-        phi.addIncoming(value, original);
+    SmallVector<BasicBlock *, 4> copies;
+    for (BasicBlock *block : loop.blocks()) {
+        BasicBlock *copy = CloneBasicBlock(block, map, "." + originalName, function);
+        map[block] = copy;
+        copies.push_back(copy);
     }
+    remapInstructionsInBlocks(copies, map);
+    for (BasicBlock *copy : copies) copy->getTerminator()->setMetadata(LLVMContext::MD_loop, nullptr);
+    for (PHINode &phi : exit->phis())
+        for (BasicBlock *block : SmallVector<BasicBlock *, 4>(phi.blocks())) {
+            if (!loop.contains(block)) continue;
+            Value *value = phi.getIncomingValueForBlock(block);
+            if (Value *copied = map.lookup(value)) value = copied;
+            phi.addIncoming(value, cast<BasicBlock>(map[block]));
+        }
 
     BasicBlock *newEntry =
         SplitBlock(preheader, preheader->getTerminator(), (DominatorTree *)nullptr, &loops, nullptr, newName + ".ph");
+    auto *original = cast<BasicBlock>(map[header]);
     BasicBlock *originalEntry = BasicBlock::Create(function->getContext(), originalName + ".ph", function, original);
     BranchInst::Create(original, originalEntry);
     for (PHINode &phi : original->phis()) phi.replaceIncomingBlockWith(preheader, originalEntry);
     preheader->getTerminator()->eraseFromParent();
     BranchInst::Create(newEntry, originalEntry, condition, preheader);
 
-    Loop *originalLoop = loops.AllocateLoop();
-    if (Loop *parent = loop.getParentLoop()) {
-        parent->addChildLoop(originalLoop);
-        parent->addBasicBlockToLoop(originalEntry, loops);
-    } else {
-        loops.addTopLevelLoop(originalLoop);
+    // The copy's loops mirror the originals, headers first.
+    DenseMap<const Loop *, Loop *> mirrored;
+    for (Loop *inner : loop.getLoopsInPreorder()) {
+        Loop *copy = loops.AllocateLoop();
+        mirrored[inner] = copy;
+        if (inner != &loop)
+            mirrored[inner->getParentLoop()]->addChildLoop(copy);
+        else if (Loop *parent = loop.getParentLoop())
+            parent->addChildLoop(copy);
+        else
+            loops.addTopLevelLoop(copy);
     }
-    originalLoop->addBasicBlockToLoop(original, loops);
+    if (Loop *parent = loop.getParentLoop()) parent->addBasicBlockToLoop(originalEntry, loops);
+    for (BasicBlock *block : loop.blocks())
+        mirrored[loops.getLoopFor(block)]->addBasicBlockToLoop(cast<BasicBlock>(map[block]), loops);
+    for (auto &[inner, copy] : mirrored) copy->moveToHeader(cast<BasicBlock>(map[inner->getHeader()]));
 }
 
 PreservedAnalyses rewriteInnermostLoops(Function &function, FunctionAnalysisManager &analyses,
