@@ -5,8 +5,10 @@
 // measures.
 //
 // Commands (one per line, words separated by spaces):
-//   load NAME PATH [OPT]   load kernel NAME from PATH (.wasm for wasmc/wasmkit, .so for native);
-//                          wasmc compiles at -O<OPT> (default 2): {"compile_s","instantiate_s"}
+//   load NAME PATH [OPT [CPU]]
+//                          load kernel NAME from PATH (.wasm for wasmc/wasmkit, .so for native);
+//                          wasmc compiles at -O<OPT> (default 2) for CPU (an LLVM CPU name such
+//                          as x86-64-v3; default: the host's): {"compile_s","instantiate_s"}
 //   run NAME SIZE          bench_init(SIZE) untimed, then bench_run timed: {"seconds","checksum"}
 //   compile PATH OPT       compile a .wasm with wasmc at -O<OPT>, timed: {"seconds","wasm_bytes"}
 //   calls COUNT            host→wasm call overhead on a one-instruction export: {"ns_per_call"}
@@ -158,8 +160,9 @@ func main() {
         guard let command = words.first else { continue }
         do {
             switch (command, words.count) {
-            case ("load", 3...4):
-                let options = CompileOptions(optimizationLevel: words.count == 4 ? Int(words[3]) ?? 2 : 2)
+            case ("load", 3...5):
+                var options = CompileOptions(optimizationLevel: words.count >= 4 ? Int(words[3]) ?? 2 : 2)
+                if words.count == 5 { options.target = try Target.resolve(cpu: words[4]) }
                 switch engine {
                 case "wasmc":
                     let kernel = try WasmcKernel(wasm: try readWasm(words[2]), options: options)
