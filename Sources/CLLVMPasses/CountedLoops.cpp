@@ -4,6 +4,7 @@
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PatternMatch.h"
 #include "llvm/IR/Instructions.h"
@@ -297,6 +298,59 @@ void keepOriginalLoop(Loop &loop, LoopInfo &loops, Value *condition, StringRef n
     for (BasicBlock *block : loop.blocks())
         mirrored[loops.getLoopFor(block)]->addBasicBlockToLoop(cast<BasicBlock>(map[block]), loops);
     for (auto &[inner, copy] : mirrored) copy->moveToHeader(cast<BasicBlock>(map[inner->getHeader()]));
+}
+
+std::optional<WasmAddress> wasmAddress(Value *pointer, const DataLayout &layout) {
+    int64_t offset = 0;
+    auto *address = dyn_cast<GetElementPtrInst>(pointer);
+    while (address) {
+        APInt constant(layout.getIndexTypeSizeInBits(address->getType()), 0);
+        if (!address->accumulateConstantOffset(layout, constant)) break;
+        offset += constant.getSExtValue();
+        address = dyn_cast<GetElementPtrInst>(address->getPointerOperand());
+    }
+    if (!address || address->getNumIndices() != 1 || !address->getSourceElementType()->isIntegerTy(8)) return std::nullopt;
+    auto *extension = dyn_cast<ZExtInst>(address->getOperand(1));
+    if (!extension || !extension->getSrcTy()->isIntegerTy(32)) return std::nullopt;
+    APInt baseOffset(layout.getIndexTypeSizeInBits(address->getType()), 0);
+    Value *base = address->getPointerOperand()->stripAndAccumulateConstantOffsets(layout, baseOffset, true);
+    return WasmAddress{address, base, extension->getOperand(0), offset + baseOffset.getSExtValue()};
+}
+
+Value *startValue(IRBuilder<> &builder, const Linear &form, function_ref<Value *(PHINode *)> start) {
+    Value *value = builder.getInt(form.constant);
+    for (auto &[atom, coefficient] : form.terms) {
+        if (coefficient.isZero()) continue;
+        Value *first = atom;
+        if (auto *phi = dyn_cast<PHINode>(atom))
+            if (Value *entry = start(phi)) first = entry;
+        first = builder.CreateTrunc(first, value->getType()); // atoms seen through a truncation are wider
+        value = builder.CreateAdd(value, builder.CreateMul(first, builder.getInt(coefficient)));
+    }
+    return value;
+}
+
+void setGroupScopes(ArrayRef<std::pair<Instruction *, unsigned>> accesses, ArrayRef<bool> groupStores, StringRef domainName) {
+    if (accesses.empty()) return;
+    LLVMContext &context = accesses.front().first->getContext();
+    MDBuilder builder(context);
+    MDNode *domain = builder.createAnonymousAliasScopeDomain(domainName);
+    SmallVector<MDNode *, 4> scopes(groupStores.size(), nullptr);
+    for (unsigned group = 0; group < groupStores.size(); ++group)
+        if (groupStores[group]) scopes[group] = builder.createAnonymousAliasScope(domain);
+    for (auto [instruction, group] : accesses) {
+        SmallVector<Metadata *, 4> others;
+        for (unsigned other = 0; other < scopes.size(); ++other)
+            if (scopes[other] && other != group) others.push_back(scopes[other]);
+        if (scopes[group])
+            instruction->setMetadata(LLVMContext::MD_alias_scope,
+                                     MDNode::concatenate(instruction->getMetadata(LLVMContext::MD_alias_scope),
+                                                         MDNode::get(context, {scopes[group]})));
+        if (!others.empty())
+            instruction->setMetadata(LLVMContext::MD_noalias,
+                                     MDNode::concatenate(instruction->getMetadata(LLVMContext::MD_noalias),
+                                                         MDNode::get(context, others)));
+    }
 }
 
 PreservedAnalyses rewriteInnermostLoops(Function &function, FunctionAnalysisManager &analyses,

@@ -120,6 +120,29 @@ void recomputeExactly(llvm::Instruction &instruction);
 void keepOriginalLoop(llvm::Loop &loop, llvm::LoopInfo &loops, llvm::Value *condition,
                       llvm::StringRef newName, llvm::StringRef originalName);
 
+// A wasm memory access's address `base + zext(index) + offset`, index the i32 wasm address:
+// `address` is the GEP that adds the index; `offset` sums the constant offsets around it (the
+// offset immediates, and those LICM moved into the base), which `base` is stripped of.
+struct WasmAddress {
+    llvm::GetElementPtrInst *address;
+    llvm::Value *base;
+    llvm::Value *index;
+    int64_t offset;
+};
+std::optional<WasmAddress> wasmAddress(llvm::Value *pointer, const llvm::DataLayout &layout);
+
+// A linear form's value where every phi it names has its start (`start(phi)`: the value it
+// enters its loop with), emitted with `builder`. Other atoms stand for themselves.
+llvm::Value *startValue(llvm::IRBuilder<> &builder, const Linear &form,
+                        llvm::function_ref<llvm::Value *(llvm::PHINode *)> start);
+
+// Alias scopes for accesses in groups that a rewritten loop's preheader checked apart (the
+// access and its group): every group with a store gets a scope in a new domain named `domain`,
+// and every access is declared in its group's scope and not aliasing the other groups' stores
+// (added to the scopes it may have already).
+void setGroupScopes(llvm::ArrayRef<std::pair<llvm::Instruction *, unsigned>> accesses,
+                    llvm::ArrayRef<bool> groupStores, llvm::StringRef domain);
+
 // A pass's run over a function: `rewrite` each innermost loop (true when it changed it; it may
 // add loops to LoopInfo, and keeps LoopInfo up to date but not the dominator tree).
 llvm::PreservedAnalyses rewriteInnermostLoops(llvm::Function &function, llvm::FunctionAnalysisManager &analyses,

@@ -53,7 +53,6 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
-#include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/PatternMatch.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Transforms/Utils/Local.h"
@@ -363,23 +362,10 @@ bool Devectorizer::isLaneWise(Instruction &instruction) {
 }
 
 bool Devectorizer::addAccess(Instruction &instruction, Value *pointer) {
-    // Constant offsets (wasm's offset immediates), then `base + index`.
-    int64_t offset = 0;
-    auto *address = dyn_cast<GetElementPtrInst>(pointer);
-    while (address) {
-        APInt constant(layout.getIndexTypeSizeInBits(address->getType()), 0);
-        if (!address->accumulateConstantOffset(layout, constant)) break;
-        offset += constant.getSExtValue();
-        address = dyn_cast<GetElementPtrInst>(address->getPointerOperand());
-    }
-    if (!address || !loop.contains(address) || address->getNumIndices() != 1 ||
-        !address->getSourceElementType()->isIntegerTy(8) || !loop.isLoopInvariant(address->getPointerOperand()))
+    auto address = wasmc::wasmAddress(pointer, layout);
+    if (!address || !loop.contains(address->address) || !loop.isLoopInvariant(address->address->getPointerOperand()))
         return false;
-    Value *index = address->getOperand(1);
-    // A wasm address: i32, zero-extended.
-    auto *extension = dyn_cast<ZExtInst>(index);
-    if (!extension || !extension->getSrcTy()->isIntegerTy(32)) return false;
-    index = extension->getOperand(0);
+    Value *index = address->index;
     auto form = linear(index);
     if (!form) return false;
     // The index moves by one vector per iteration, and by one lane in the finer loop.
@@ -391,11 +377,7 @@ bool Devectorizer::addAccess(Instruction &instruction, Value *pointer) {
         finerMove += coefficient * stepOf(atom, true).sextOrTrunc(width);
     }
     if (move != vectorBytes || finerMove != vectorBytes / lanes) return false;
-    // The base may carry constant offsets itself (LICM hoists `membase + 16` out of the loop).
-    APInt baseOffset(layout.getIndexTypeSizeInBits(address->getType()), 0);
-    Value *base = address->getPointerOperand()->stripAndAccumulateConstantOffsets(layout, baseOffset, true);
-    offset += baseOffset.getSExtValue();
-    accesses.push_back({&instruction, base, *form, offset, 0});
+    accesses.push_back({&instruction, address->base, *form, address->offset, 0});
     return true;
 }
 
@@ -427,15 +409,9 @@ bool Devectorizer::groupAccesses() {
 
 // A linear form's value in the loop's first iteration.
 Value *Devectorizer::startValue(IRBuilder<> &builder, const Linear &form) const {
-    Value *value = builder.getInt(form.constant);
-    for (auto &[atom, coefficient] : form.terms) {
-        if (coefficient.isZero()) continue;
-        Value *start = atom;
-        if (auto *phi = dyn_cast<PHINode>(atom); phi && loop.contains(phi)) start = phi->getIncomingValueForBlock(preheader);
-        start = builder.CreateTrunc(start, value->getType()); // atoms seen through a truncation are wider
-        value = builder.CreateAdd(value, builder.CreateMul(start, builder.getInt(coefficient)));
-    }
-    return value;
+    return wasmc::startValue(builder, form, [this](PHINode *phi) -> Value * {
+        return loop.contains(phi) ? phi->getIncomingValueForBlock(preheader) : nullptr;
+    });
 }
 
 Value *Devectorizer::assumptionsHold(IRBuilder<> &builder) {
@@ -550,23 +526,11 @@ void Devectorizer::rewrite() {
         if (isInstructionTriviallyDead(&instruction)) instruction.eraseFromParent();
 }
 
-// The groups the preheader checked are apart: every group with a store gets a scope, and
-// every access is declared not to alias the other groups' stores.
+// The groups the preheader checked are apart (wasmc::setGroupScopes), for the finer accesses.
 void Devectorizer::setScopes(const DenseMap<Value *, Value *> &scalars) {
-    LLVMContext &context = body->getContext();
-    MDBuilder builder(context);
-    MDNode *domain = builder.createAnonymousAliasScopeDomain("wasmc.lanes");
-    SmallVector<MDNode *, 4> scopes(groupStores.size(), nullptr);
-    for (unsigned group = 0; group < groupStores.size(); ++group)
-        if (groupStores[group]) scopes[group] = builder.createAnonymousAliasScope(domain);
-    for (const Access &access : accesses) {
-        auto *scalarAccess = cast<Instruction>(scalars.lookup(access.instruction));
-        SmallVector<Metadata *, 4> others;
-        for (unsigned group = 0; group < scopes.size(); ++group)
-            if (scopes[group] && group != access.group) others.push_back(scopes[group]);
-        if (scopes[access.group]) scalarAccess->setMetadata(LLVMContext::MD_alias_scope, MDNode::get(context, {scopes[access.group]}));
-        if (!others.empty()) scalarAccess->setMetadata(LLVMContext::MD_noalias, MDNode::get(context, others));
-    }
+    SmallVector<std::pair<Instruction *, unsigned>, 8> finer;
+    for (const Access &access : accesses) finer.push_back({cast<Instruction>(scalars.lookup(access.instruction)), access.group});
+    wasmc::setGroupScopes(finer, groupStores, "wasmc.lanes");
 }
 
 } // namespace

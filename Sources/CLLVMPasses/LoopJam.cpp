@@ -57,7 +57,6 @@
 #include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Instructions.h"
-#include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
 
 #include <map>
@@ -226,28 +225,13 @@ bool Jammer::analyseBlocks() {
 }
 
 bool Jammer::addAccess(Instruction &instruction, Value *pointer, Type *type) {
-    // Constant offsets (wasm's offset immediates), then `base + index`.
-    int64_t offset = 0;
-    auto *address = dyn_cast<GetElementPtrInst>(pointer);
-    while (address) {
-        APInt constant(layout.getIndexTypeSizeInBits(address->getType()), 0);
-        if (!address->accumulateConstantOffset(layout, constant)) break;
-        offset += constant.getSExtValue();
-        address = dyn_cast<GetElementPtrInst>(address->getPointerOperand());
-    }
-    if (!address || address->getNumIndices() != 1 || !address->getSourceElementType()->isIntegerTy(8) ||
-        !outer.isLoopInvariant(address->getPointerOperand()))
+    auto address = wasmc::wasmAddress(pointer, layout);
+    if (!address || !outer.isLoopInvariant(address->address->getPointerOperand()) || (base && address->base != base))
         return false;
-    // A wasm address: i32, zero-extended.
-    auto *extension = dyn_cast<ZExtInst>(address->getOperand(1));
-    if (!extension || !extension->getSrcTy()->isIntegerTy(32)) return false;
-    auto form = linear(extension->getOperand(0));
+    auto form = linear(address->index);
     if (!form) return false;
-    APInt baseOffset(layout.getIndexTypeSizeInBits(address->getType()), 0);
-    Value *accessBase = address->getPointerOperand()->stripAndAccumulateConstantOffsets(layout, baseOffset, true);
-    if (base && accessBase != base) return false;
-    base = accessBase;
-    accesses.push_back({&instruction, *form, offset + baseOffset.getSExtValue(), type, 0});
+    base = address->base;
+    accesses.push_back({&instruction, *form, address->offset, type, 0});
     return true;
 }
 
@@ -287,18 +271,11 @@ bool Jammer::groupAccesses() {
 
 // A linear form's value in the nest's first iteration (every phi at its start).
 Value *Jammer::startValue(IRBuilder<> &builder, const Linear &form) const {
-    Value *value = builder.getInt(form.constant);
-    for (auto &[atom, coefficient] : form.terms) {
-        if (coefficient.isZero()) continue;
-        Value *start = atom;
-        if (auto *phi = dyn_cast<PHINode>(atom); phi && phi->getParent() == header)
-            start = phi->getIncomingValueForBlock(preheader);
-        else if (phi && phi->getParent() == body)
-            start = phi->getIncomingValueForBlock(header);
-        start = builder.CreateTrunc(start, value->getType()); // atoms seen through a truncation are wider
-        value = builder.CreateAdd(value, builder.CreateMul(start, builder.getInt(coefficient)));
-    }
-    return value;
+    return wasmc::startValue(builder, form, [this](PHINode *phi) -> Value * {
+        return phi->getParent() == header ? phi->getIncomingValueForBlock(preheader)
+               : phi->getParent() == body ? phi->getIncomingValueForBlock(header)
+                                          : nullptr;
+    });
 }
 
 Value *Jammer::assumptionsHold(IRBuilder<> &builder) {
@@ -420,29 +397,15 @@ void Jammer::forwardAccumulators(DenseMap<Instruction *, const Access *> &jammed
     }
 }
 
-// The groups the preheader checked are apart: every group with a store gets a scope, and every
-// access is declared not to alias the other groups' stores.
+// The groups the preheader checked are apart (wasmc::setGroupScopes), for every access of the
+// jammed nest, in block order.
 void Jammer::setScopes(const DenseMap<Instruction *, const Access *> &jammed) {
-    LLVMContext &context = body->getContext();
-    MDBuilder builder(context);
-    MDNode *domain = builder.createAnonymousAliasScopeDomain("wasmc.jam");
-    SmallVector<MDNode *, 4> scopes(groupStores.size(), nullptr);
-    for (unsigned group = 0; group < groupStores.size(); ++group)
-        if (groupStores[group]) scopes[group] = builder.createAnonymousAliasScope(domain);
-    for (auto &[instruction, access] : jammed) {
-        unsigned group = access->group;
-        SmallVector<Metadata *, 4> others;
-        for (unsigned other = 0; other < scopes.size(); ++other)
-            if (scopes[other] && other != group) others.push_back(scopes[other]);
-        if (scopes[group])
-            instruction->setMetadata(LLVMContext::MD_alias_scope,
-                                     MDNode::concatenate(instruction->getMetadata(LLVMContext::MD_alias_scope),
-                                                         MDNode::get(context, {scopes[group]})));
-        if (!others.empty())
-            instruction->setMetadata(LLVMContext::MD_noalias,
-                                     MDNode::concatenate(instruction->getMetadata(LLVMContext::MD_noalias),
-                                                         MDNode::get(context, others)));
-    }
+    SmallVector<std::pair<Instruction *, unsigned>, 16> inOrder;
+    for (BasicBlock *block : {header, body})
+        for (Instruction &instruction : *block)
+            if (auto access = jammed.find(&instruction); access != jammed.end())
+                inOrder.push_back({&instruction, access->second->group});
+    wasmc::setGroupScopes(inOrder, groupStores, "wasmc.jam");
 }
 
 } // namespace
