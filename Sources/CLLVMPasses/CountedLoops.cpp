@@ -179,17 +179,25 @@ Value *asCompared(IRBuilder<> &builder, const ExitTest &exit, Value *value) {
 }
 
 Value *exitIsReached(IRBuilder<> &builder, const ExitTest &exit, BasicBlock *preheader, const Twine &name) {
-    Value *start = asCompared(builder, exit, exit.induction->phi->getIncomingValueForBlock(preheader));
-    Value *end = asCompared(builder, exit, exit.end);
+    return exitIsReached(builder, exit, exit.induction->phi->getIncomingValueForBlock(preheader), exit.end, name);
+}
+
+Value *exitIsReached(IRBuilder<> &builder, const ExitTest &exit, Value *first, Value *last, const Twine &name) {
+    Value *start = asCompared(builder, exit, first);
+    Value *end = asCompared(builder, exit, last);
     APInt mask = APInt::getLowBitsSet(exit.bits, exit.induction->step.countr_zero());
     return builder.CreateICmpEQ(builder.CreateAnd(builder.CreateSub(end, start), mask),
                                 ConstantInt::get(start->getType(), 0), name);
 }
 
 Value *tripCount(IRBuilder<> &builder, const ExitTest &exit, BasicBlock *preheader, const Twine &name) {
+    return tripCount(builder, exit, exit.induction->phi->getIncomingValueForBlock(preheader), exit.end, name);
+}
+
+Value *tripCount(IRBuilder<> &builder, const ExitTest &exit, Value *first, Value *last, const Twine &name) {
     const Induction &counter = *exit.induction;
-    Value *start = asCompared(builder, exit, counter.phi->getIncomingValueForBlock(preheader));
-    Value *end = asCompared(builder, exit, exit.end);
+    Value *start = asCompared(builder, exit, first);
+    Value *end = asCompared(builder, exit, last);
     unsigned width = exit.bits;
     // |step| (a power of two) divides the distance, which is 0 for a loop that goes all the way
     // round.

@@ -88,11 +88,17 @@ llvm::Value *asCompared(llvm::IRBuilder<> &builder, const ExitTest &exit, llvm::
 // in the rewritten loop too. Emitted with `builder` (in the preheader).
 llvm::Value *exitIsReached(llvm::IRBuilder<> &builder, const ExitTest &exit, llvm::BasicBlock *preheader,
                            const llvm::Twine &name);
+// The same for the phi starting at `start` and the test ending at `end` (values where
+// `builder` emits, standing for the loop's: the caller computed them there).
+llvm::Value *exitIsReached(llvm::IRBuilder<> &builder, const ExitTest &exit, llvm::Value *start, llvm::Value *end,
+                           const llvm::Twine &name);
 
 // How many times the loop runs, as an i64, given that the exit is reached (exitIsReached) and
 // |step| is a power of two: 2^bits / |step| for a loop that goes all the way round. Emitted with
 // `builder` (in the preheader).
 llvm::Value *tripCount(llvm::IRBuilder<> &builder, const ExitTest &exit, llvm::BasicBlock *preheader,
+                       const llvm::Twine &name);
+llvm::Value *tripCount(llvm::IRBuilder<> &builder, const ExitTest &exit, llvm::Value *start, llvm::Value *end,
                        const llvm::Twine &name);
 
 // Makes every induction of `loop` step `factor` times more finely (the caller checked that

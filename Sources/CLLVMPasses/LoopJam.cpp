@@ -1,20 +1,20 @@
-// LoopJam.cpp: unroll-and-jam of a counted loop around a single-block innermost loop that
-// accumulates into memory the outer loop does not move, so that the accumulators are loaded and
+// LoopJam.cpp: unroll-and-jam of a counted loop around single-block innermost loops that
+// accumulate into memory the outer loop does not move, so that the accumulators are loaded and
 // stored once for `factor` outer iterations instead of once for each.
 //
 // A layer of an MLP, or a matrix product, done a row of weights at a time:
 //
 //   for (i = 0; i < IN; i++) {            // the outer loop
-//       a = x[i];                         // its header: values for the inner loop
+//       a = x[i];                         // values for the inner loop
 //       for (o = 0; o < OUT; o++)         // the inner loop
 //           y[o] += a * w[i][o];
 //   }
 //
 // reads and writes all of y for every i. Native code keeps such rows in registers when the
 // compiler can tell y from w; in one linear memory nothing tells them apart, and the loop is
-// bound by y's loads and stores. With the outer loop stepping by F, the header computing the
-// values of iterations i .. i + F - 1 and the inner body running their F bodies one after the
-// other,
+// bound by y's loads and stores. With the outer loop stepping by F, the values of iterations
+// i .. i + F - 1 computed one after the other and the inner body running their F bodies one
+// after the other,
 //
 //   for (i = 0; i < IN; i += F) {
 //       a0 = x[i]; ... aF-1 = x[i + F - 1];
@@ -28,14 +28,19 @@
 // same order (the floating-point result is bit-equal); what moves is the order of accesses to
 // different addresses, which the loop is versioned on.
 //
-// The nest is exactly three blocks: the outer header (the inner loop's preheader), the inner
-// loop's block and the outer latch, which holds nothing but the outer inductions' increments and
-// exit test. Every phi of both loops is an induction (CountedLoops.h); the inner loop's start
-// values and end are the same in every outer iteration, so each runs the same number of times.
-// The header may load but not store; nothing but the outer increments is used after the nest.
-// Accesses are wasm loads and stores at `base + zext(A) + constant`, A linear in both loops' phis.
+// The outer loop's body is blocks and single-block inner loops (clang's vector loop and the
+// scalar loop for the rest of a row, behind guards) that run the same way in every outer
+// iteration: every branch outside the inner loops but the exit tests a value that is the same
+// in every iteration, as do the phis after the header, and every inner loop counts from and to
+// such values. Every other phi is an induction (CountedLoops.h); an inner induction may start
+// where the outer loop moves it (a row pointer), each copy then having its own. The blocks
+// outside the inner loops may load but not store; nothing but the outer increments is used
+// after the nest. Accesses are wasm loads and stores at `base + zext(A) + constant`, A linear
+// in the phis.
+//
 // Accesses whose A differ by a constant form a group. A group with a store holds accumulators:
-// its addresses are the same in every outer iteration, its accesses are all of one type, and
+// it is in one inner loop, its addresses are the same in every outer iteration, its accesses
+// are all of one type, and
 // each distinct constant is a slot (a row of accumulators, y above; a layer done four inputs at a
 // time has four). Distinct inner iterations must touch distinct bytes of a slot.
 //
@@ -44,12 +49,15 @@
 //
 // The jammed nest runs only where its assumptions hold, which the preheader tests; the original
 // nest runs otherwise:
-//  - both exits are reached and the outer trip count is a multiple of F;
+//  - the exits are reached (those of the inner loops on the path) and the outer trip count is a
+//    multiple of F;
 //  - no address wraps around 4 GiB in the nest (each A stays in [0, 2^32) at every corner of the
 //    iteration space, so the bytes an access touches are an interval);
 //  - the bytes each group with a store touches over the whole nest do not overlap any other
 //    group's, and the slots of a group do not overlap each other.
-// Its accesses then get alias scopes that say so, for the vectorizer and LoopDevectorize after.
+// The preheader computes the path's values (a phi after the header is the value coming in from
+// the block the path takes), and an access off the path touches nothing. The jammed accesses
+// then get alias scopes that say so, for the vectorizer and LoopDevectorize after.
 #include "Passes.h"
 #include "CountedLoops.h"
 
@@ -59,7 +67,9 @@
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 
 using namespace llvm;
@@ -69,21 +79,37 @@ using wasmc::Linear;
 
 namespace {
 
-// The jammed inner body stays below this many instructions (LoopDevectorize takes 400).
+// Each jammed inner body stays below this many instructions (LoopDevectorize takes 400).
 constexpr unsigned maxJammedSize = 400;
 constexpr unsigned maxFactor = 4;
+constexpr unsigned maxInnerLoops = 4;
 // At most this many group comparisons in the preheader (LoopVectorize allows 8 by default).
 constexpr unsigned maxRangeChecks = 8;
 // Trip counts above this run the original: the address intervals below stay within 63 bits.
 constexpr uint64_t maxTrips = uint64_t(1) << 30;
 
+// An inner loop: a single block, entered from `preheader`.
+struct InnerLoop {
+    Loop *loop;
+    BasicBlock *body;
+    BasicBlock *preheader;
+    SmallVector<Induction, 4> inductions;
+    std::optional<ExitTest> exit; // points into `inductions`: an InnerLoop is not moved
+
+    bool isCounting(const Instruction *instruction) const {
+        return instruction == exit->compare || instruction == exit->narrowing || instruction == exit->branch;
+    }
+    Value *start(const PHINode *phi) const { return phi->getIncomingValueForBlock(preheader); }
+};
+
 // A load or store at `base + zext(index) + offset`.
 struct Access {
     Instruction *instruction;
-    Linear index;   // the wasm address (i32), linear in both loops' phis
-    int64_t offset; // constant bytes added after the extension
-    Type *type;     // what is loaded or stored
-    unsigned group; // accesses whose indices differ by a constant share a group
+    Linear index;      // the wasm address (i32), linear in the nest's phis
+    int64_t offset;    // constant bytes added after the extension
+    Type *type;        // what is loaded or stored
+    InnerLoop *inner;  // the inner loop it is in, or null
+    unsigned group;    // accesses whose indices differ by a constant share a group
 
     int64_t distance() const { return index.constant.getSExtValue() + offset; }
 };
@@ -91,9 +117,8 @@ struct Access {
 class Jammer {
   public:
     Jammer(Loop &outer, LoopInfo &loops)
-        : outer(outer), inner(*outer.getSubLoops().front()), loops(loops), preheader(outer.getLoopPreheader()),
-          header(outer.getHeader()), body(inner.getHeader()), latch(outer.getLoopLatch()),
-          layout(header->getModule()->getDataLayout()) {}
+        : outer(outer), loops(loops), preheader(outer.getLoopPreheader()), header(outer.getHeader()),
+          latch(outer.getLoopLatch()), layout(header->getModule()->getDataLayout()) {}
 
     bool run() {
         if (!analyse()) return false;
@@ -105,123 +130,210 @@ class Jammer {
 
   private:
     Loop &outer;
-    Loop &inner;
     LoopInfo &loops;
     BasicBlock *preheader;
-    BasicBlock *header; // the outer loop's, the inner loop's preheader
-    BasicBlock *body;   // the inner loop
-    BasicBlock *latch;  // the outer loop's
+    BasicBlock *header;
+    BasicBlock *latch;
     const DataLayout &layout;
     SmallVector<Induction, 4> outerInductions;
-    SmallVector<Induction, 4> innerInductions;
     std::optional<ExitTest> outerExit;
-    std::optional<ExitTest> innerExit;
+    SmallVector<std::unique_ptr<InnerLoop>, 2> inners;
+    DenseMap<const BasicBlock *, InnerLoop *> innerOf; // by body
+    SmallVector<BasicBlock *, 8> order;                 // blocks, each inner loop's once, in path order
     Value *base = nullptr;
     SmallVector<Access, 16> accesses;
-    SmallVector<bool, 4> groupStores;     // per group: whether it holds a store
-    SmallVector<int64_t, 4> slotGaps;     // per group with a store: the least distance between two slots
-    SmallVector<uint64_t, 4> slotMoves;   // per group with a store: |bytes per inner iteration|
+    SmallVector<bool, 4> groupStores;   // per group: whether it holds a store
+    SmallVector<int64_t, 4> slotGaps;   // per group with a store: the least distance between two slots
+    SmallVector<uint64_t, 4> slotMoves; // per group with a store: |bytes per inner iteration|
     unsigned factor = 0;
+    mutable DenseMap<const Value *, bool> invariance;
+    DenseMap<Value *, Value *> evaluated; // values computed in the preheader
+    DenseMap<BasicBlock *, Value *> taken; // whether the path runs through a block, in the preheader
 
-    bool isNestPhi(Value *value) const {
-        auto *phi = dyn_cast<PHINode>(value);
-        return phi && (phi->getParent() == header || phi->getParent() == body);
-    }
-    std::optional<Linear> linear(Value *value) const {
-        return wasmc::linearForm(value, outer, [this](Value *atom) { return isNestPhi(atom); });
-    }
     bool isOuterIncrement(const Instruction *instruction) const {
         return any_of(outerInductions, [&](const Induction &induction) { return induction.increment == instruction; });
-    }
-    bool isInnerCounting(const Instruction *instruction) const {
-        return instruction == innerExit->compare || instruction == innerExit->narrowing ||
-               instruction == innerExit->branch ||
-               any_of(innerInductions, [&](const Induction &induction) { return induction.increment == instruction; });
     }
     bool usedOutsideNest(const Instruction &instruction) const {
         return any_of(instruction.users(), [&](const User *user) { return !outer.contains(cast<Instruction>(user)); });
     }
-    // How far an index moves per iteration of the loop whose inductions are `inductions`.
-    APInt move(const Linear &index, ArrayRef<Induction> inductions) const;
+    bool isInvariant(const Value *value) const;
+    bool isAtomPhi(const Value *value) const {
+        auto *phi = dyn_cast<PHINode>(value);
+        return phi && (phi->getParent() == header || innerOf.count(phi->getParent()) || isInvariant(phi));
+    }
+    std::optional<Linear> linear(Value *value) const {
+        return wasmc::linearForm(value, outer, [this](Value *atom) { return isAtomPhi(atom); });
+    }
+    const Induction *innerInduction(const Value *value) const;
+    APInt outerMove(const Linear &index) const;
+    APInt innerMove(const Linear &index) const;
 
     bool analyse();
-    bool analyseBlocks();
+    bool analyseInnerLoop(Loop &loop);
+    bool analyseBlock(BasicBlock &block);
+    bool findOrder();
     bool addAccess(Instruction &instruction, Value *pointer, Type *type);
     bool groupAccesses();
-    Value *startValue(IRBuilder<> &builder, const Linear &form) const;
+    Value *evaluate(IRBuilder<> &builder, Value *value);
+    Value *isTaken(IRBuilder<> &builder, BasicBlock *block);
     Value *assumptionsHold(IRBuilder<> &builder);
     void rewrite();
-    void forwardAccumulators(DenseMap<Instruction *, const Access *> &jammed);
+    void forwardAccumulators(BasicBlock *body, DenseMap<Instruction *, const Access *> &jammed);
     void setScopes(const DenseMap<Instruction *, const Access *> &jammed);
 };
 
-APInt Jammer::move(const Linear &index, ArrayRef<Induction> inductions) const {
+// A value that is the same in every outer iteration: from outside the loop, or computed in it
+// (outside the inner loops, without reading memory) from such values only; a phi of a block
+// after the header counts when all its incoming values do (the path through the body is the
+// same in every iteration, as the branches depend on such values only).
+bool Jammer::isInvariant(const Value *value) const {
+    auto *instruction = dyn_cast<Instruction>(value);
+    if (!instruction || !outer.contains(instruction)) return true;
+    if (auto known = invariance.find(instruction); known != invariance.end()) return known->second;
+    invariance[instruction] = false; // while deciding: a cycle is not invariant
+    bool result = instruction->getParent() != header && !innerOf.count(instruction->getParent()) &&
+                  !instruction->mayReadFromMemory() && !instruction->mayHaveSideEffects() &&
+                  all_of(instruction->operands(), [&](const Value *operand) { return isInvariant(operand); });
+    invariance[instruction] = result;
+    return result;
+}
+
+const Induction *Jammer::innerInduction(const Value *value) const {
+    auto *phi = dyn_cast<PHINode>(value);
+    auto found = phi ? innerOf.find(phi->getParent()) : innerOf.end();
+    if (found == innerOf.end()) return nullptr;
+    for (const Induction &induction : found->second->inductions)
+        if (induction.phi == phi) return &induction;
+    return nullptr;
+}
+
+// How far an index moves per outer iteration: through the outer phis, and through the inner
+// phis whose start moves with the outer loop.
+APInt Jammer::outerMove(const Linear &index) const {
     unsigned width = index.constant.getBitWidth();
     APInt total(width, 0);
-    for (const Induction &induction : inductions)
+    for (const Induction &induction : outerInductions)
         total += index.coefficient(induction.phi) * induction.step.sextOrTrunc(width);
+    for (auto &[atom, coefficient] : index.terms)
+        if (const Induction *induction = innerInduction(atom))
+            total += coefficient * outerMove(*linear(innerOf.lookup(induction->phi->getParent())->start(induction->phi)));
+    return total;
+}
+
+// How far an index moves per iteration of its inner loop.
+APInt Jammer::innerMove(const Linear &index) const {
+    unsigned width = index.constant.getBitWidth();
+    APInt total(width, 0);
+    for (auto &[atom, coefficient] : index.terms)
+        if (const Induction *induction = innerInduction(atom)) total += coefficient * induction->step.sextOrTrunc(width);
     return total;
 }
 
 bool Jammer::analyse() {
-    if (outer.getSubLoops().size() != 1 || !inner.isInnermost() || inner.getNumBlocks() != 1 ||
-        outer.getNumBlocks() != 3 || !preheader || !latch || !outer.getExitBlock() ||
-        inner.getLoopPreheader() != header || inner.getExitBlock() != latch || latch->getSinglePredecessor() != body ||
-        !latch->phis().empty())
+    if (!preheader || !latch || !outer.getExitBlock() || outer.getSubLoops().empty() ||
+        outer.getSubLoops().size() > maxInnerLoops)
         return false;
-    auto *entry = dyn_cast<BranchInst>(header->getTerminator());
-    if (!entry || entry->isConditional()) return false;
+    for (Loop *loop : outer.getSubLoops()) {
+        if (!loop->isInnermost() || loop->getNumBlocks() != 1 || !loop->getLoopPreheader() || !loop->getExitBlock())
+            return false;
+        inners.push_back(std::make_unique<InnerLoop>());
+        InnerLoop &inner = *inners.back();
+        inner.loop = loop;
+        inner.body = loop->getHeader();
+        inner.preheader = loop->getLoopPreheader();
+        innerOf[inner.body] = &inner;
+    }
     for (PHINode &phi : header->phis()) {
         auto induction = wasmc::matchInduction(phi, outer);
         if (!induction || usedOutsideNest(phi)) return false;
         outerInductions.push_back(*induction);
     }
-    // The inner loop runs the same way in every outer iteration.
-    for (PHINode &phi : body->phis()) {
-        auto induction = wasmc::matchInduction(phi, inner);
-        if (!induction || phi.isUsedOutsideOfBlock(body) || !outer.isLoopInvariant(phi.getIncomingValueForBlock(header)))
-            return false;
-        innerInductions.push_back(*induction);
-    }
     outerExit = wasmc::findExitTest(outer, outerInductions);
-    innerExit = wasmc::findExitTest(inner, innerInductions);
-    if (!outerExit || !innerExit || !outer.isLoopInvariant(innerExit->end)) return false;
     // The trip counts (tripCount) need |step| a power of two.
-    for (const ExitTest *exit : {&*outerExit, &*innerExit})
-        if (!exit->induction->step.trunc(exit->bits).abs().isPowerOf2()) return false;
-    if (!analyseBlocks()) return false;
+    if (!outerExit || !outerExit->induction->step.trunc(outerExit->bits).abs().isPowerOf2()) return false;
+    for (auto &inner : inners)
+        if (!analyseInnerLoop(*inner->loop)) return false;
+    if (!findOrder()) return false;
+    for (BasicBlock *block : outer.blocks())
+        if (!analyseBlock(*block)) return false;
 
-    unsigned size = 0;
-    for (Instruction &instruction : *body) size += !isa<PHINode>(instruction) && !isInnerCounting(&instruction);
-    for (factor = maxFactor; factor >= 2; factor /= 2)
+    for (factor = maxFactor; factor >= 2; factor /= 2) {
         // (The coarser step must not be 0 in the bits the exit test sees.)
-        if (body->size() + (factor - 1) * size <= maxJammedSize &&
-            outerExit->induction->step.countr_zero() + Log2_32(factor) < outerExit->bits)
-            break;
+        bool fits = outerExit->induction->step.countr_zero() + Log2_32(factor) < outerExit->bits;
+        for (auto &inner : inners) {
+            unsigned size = 0;
+            for (Instruction &instruction : *inner->body) size += !isa<PHINode>(instruction) && !inner->isCounting(&instruction);
+            fits = fits && inner->body->size() + (factor - 1) * size <= maxJammedSize;
+        }
+        if (fits) break;
+    }
     return factor >= 2 && groupAccesses();
 }
 
-bool Jammer::analyseBlocks() {
-    for (Instruction &instruction : *latch)
-        if (&instruction != outerExit->branch && &instruction != outerExit->compare && &instruction != outerExit->narrowing &&
-            !isOuterIncrement(&instruction))
-            return false;
-    for (BasicBlock *block : {header, body})
-        for (Instruction &instruction : *block) {
-            if (isa<PHINode>(instruction) || instruction.isTerminator()) continue;
-            if (!isOuterIncrement(&instruction) && usedOutsideNest(instruction)) return false;
-            if (block == body && !isInnerCounting(&instruction) && instruction.isUsedOutsideOfBlock(body)) return false;
-            if (auto *load = dyn_cast<LoadInst>(&instruction)) {
-                if (!load->isSimple() || !addAccess(instruction, load->getPointerOperand(), load->getType())) return false;
-            } else if (auto *store = dyn_cast<StoreInst>(&instruction)) {
-                if (block != body || !store->isSimple() ||
-                    !addAccess(instruction, store->getPointerOperand(), store->getValueOperand()->getType()))
-                    return false;
-            } else if (instruction.mayReadOrWriteMemory() || instruction.mayHaveSideEffects()) {
-                return false;
-            }
-        }
+// Every phi an induction, the count the same in every outer iteration (start and end
+// invariant); other inductions may start anywhere (each copy then has its own).
+bool Jammer::analyseInnerLoop(Loop &loop) {
+    InnerLoop &inner = *innerOf.lookup(loop.getHeader());
+    for (PHINode &phi : inner.body->phis()) {
+        auto induction = wasmc::matchInduction(phi, loop);
+        if (!induction || phi.isUsedOutsideOfBlock(inner.body)) return false;
+        inner.inductions.push_back(*induction);
+    }
+    inner.exit = wasmc::findExitTest(loop, inner.inductions);
+    if (!inner.exit || !isInvariant(inner.start(inner.exit->induction->phi)) || !isInvariant(inner.exit->end) ||
+        !inner.exit->induction->step.trunc(inner.exit->bits).abs().isPowerOf2())
+        return false;
+    for (const Induction &induction : inner.inductions)
+        if (!linear(inner.start(induction.phi))) return false;
     return true;
+}
+
+// The blocks outside the inner loops: branches on invariant values only (but the exit), phis
+// of invariant values only (but the header's), loads but no stores. The inner loops: loads and
+// stores. Nothing but the outer increments used after the nest.
+bool Jammer::analyseBlock(BasicBlock &block) {
+    InnerLoop *inner = innerOf.lookup(&block);
+    auto *branch = dyn_cast<BranchInst>(block.getTerminator());
+    if (!branch) return false;
+    if (!inner && branch != outerExit->branch && branch->isConditional() && !isInvariant(branch->getCondition()))
+        return false;
+    for (Instruction &instruction : block) {
+        if (instruction.isTerminator()) continue;
+        if (auto *phi = dyn_cast<PHINode>(&instruction)) {
+            if (!inner && &block != header && !isInvariant(phi)) return false;
+            continue;
+        }
+        if (inner && inner->isCounting(&instruction)) continue;
+        if (!inner && (&instruction == outerExit->compare || &instruction == outerExit->narrowing)) continue;
+        if (!isOuterIncrement(&instruction) && usedOutsideNest(instruction)) return false;
+        if (inner && instruction.isUsedOutsideOfBlock(&block)) return false;
+        if (auto *load = dyn_cast<LoadInst>(&instruction)) {
+            if (!load->isSimple() || !addAccess(instruction, load->getPointerOperand(), load->getType())) return false;
+        } else if (auto *store = dyn_cast<StoreInst>(&instruction)) {
+            if (!inner || !store->isSimple() ||
+                !addAccess(instruction, store->getPointerOperand(), store->getValueOperand()->getType()))
+                return false;
+        } else if (instruction.mayReadOrWriteMemory() || instruction.mayHaveSideEffects()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The blocks of one outer iteration from the header on, each after those that lead to it (the
+// inner loops' back edges and the outer one left out).
+bool Jammer::findOrder() {
+    SmallPtrSet<BasicBlock *, 8> visited;
+    SmallVector<BasicBlock *, 8> postOrder;
+    std::function<void(BasicBlock *)> visit = [&](BasicBlock *block) {
+        visited.insert(block);
+        for (BasicBlock *next : successors(block))
+            if (next != block && next != header && outer.contains(next) && !visited.count(next)) visit(next);
+        postOrder.push_back(block);
+    };
+    visit(header);
+    order.assign(postOrder.rbegin(), postOrder.rend());
+    return order.size() == outer.getNumBlocks();
 }
 
 bool Jammer::addAccess(Instruction &instruction, Value *pointer, Type *type) {
@@ -231,7 +343,7 @@ bool Jammer::addAccess(Instruction &instruction, Value *pointer, Type *type) {
     auto form = linear(address->index);
     if (!form) return false;
     base = address->base;
-    accesses.push_back({&instruction, *form, address->offset, type, 0});
+    accesses.push_back({&instruction, *form, address->offset, type, innerOf.lookup(instruction.getParent()), 0});
     return true;
 }
 
@@ -248,17 +360,17 @@ bool Jammer::groupAccesses() {
         groupStores[group] = groupStores[group] || isa<StoreInst>(access.instruction);
     }
     if (!is_contained(groupStores, true)) return false;
-    // Accumulators: the same addresses in every outer iteration, other bytes in every inner
-    // iteration, one type.
+    // Accumulators: in one inner loop, the same addresses in every outer iteration, other bytes
+    // in every inner iteration, one type.
     slotGaps.assign(groupStores.size(), INT64_MAX);
     slotMoves.assign(groupStores.size(), 0);
     for (const Access &access : accesses) {
         if (!groupStores[access.group]) continue;
         const Access &first = *representatives[access.group];
-        if (access.type != first.type || !move(access.index, outerInductions).isZero()) return false;
-        int64_t innerMove = move(access.index, innerInductions).getSExtValue();
-        slotMoves[access.group] = uint64_t(innerMove < 0 ? -innerMove : innerMove);
-        if (innerMove == 0 || slotMoves[access.group] < layout.getTypeStoreSize(access.type)) return false;
+        if (access.type != first.type || access.inner != first.inner || !outerMove(access.index).isZero()) return false;
+        int64_t moved = innerMove(access.index).getSExtValue();
+        slotMoves[access.group] = uint64_t(moved < 0 ? -moved : moved);
+        if (moved == 0 || slotMoves[access.group] < layout.getTypeStoreSize(access.type)) return false;
         for (const Access &other : accesses)
             if (other.group == access.group && other.distance() != access.distance())
                 slotGaps[access.group] = std::min(slotGaps[access.group], std::abs(other.distance() - access.distance()));
@@ -269,46 +381,105 @@ bool Jammer::groupAccesses() {
     return checks <= maxRangeChecks;
 }
 
-// A linear form's value in the nest's first iteration (every phi at its start).
-Value *Jammer::startValue(IRBuilder<> &builder, const Linear &form) const {
-    return wasmc::startValue(builder, form, [this](PHINode *phi) -> Value * {
-        return phi->getParent() == header ? phi->getIncomingValueForBlock(preheader)
-               : phi->getParent() == body ? phi->getIncomingValueForBlock(header)
-                                          : nullptr;
-    });
+// `value` in the nest's first iteration (the outer phis at their start), computed in the
+// preheader: the invariant values the nest computes, a phi of those as the value coming in
+// from the block the path takes, an inner phi as its start.
+Value *Jammer::evaluate(IRBuilder<> &builder, Value *value) {
+    auto *instruction = dyn_cast<Instruction>(value);
+    if (!instruction || !outer.contains(instruction)) return value;
+    if (Value *known = evaluated.lookup(value)) return known;
+    Value *result;
+    auto *phi = dyn_cast<PHINode>(instruction);
+    if (phi && phi->getParent() == header) {
+        result = phi->getIncomingValueForBlock(preheader);
+    } else if (const Induction *induction = phi ? innerInduction(phi) : nullptr) {
+        result = evaluate(builder, innerOf.lookup(phi->getParent())->start(induction->phi));
+    } else if (phi) {
+        result = evaluate(builder, phi->getIncomingValue(0));
+        for (unsigned index = 1; index < phi->getNumIncomingValues(); ++index) {
+            BasicBlock *from = phi->getIncomingBlock(index);
+            Value *edge = isTaken(builder, from);
+            if (auto *branch = dyn_cast<BranchInst>(from->getTerminator());
+                branch->isConditional() && !innerOf.count(from) && branch->getSuccessor(0) != branch->getSuccessor(1)) {
+                Value *condition = evaluate(builder, branch->getCondition());
+                edge = builder.CreateAnd(edge, branch->getSuccessor(0) == phi->getParent() ? condition : builder.CreateNot(condition));
+            }
+            result = builder.CreateSelect(edge, evaluate(builder, phi->getIncomingValue(index)), result);
+        }
+    } else {
+        Instruction *copy = instruction->clone();
+        for (Use &use : copy->operands()) use.set(evaluate(builder, use.get()));
+        builder.Insert(copy);
+        result = copy;
+    }
+    evaluated[value] = result;
+    return result;
+}
+
+// Whether one outer iteration runs through `block` (the same in every iteration), computed in
+// the preheader.
+Value *Jammer::isTaken(IRBuilder<> &builder, BasicBlock *block) {
+    if (block == header) return builder.getTrue();
+    if (Value *known = taken.lookup(block)) return known;
+    Value *result = builder.getFalse();
+    for (BasicBlock *from : predecessors(block)) {
+        if (from == block) continue; // an inner loop's back edge
+        Value *edge = isTaken(builder, from);
+        auto *branch = cast<BranchInst>(from->getTerminator());
+        if (branch->isConditional() && !innerOf.count(from) && branch->getSuccessor(0) != branch->getSuccessor(1)) {
+            Value *condition = evaluate(builder, branch->getCondition());
+            edge = builder.CreateAnd(edge, branch->getSuccessor(0) == block ? condition : builder.CreateNot(condition));
+        }
+        result = builder.CreateOr(result, edge);
+    }
+    taken[block] = result;
+    return result;
 }
 
 Value *Jammer::assumptionsHold(IRBuilder<> &builder) {
     Type *i64 = builder.getInt64Ty();
-    Value *holds = builder.CreateAnd(wasmc::exitIsReached(builder, *outerExit, preheader, "jam.exact"),
-                                     wasmc::exitIsReached(builder, *innerExit, header, "jam.inner.exact"));
+    Value *holds = wasmc::exitIsReached(builder, *outerExit, preheader, "jam.exact");
     Value *outerTrips = wasmc::tripCount(builder, *outerExit, preheader, "jam.trips");
-    Value *innerTrips = wasmc::tripCount(builder, *innerExit, header, "jam.inner.trips");
     holds = builder.CreateAnd(holds, builder.CreateICmpEQ(builder.CreateAnd(outerTrips, builder.getInt64(factor - 1)),
                                                           builder.getInt64(0)));
     holds = builder.CreateAnd(holds, builder.CreateICmpULE(outerTrips, builder.getInt64(maxTrips)));
-    holds = builder.CreateAnd(holds, builder.CreateICmpULE(innerTrips, builder.getInt64(maxTrips)));
     Value *lastOuter = builder.CreateSub(outerTrips, builder.getInt64(1));
-    Value *lastInner = builder.CreateSub(innerTrips, builder.getInt64(1));
+    // Each inner loop on the path: its exit reached, its last iteration.
+    DenseMap<const InnerLoop *, Value *> lastInner;
+    for (auto &inner : inners) {
+        Value *start = evaluate(builder, inner->start(inner->exit->induction->phi));
+        Value *end = evaluate(builder, inner->exit->end);
+        Value *trips = wasmc::tripCount(builder, *inner->exit, start, end, "jam.inner.trips");
+        Value *fine = builder.CreateAnd(wasmc::exitIsReached(builder, *inner->exit, start, end, "jam.inner.exact"),
+                                        builder.CreateICmpULE(trips, builder.getInt64(maxTrips)));
+        holds = builder.CreateAnd(holds, builder.CreateOr(builder.CreateNot(isTaken(builder, inner->body)), fine));
+        lastInner[inner.get()] = builder.CreateSub(trips, builder.getInt64(1));
+    }
 
     SmallVector<Value *, 4> low(groupStores.size()), high(groupStores.size());
     for (const Access &access : accesses) {
         // The index over the whole nest, in 64 bits: first + outer move · [0, outer trips) +
         // inner move · [0, inner trips); an interval that must stay within [0, 2^32), where the
-        // wasm address is the same number.
-        Value *first = builder.CreateZExt(startValue(builder, access.index), i64);
+        // wasm address is the same number. An access off the path touches nothing.
+        Value *first = builder.CreateZExt(
+            wasmc::startValue(builder, access.index, [&](PHINode *phi) { return evaluate(builder, phi); }), i64);
         Value *lowest = first, *highest = first;
-        for (auto [moved, trips] : {std::pair{move(access.index, outerInductions), lastOuter},
-                                    std::pair{move(access.index, innerInductions), lastInner}}) {
+        SmallVector<std::pair<APInt, Value *>, 2> spans{{outerMove(access.index), lastOuter}};
+        if (access.inner) spans.push_back({innerMove(access.index), lastInner.lookup(access.inner)});
+        for (auto &[moved, trips] : spans) {
             if (moved.isZero()) continue;
             Value *span = builder.CreateMul(trips, builder.getInt64(moved.getSExtValue()));
             (moved.isNegative() ? lowest : highest) = builder.CreateAdd(moved.isNegative() ? lowest : highest, span);
         }
-        holds = builder.CreateAnd(holds, builder.CreateICmpSGE(lowest, builder.getInt64(0)));
-        holds = builder.CreateAnd(holds, builder.CreateICmpSLT(highest, builder.getInt64(int64_t(1) << 32)));
+        Value *onPath = isTaken(builder, access.instruction->getParent());
+        Value *within = builder.CreateAnd(builder.CreateICmpSGE(lowest, builder.getInt64(0)),
+                                          builder.CreateICmpSLT(highest, builder.getInt64(int64_t(1) << 32)));
+        holds = builder.CreateAnd(holds, builder.CreateOr(builder.CreateNot(onPath), within));
         uint64_t size = layout.getTypeStoreSize(access.type);
-        Value *from = builder.CreateAdd(lowest, builder.getInt64(access.offset));
-        Value *to = builder.CreateAdd(highest, builder.getInt64(access.offset + int64_t(size)));
+        Value *from = builder.CreateSelect(onPath, builder.CreateAdd(lowest, builder.getInt64(access.offset)),
+                                           builder.getInt64(INT64_MAX));
+        Value *to = builder.CreateSelect(onPath, builder.CreateAdd(highest, builder.getInt64(access.offset + int64_t(size))),
+                                         builder.getInt64(INT64_MIN));
         Value *&groupLow = low[access.group], *&groupHigh = high[access.group];
         groupLow = groupLow ? builder.CreateBinaryIntrinsic(Intrinsic::smin, groupLow, from) : from;
         groupHigh = groupHigh ? builder.CreateBinaryIntrinsic(Intrinsic::smax, groupHigh, to) : to;
@@ -316,10 +487,11 @@ Value *Jammer::assumptionsHold(IRBuilder<> &builder) {
     // The slots of a group apart: each spans |inner move| · (inner trips - 1) + size bytes.
     for (unsigned g = 0; g < groupStores.size(); ++g) {
         if (!groupStores[g] || slotGaps[g] == INT64_MAX) continue;
-        Type *type = find_if(accesses, [&](const Access &access) { return access.group == g; })->type;
-        Value *span = builder.CreateAdd(builder.CreateMul(lastInner, builder.getInt64(slotMoves[g])),
-                                        builder.getInt64(layout.getTypeStoreSize(type)));
-        holds = builder.CreateAnd(holds, builder.CreateICmpSLE(span, builder.getInt64(slotGaps[g])));
+        const Access &access = *find_if(accesses, [&](const Access &access) { return access.group == g; });
+        Value *span = builder.CreateAdd(builder.CreateMul(lastInner.lookup(access.inner), builder.getInt64(slotMoves[g])),
+                                        builder.getInt64(layout.getTypeStoreSize(access.type)));
+        holds = builder.CreateAnd(holds, builder.CreateOr(builder.CreateNot(isTaken(builder, access.inner->body)),
+                                                          builder.CreateICmpSLE(span, builder.getInt64(slotGaps[g]))));
     }
     for (unsigned g = 0; g < groupStores.size(); ++g)
         for (unsigned h = g + 1; h < groupStores.size(); ++h) {
@@ -333,15 +505,23 @@ Value *Jammer::assumptionsHold(IRBuilder<> &builder) {
 void Jammer::rewrite() {
     DenseMap<Instruction *, const Access *> jammed; // every access of the jammed nest, copies too
     for (const Access &access : accesses) jammed[access.instruction] = &access;
-    SmallVector<Instruction *, 16> headerCode, bodyCode;
-    for (Instruction &instruction : *header)
-        if (!isa<PHINode>(instruction) && !instruction.isTerminator()) headerCode.push_back(&instruction);
-    for (Instruction &instruction : *body)
-        if (!isa<PHINode>(instruction) && !isInnerCounting(&instruction)) bodyCode.push_back(&instruction);
+    // What each block computes once per outer iteration, in path order: not phis, not the
+    // counting of the loops.
+    SmallVector<std::pair<BasicBlock *, SmallVector<Instruction *, 16>>, 8> code;
+    for (BasicBlock *block : order) {
+        InnerLoop *inner = innerOf.lookup(block);
+        code.push_back({block, {}});
+        for (Instruction &instruction : *block)
+            if (!isa<PHINode>(instruction) && !instruction.isTerminator() &&
+                !(inner ? inner->isCounting(&instruction)
+                        : &instruction == outerExit->compare || &instruction == outerExit->narrowing))
+                code.back().second.push_back(&instruction);
+    }
 
-    // Copy k computes iteration i + k's values: the outer phis plus k steps, then the header's
-    // and the body's instructions on those. An instruction that reads no memory and none of
-    // whose operands differ is the same value in every copy.
+    // Copy k computes iteration i + k's values: the outer phis plus k steps, then every block's
+    // instructions on those, in path order. An inner induction whose start differs gets a phi
+    // of its own. An instruction that reads no memory and none of whose operands differ is the
+    // same value in every copy.
     for (unsigned copy = 1; copy < factor; ++copy) {
         DenseMap<Value *, Value *> values;
         IRBuilder<> builder(header->getFirstNonPHI());
@@ -361,18 +541,31 @@ void Jammer::rewrite() {
             values[instruction] = clone;
             if (auto access = jammed.find(instruction); access != jammed.end()) jammed[clone] = access->second;
         };
-        for (Instruction *instruction : headerCode) emit(instruction, header->getTerminator());
-        for (Instruction *instruction : bodyCode) emit(instruction, body->getTerminator());
+        for (auto &[block, instructions] : code) {
+            InnerLoop *inner = innerOf.lookup(block);
+            SmallVector<std::pair<PHINode *, const Induction *>, 2> ownPhis;
+            if (inner)
+                for (const Induction &induction : inner->inductions)
+                    if (Value *start = values.lookup(inner->start(induction.phi))) {
+                        PHINode *phi = PHINode::Create(induction.phi->getType(), 2,
+                                                       induction.phi->getName() + ".jam" + Twine(copy), block->begin());
+                        phi->addIncoming(start, inner->preheader);
+                        values[induction.phi] = phi;
+                        ownPhis.push_back({phi, &induction});
+                    }
+            for (Instruction *instruction : instructions) emit(instruction, block->getTerminator());
+            for (auto [phi, induction] : ownPhis) phi->addIncoming(values.lookup(induction->increment), block);
+        }
     }
-    forwardAccumulators(jammed);
+    for (auto &inner : inners) forwardAccumulators(inner->body, jammed);
     setScopes(jammed);
     wasmc::stepCoarser(outer, outerInductions, *outerExit, factor, ".jam");
 }
 
-// Within the jammed body, an accumulator's value passes from copy to copy: a load after the
+// Within a jammed inner body, an accumulator's value passes from copy to copy: a load after the
 // first of its slot takes the value last stored or loaded there, and a store that a later one
 // overwrites goes.
-void Jammer::forwardAccumulators(DenseMap<Instruction *, const Access *> &jammed) {
+void Jammer::forwardAccumulators(BasicBlock *body, DenseMap<Instruction *, const Access *> &jammed) {
     std::map<std::pair<unsigned, int64_t>, Value *> known;
     std::map<std::pair<unsigned, int64_t>, StoreInst *> lastStore;
     SmallVector<Instruction *, 16> dead;
@@ -398,10 +591,10 @@ void Jammer::forwardAccumulators(DenseMap<Instruction *, const Access *> &jammed
 }
 
 // The groups the preheader checked are apart (wasmc::setGroupScopes), for every access of the
-// jammed nest, in block order.
+// jammed nest, in path order.
 void Jammer::setScopes(const DenseMap<Instruction *, const Access *> &jammed) {
     SmallVector<std::pair<Instruction *, unsigned>, 16> inOrder;
-    for (BasicBlock *block : {header, body})
+    for (BasicBlock *block : order)
         for (Instruction &instruction : *block)
             if (auto access = jammed.find(&instruction); access != jammed.end())
                 inOrder.push_back({&instruction, access->second->group});
@@ -417,7 +610,7 @@ PreservedAnalyses LoopJamPass::run(Function &function, FunctionAnalysisManager &
     auto &evolution = analyses.getResult<ScalarEvolutionAnalysis>(function);
     bool changed = false;
     for (Loop *loop : loops.getLoopsInPreorder()) {
-        if (loop->getSubLoops().size() != 1 || !Jammer(*loop, loops).run()) continue;
+        if (loop->isInnermost() || !Jammer(*loop, loops).run()) continue;
         evolution.forgetLoop(loop);
         changed = true;
     }

@@ -27,7 +27,7 @@ struct LoopRerollPass : llvm::PassInfoMixin<LoopRerollPass> {
     llvm::PreservedAnalyses run(llvm::Function &function, llvm::FunctionAnalysisManager &analyses);
 };
 
-// Unroll-and-jam of a loop around an innermost loop that accumulates into memory, so the
+// Unroll-and-jam of a loop around innermost loops that accumulate into memory, so the
 // accumulators are loaded and stored once for several outer iterations (LoopJam.cpp).
 struct LoopJamPass : llvm::PassInfoMixin<LoopJamPass> {
     llvm::PreservedAnalyses run(llvm::Function &function, llvm::FunctionAnalysisManager &analyses);

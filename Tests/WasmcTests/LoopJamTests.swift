@@ -87,7 +87,59 @@ struct LoopJamTests {
                 (local.set $w (i32.add (local.get $w) (i32.const 1024)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
-          ;; f3 rows(y, w, n): y[24i + o] = 2·w[24i + o]: what the inner loop stores moves with the
+          ;; f3 denseTail(y, x, w, n, m): y[o] += x[i] · w[256i + o] for o < m, as clang emits a loop
+          ;; of run-time length: a 4-lane vector loop over the first m & -4 floats, then a scalar
+          ;; loop over the rest, each behind a guard.
+          (func (export "denseTail") (param $y i32) (param $x i32) (param $w i32) (param $n i32) (param $m i32)
+            (local $i i32) (local $j i32) (local $vend i32) (local $end i32) (local $a f32) (local $av v128) (local $p i32)
+            (local.set $vend (i32.shl (i32.and (local.get $m) (i32.const -4)) (i32.const 2)))
+            (local.set $end (i32.shl (local.get $m) (i32.const 2)))
+            (block $done
+              (br_if $done (i32.eqz (local.get $n)))
+              (loop $outer
+                (local.set $a (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.set $j (i32.const 0))
+                (block $novector
+                  (br_if $novector (i32.eqz (local.get $vend)))
+                  (local.set $av (f32x4.splat (local.get $a)))
+                  (loop $vector
+                    (local.set $p (i32.add (local.get $y) (local.get $j)))
+                    (v128.store (local.get $p) (f32x4.add (v128.load (local.get $p))
+                      (f32x4.mul (local.get $av) (v128.load (i32.add (local.get $w) (local.get $j))))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                    (br_if $vector (i32.ne (local.get $j) (local.get $vend)))))
+                (block $notail
+                  (br_if $notail (i32.eq (local.get $j) (local.get $end)))
+                  (loop $tail
+                    (local.set $p (i32.add (local.get $y) (local.get $j)))
+                    (f32.store (local.get $p) (f32.add (f32.load (local.get $p))
+                      (f32.mul (local.get $a) (f32.load (i32.add (local.get $w) (local.get $j))))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br_if $tail (i32.ne (local.get $j) (local.get $end)))))
+                (local.set $w (i32.add (local.get $w) (i32.const 1024)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
+          ;; f4 densePointers(y, x, w, n): dense1 with the inner loop walking pointers, the weight
+          ;; pointer starting at the row the outer loop moves on (each jammed copy needs its own).
+          (func (export "densePointers") (param $y i32) (param $x i32) (param $w i32) (param $n i32)
+            (local $i i32) (local $o i32) (local $a f32) (local $p i32) (local $q i32)
+            (block $done
+              (br_if $done (i32.eqz (local.get $n)))
+              (loop $outer
+                (local.set $a (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.set $p (local.get $y))
+                (local.set $q (local.get $w))
+                (local.set $o (i32.const 24))
+                (loop $inner
+                  (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (f32.mul (local.get $a) (f32.load (local.get $q)))))
+                  (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                  (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                  (local.set $o (i32.sub (local.get $o) (i32.const 1)))
+                  (br_if $inner (local.get $o)))
+                (local.set $w (i32.add (local.get $w) (i32.const 96)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
+          ;; f5 rows(y, w, n): y[24i + o] = 2·w[24i + o]: what the inner loop stores moves with the
           ;; outer loop, nothing accumulates, and the nest stays as it is.
           (func (export "rows") (param $y i32) (param $w i32) (param $n i32) (local $i i32) (local $o i32)
             (block $done
@@ -103,7 +155,7 @@ struct LoopJamTests {
                 (local.set $w (i32.add (local.get $w) (i32.const 96)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
-          ;; f4 fillf32(n): float i = 0.37i - 5.1 for i < n.
+          ;; f6 fillf32(n): float i = 0.37i - 5.1 for i < n.
           (func (export "fillf32") (param $n i32) (local $i i32)
             (block $done
               (loop $next
@@ -112,21 +164,21 @@ struct LoopJamTests {
                   (f32.sub (f32.mul (f32.convert_i32_u (local.get $i)) (f32.const 0.37)) (f32.const 5.1)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $next))))
-          ;; f5 hash(n)
+          ;; f7 hash(n)
           \(memoryHashFunction))
         """
 
-    /// dense4, dense1 and dense2 are jammed (the original nest, which the jammed one is versioned against,
+    /// dense4, dense1, dense2, denseTail and densePointers are jammed (the original nest, which the jammed one is versioned against,
     /// is there as `<block>.unjammed`), on AVX2 and on SSE2 hosts; rows, which accumulates
     /// nothing, is not.
     @Test func accumulatingNestsAreJammed() throws {
         for cpu in ["x86-64-v3", "x86-64"] {
-            let bodies = try optimizedIR(of: Self.module, functions: [0, 1, 2, 3], cpu: cpu)
-            for (index, name) in [(0, "dense4"), (1, "dense1"), (2, "dense2")] {
+            let bodies = try optimizedIR(of: Self.module, functions: [0, 1, 2, 3, 4, 5], cpu: cpu)
+            for (index, name) in [(0, "dense4"), (1, "dense1"), (2, "dense2"), (3, "denseTail"), (4, "densePointers")] {
                 let labels = blockLabels(bodies[index]!)
                 #expect(labels.contains { $0.hasSuffix(".unjammed") }, "\(name) for \(cpu): blocks \(labels)")
             }
-            let labels = blockLabels(bodies[3]!)
+            let labels = blockLabels(bodies[5]!)
             #expect(!labels.contains { $0.contains("jam") }, "rows for \(cpu) was jammed: \(labels)")
         }
     }
@@ -144,7 +196,8 @@ struct LoopJamTests {
                 return try instance.call("hash", [.i32(65536)])
             }
         }
-        // (y, x, w, n): dense4's rows take 1024 bytes (dense1's 96), x 16n (4n), w 256n (96n).
+        // (y, x, w, n): dense4's rows take 1024 bytes (dense1's and densePointers' 96), x 16n (4n),
+        // w 256n (96n).
         let cases: [(y: Int32, x: Int32, w: Int32, n: Int32)] = [
             (0, 1024, 8192, 64), (0, 1024, 8192, 63), (0, 1024, 8192, 2), (0, 1024, 8192, 1),
             (8192 + 256, 1024, 8192, 64), (8192 + 16384 - 256, 1024, 8192, 64), (8192 - 1024, 1024, 8192, 64),
@@ -153,7 +206,7 @@ struct LoopJamTests {
             (1024 - 92, 1024, 8192, 64), (40000, 0, 4, 128),
         ]
         for (y, x, w, n) in cases {
-            for name in ["dense4", "dense1"] {
+            for name in ["dense4", "dense1", "densePointers"] {
                 let results = try both(name, [.i32(y), .i32(x), .i32(w), .i32(n)])
                 #expect(results[0] == results[1], "\(name)(\(y), \(x), \(w), \(n)): -O2 \(results[0]), -O0 \(results[1])")
             }
@@ -165,6 +218,15 @@ struct LoopJamTests {
             for (y, n) in rows {
                 let results = try both("dense2", [.i32(y), .i32(1024), .i32(16384), .i32(n), .i32(m)])
                 #expect(results[0] == results[1], "dense2(\(y), 1024, 16384, \(n), \(m)): -O2 \(results[0]), -O0 \(results[1])")
+            }
+        }
+        // denseTail's row takes 4m bytes (x 4n at 1024, w 1024n at 16384): the vector loop, the
+        // tail or both, against the same overlaps.
+        let tails: [(y: Int32, n: Int32)] = [(0, 8), (0, 6), (16384 - 256, 8), (16384 + 2048 + 8, 8), (1024 + 12, 8), (40000, 12)]
+        for m: Int32 in [1, 3, 4, 16, 61, 64, 200] {
+            for (y, n) in tails {
+                let results = try both("denseTail", [.i32(y), .i32(1024), .i32(16384), .i32(n), .i32(m)])
+                #expect(results[0] == results[1], "denseTail(\(y), 1024, 16384, \(n), \(m)): -O2 \(results[0]), -O0 \(results[1])")
             }
         }
     }
