@@ -34,13 +34,13 @@
 // in every iteration, as do the phis after the header, and every inner loop counts from and to
 // such values. Every other phi is an induction (CountedLoops.h); an inner induction may start
 // where the outer loop moves it (a row pointer), each copy then having its own. The blocks
-// outside the inner loops may load but not store; nothing but the outer increments is used
-// after the nest. Accesses are wasm loads and stores at `base + zext(A) + constant`, A linear
+// outside the inner loops may load and store (clang peels an iteration into one); nothing but
+// the outer increments is used after the nest. Accesses are wasm loads and stores at `base + zext(A) + constant`, A linear
 // in the phis.
 //
-// Accesses whose A differ by a constant form a group. A group with a store holds accumulators:
-// it is in one inner loop, its addresses are the same in every outer iteration, its accesses
-// are all of one type, and
+// Accesses whose A differ by a constant form a group. A group with a store is in one block (the
+// copies of a block run in order). In an inner loop it holds accumulators: its addresses are
+// the same in every outer iteration, its accesses are all of one type, and
 // each distinct constant is a slot (a row of accumulators, y above; a layer done four inputs at a
 // time has four). Distinct inner iterations must touch distinct bytes of a slot.
 //
@@ -83,8 +83,9 @@ namespace {
 constexpr unsigned maxJammedSize = 400;
 constexpr unsigned maxFactor = 4;
 constexpr unsigned maxInnerLoops = 4;
-// At most this many group comparisons in the preheader (LoopVectorize allows 8 by default).
-constexpr unsigned maxRangeChecks = 8;
+// At most this many group comparisons in the preheader. LoopVectorize allows 8 before each
+// entry of a loop; these run once for a whole nest.
+constexpr unsigned maxRangeChecks = 32;
 // Trip counts above this run the original: the address intervals below stay within 63 bits.
 constexpr uint64_t maxTrips = uint64_t(1) << 30;
 
@@ -289,8 +290,8 @@ bool Jammer::analyseInnerLoop(Loop &loop) {
 }
 
 // The blocks outside the inner loops: branches on invariant values only (but the exit), phis
-// of invariant values only (but the header's), loads but no stores. The inner loops: loads and
-// stores. Nothing but the outer increments used after the nest.
+// of invariant values only (but the header's). Loads and stores anywhere. Nothing but the
+// outer increments used after the nest.
 bool Jammer::analyseBlock(BasicBlock &block) {
     InnerLoop *inner = innerOf.lookup(&block);
     auto *branch = dyn_cast<BranchInst>(block.getTerminator());
@@ -310,8 +311,7 @@ bool Jammer::analyseBlock(BasicBlock &block) {
         if (auto *load = dyn_cast<LoadInst>(&instruction)) {
             if (!load->isSimple() || !addAccess(instruction, load->getPointerOperand(), load->getType())) return false;
         } else if (auto *store = dyn_cast<StoreInst>(&instruction)) {
-            if (!inner || !store->isSimple() ||
-                !addAccess(instruction, store->getPointerOperand(), store->getValueOperand()->getType()))
+            if (!store->isSimple() || !addAccess(instruction, store->getPointerOperand(), store->getValueOperand()->getType()))
                 return false;
         } else if (instruction.mayReadOrWriteMemory() || instruction.mayHaveSideEffects()) {
             return false;
@@ -360,14 +360,17 @@ bool Jammer::groupAccesses() {
         groupStores[group] = groupStores[group] || isa<StoreInst>(access.instruction);
     }
     if (!is_contained(groupStores, true)) return false;
-    // Accumulators: in one inner loop, the same addresses in every outer iteration, other bytes
-    // in every inner iteration, one type.
+    // A group with a store is in one block: the copies of a block run in order, the blocks'
+    // accesses are apart. In an inner loop it holds accumulators: the same addresses in every
+    // outer iteration, other bytes in every inner iteration, one type.
     slotGaps.assign(groupStores.size(), INT64_MAX);
     slotMoves.assign(groupStores.size(), 0);
     for (const Access &access : accesses) {
         if (!groupStores[access.group]) continue;
         const Access &first = *representatives[access.group];
-        if (access.type != first.type || access.inner != first.inner || !outerMove(access.index).isZero()) return false;
+        if (access.instruction->getParent() != first.instruction->getParent()) return false;
+        if (!access.inner) continue;
+        if (access.type != first.type || !outerMove(access.index).isZero()) return false;
         int64_t moved = innerMove(access.index).getSExtValue();
         slotMoves[access.group] = uint64_t(moved < 0 ? -moved : moved);
         if (moved == 0 || slotMoves[access.group] < layout.getTypeStoreSize(access.type)) return false;
