@@ -338,6 +338,25 @@ Value *startValue(IRBuilder<> &builder, const Linear &form, function_ref<Value *
     return value;
 }
 
+unsigned groupComparisons(ArrayRef<bool> groupStores) {
+    unsigned comparisons = 0;
+    for (unsigned g = 0; g < groupStores.size(); ++g)
+        for (unsigned h = g + 1; h < groupStores.size(); ++h) comparisons += groupStores[g] || groupStores[h];
+    return comparisons;
+}
+
+Value *groupsApart(IRBuilder<> &builder, ArrayRef<Value *> low, ArrayRef<Value *> high, ArrayRef<bool> groupStores,
+                   CmpInst::Predicate lessOrEqual) {
+    Value *apart = builder.getTrue();
+    for (unsigned g = 0; g < groupStores.size(); ++g)
+        for (unsigned h = g + 1; h < groupStores.size(); ++h) {
+            if (!groupStores[g] && !groupStores[h]) continue;
+            apart = builder.CreateAnd(apart, builder.CreateOr(builder.CreateICmp(lessOrEqual, high[g], low[h]),
+                                                              builder.CreateICmp(lessOrEqual, high[h], low[g])));
+        }
+    return apart;
+}
+
 void setGroupScopes(ArrayRef<std::pair<Instruction *, unsigned>> accesses, ArrayRef<bool> groupStores, StringRef domainName) {
     if (accesses.empty()) return;
     LLVMContext &context = accesses.front().first->getContext();
@@ -361,13 +380,12 @@ void setGroupScopes(ArrayRef<std::pair<Instruction *, unsigned>> accesses, Array
     }
 }
 
-PreservedAnalyses rewriteInnermostLoops(Function &function, FunctionAnalysisManager &analyses,
-                                        function_ref<bool(Loop &, LoopInfo &)> rewrite) {
+PreservedAnalyses rewriteLoops(Function &function, FunctionAnalysisManager &analyses,
+                               function_ref<bool(Loop &, LoopInfo &)> rewrite) {
     auto &loops = analyses.getResult<LoopAnalysis>(function);
     auto &evolution = analyses.getResult<ScalarEvolutionAnalysis>(function);
     bool changed = false;
     for (Loop *loop : loops.getLoopsInPreorder()) {
-        if (!loop->isInnermost()) continue;
         if (rewrite(*loop, loops)) {
             evolution.forgetLoop(loop);
             changed = true;

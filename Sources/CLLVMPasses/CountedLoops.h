@@ -1,6 +1,6 @@
 // CountedLoops.h: what the passes that rewrite counted loops share (LoopReroll.cpp and
-// LoopDevectorize.cpp rewrite single-block innermost loops, LoopJam.cpp a loop around one of
-// them): integer values as linear forms in the loops' induction phis, the induction phis, the
+// LoopDevectorize.cpp rewrite single-block innermost loops, LoopJam.cpp a loop around such
+// loops): integer values as linear forms in the loops' induction phis, the induction phis, the
 // exit test `phi + step == end` and the trip count it implies, and versioning a loop so that the
 // original still runs the entries a rewrite does not cover.
 #pragma once
@@ -142,6 +142,37 @@ std::optional<WasmAddress> wasmAddress(llvm::Value *pointer, const llvm::DataLay
 llvm::Value *startValue(llvm::IRBuilder<> &builder, const Linear &form,
                         llvm::function_ref<llvm::Value *(llvm::PHINode *)> start);
 
+// Groups the accesses (each with an `instruction` and an `index`, a Linear of the wasm address)
+// whose indices differ by a constant, setting each one's `group`; returns, per group, whether
+// it holds a store.
+template <typename Access> llvm::SmallVector<bool, 4> groupByTerms(llvm::MutableArrayRef<Access> accesses) {
+    llvm::SmallVector<const Linear *, 4> representatives;
+    llvm::SmallVector<bool, 4> stores;
+    for (Access &access : accesses) {
+        unsigned group = 0;
+        while (group < representatives.size() &&
+               !(representatives[group]->constant.getBitWidth() == access.index.constant.getBitWidth() &&
+                 representatives[group]->sameTerms(access.index)))
+            ++group;
+        if (group == representatives.size()) {
+            representatives.push_back(&access.index);
+            stores.push_back(false);
+        }
+        access.group = group;
+        stores[group] = stores[group] || llvm::isa<llvm::StoreInst>(access.instruction);
+    }
+    return stores;
+}
+
+// How many comparisons groupsApart makes: one per pair of groups of which one holds a store.
+unsigned groupComparisons(llvm::ArrayRef<bool> groupStores);
+
+// Whether each group with a store is apart from every other group, given each group's byte
+// interval [low, high) (computed by the caller where `builder` emits), compared with
+// `lessOrEqual` (ule or sle, as the caller's intervals are numbers).
+llvm::Value *groupsApart(llvm::IRBuilder<> &builder, llvm::ArrayRef<llvm::Value *> low, llvm::ArrayRef<llvm::Value *> high,
+                         llvm::ArrayRef<bool> groupStores, llvm::CmpInst::Predicate lessOrEqual);
+
 // Alias scopes for accesses in groups that a rewritten loop's preheader checked apart (the
 // access and its group): every group with a store gets a scope in a new domain named `domain`,
 // and every access is declared in its group's scope and not aliasing the other groups' stores
@@ -149,9 +180,10 @@ llvm::Value *startValue(llvm::IRBuilder<> &builder, const Linear &form,
 void setGroupScopes(llvm::ArrayRef<std::pair<llvm::Instruction *, unsigned>> accesses,
                     llvm::ArrayRef<bool> groupStores, llvm::StringRef domain);
 
-// A pass's run over a function: `rewrite` each innermost loop (true when it changed it; it may
-// add loops to LoopInfo, and keeps LoopInfo up to date but not the dominator tree).
-llvm::PreservedAnalyses rewriteInnermostLoops(llvm::Function &function, llvm::FunctionAnalysisManager &analyses,
-                                              llvm::function_ref<bool(llvm::Loop &, llvm::LoopInfo &)> rewrite);
+// A pass's run over a function: `rewrite` each loop it had at the start, outer ones first (true
+// when it changed it; it leaves alone the loops it does not handle, may add loops to LoopInfo,
+// and keeps LoopInfo up to date but not the dominator tree).
+llvm::PreservedAnalyses rewriteLoops(llvm::Function &function, llvm::FunctionAnalysisManager &analyses,
+                                     llvm::function_ref<bool(llvm::Loop &, llvm::LoopInfo &)> rewrite);
 
 } // namespace wasmc

@@ -382,29 +382,14 @@ bool Devectorizer::addAccess(Instruction &instruction, Value *pointer) {
 }
 
 bool Devectorizer::groupAccesses() {
-    SmallVector<const Linear *, 4> representatives;
-    for (Access &access : accesses) {
+    for (const Access &access : accesses)
         if (access.base != accesses.front().base) return false;
-        unsigned group = 0;
-        while (group < representatives.size() &&
-               !(representatives[group]->constant.getBitWidth() == access.index.constant.getBitWidth() &&
-                 representatives[group]->sameTerms(access.index)))
-            ++group;
-        if (group == representatives.size()) {
-            representatives.push_back(&access.index);
-            groupStores.push_back(false);
-        }
-        access.group = group;
-        groupStores[group] = groupStores[group] || isa<StoreInst>(access.instruction);
-    }
+    groupStores = wasmc::groupByTerms(MutableArrayRef<Access>(accesses));
     // Within a group with a store, every element stays on its lane.
     for (const Access &a : accesses)
         for (const Access &b : accesses)
             if (a.group == b.group && groupStores[a.group] && (a.distance() - b.distance()) % vectorBytes != 0) return false;
-    unsigned checks = 0;
-    for (unsigned g = 0; g < groupStores.size(); ++g)
-        for (unsigned h = g + 1; h < groupStores.size(); ++h) checks += groupStores[g] || groupStores[h];
-    return checks <= maxRangeChecks;
+    return wasmc::groupComparisons(groupStores) <= maxRangeChecks;
 }
 
 // A linear form's value in the loop's first iteration.
@@ -434,13 +419,7 @@ Value *Devectorizer::assumptionsHold(IRBuilder<> &builder) {
         groupLow = groupLow ? builder.CreateBinaryIntrinsic(Intrinsic::umin, groupLow, first) : first;
         groupHigh = groupHigh ? builder.CreateBinaryIntrinsic(Intrinsic::umax, groupHigh, last) : last;
     }
-    for (unsigned g = 0; g < groupStores.size(); ++g)
-        for (unsigned h = g + 1; h < groupStores.size(); ++h) {
-            if (!groupStores[g] && !groupStores[h]) continue;
-            Value *apart = builder.CreateOr(builder.CreateICmpULE(high[g], low[h]), builder.CreateICmpULE(high[h], low[g]));
-            holds = builder.CreateAnd(holds, apart);
-        }
-    return holds;
+    return builder.CreateAnd(holds, wasmc::groupsApart(builder, low, high, groupStores, CmpInst::ICMP_ULE));
 }
 
 void Devectorizer::rewrite() {
@@ -541,7 +520,7 @@ PreservedAnalyses LoopDevectorizePass::run(Function &function, FunctionAnalysisM
     auto &machine = analyses.getResult<TargetIRAnalysis>(function);
     if (machine.getRegisterBitWidth(TargetTransformInfo::RGK_FixedWidthVector).getFixedValue() <= vectorBytes * 8)
         return PreservedAnalyses::all();
-    return rewriteInnermostLoops(function, analyses,
+    return rewriteLoops(function, analyses,
                                  [](Loop &loop, LoopInfo &loops) { return Devectorizer(loop, loops).run(); });
 }
 

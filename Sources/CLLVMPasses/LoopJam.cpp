@@ -62,7 +62,6 @@
 #include "CountedLoops.h"
 
 #include "llvm/Analysis/LoopInfo.h"
-#include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
@@ -348,18 +347,11 @@ bool Jammer::addAccess(Instruction &instruction, Value *pointer, Type *type) {
 }
 
 bool Jammer::groupAccesses() {
-    SmallVector<const Access *, 4> representatives;
-    for (Access &access : accesses) {
-        unsigned group = 0;
-        while (group < representatives.size() && !representatives[group]->index.sameTerms(access.index)) ++group;
-        if (group == representatives.size()) {
-            representatives.push_back(&access);
-            groupStores.push_back(false);
-        }
-        access.group = group;
-        groupStores[group] = groupStores[group] || isa<StoreInst>(access.instruction);
-    }
+    groupStores = wasmc::groupByTerms(MutableArrayRef<Access>(accesses));
     if (!is_contained(groupStores, true)) return false;
+    SmallVector<const Access *, 4> representatives(groupStores.size(), nullptr); // each group's first
+    for (const Access &access : accesses)
+        if (!representatives[access.group]) representatives[access.group] = &access;
     // A group with a store is in one block: the copies of a block run in order, the blocks'
     // accesses are apart. In an inner loop it holds accumulators: the same addresses in every
     // outer iteration, other bytes in every inner iteration, one type.
@@ -378,10 +370,7 @@ bool Jammer::groupAccesses() {
             if (other.group == access.group && other.distance() != access.distance())
                 slotGaps[access.group] = std::min(slotGaps[access.group], std::abs(other.distance() - access.distance()));
     }
-    unsigned checks = 0;
-    for (unsigned g = 0; g < groupStores.size(); ++g)
-        for (unsigned h = g + 1; h < groupStores.size(); ++h) checks += groupStores[g] || groupStores[h];
-    return checks <= maxRangeChecks;
+    return wasmc::groupComparisons(groupStores) <= maxRangeChecks;
 }
 
 // `value` in the nest's first iteration (the outer phis at their start), computed in the
@@ -496,13 +485,7 @@ Value *Jammer::assumptionsHold(IRBuilder<> &builder) {
         holds = builder.CreateAnd(holds, builder.CreateOr(builder.CreateNot(isTaken(builder, access.inner->body)),
                                                           builder.CreateICmpSLE(span, builder.getInt64(slotGaps[g]))));
     }
-    for (unsigned g = 0; g < groupStores.size(); ++g)
-        for (unsigned h = g + 1; h < groupStores.size(); ++h) {
-            if (!groupStores[g] && !groupStores[h]) continue;
-            Value *apart = builder.CreateOr(builder.CreateICmpSLE(high[g], low[h]), builder.CreateICmpSLE(high[h], low[g]));
-            holds = builder.CreateAnd(holds, apart);
-        }
-    return holds;
+    return builder.CreateAnd(holds, wasmc::groupsApart(builder, low, high, groupStores, CmpInst::ICMP_SLE));
 }
 
 void Jammer::rewrite() {
@@ -609,16 +592,7 @@ void Jammer::setScopes(const DenseMap<Instruction *, const Access *> &jammed) {
 namespace wasmc {
 
 PreservedAnalyses LoopJamPass::run(Function &function, FunctionAnalysisManager &analyses) {
-    auto &loops = analyses.getResult<LoopAnalysis>(function);
-    auto &evolution = analyses.getResult<ScalarEvolutionAnalysis>(function);
-    bool changed = false;
-    for (Loop *loop : loops.getLoopsInPreorder()) {
-        if (loop->isInnermost() || !Jammer(*loop, loops).run()) continue;
-        evolution.forgetLoop(loop);
-        changed = true;
-    }
-    // LoopInfo is kept up to date, the dominator tree is not.
-    return changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+    return rewriteLoops(function, analyses, [](Loop &loop, LoopInfo &loops) { return Jammer(loop, loops).run(); });
 }
 
 } // namespace wasmc

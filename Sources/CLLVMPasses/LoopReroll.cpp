@@ -454,7 +454,7 @@ void Reroller::rewrite() {
 namespace wasmc {
 
 PreservedAnalyses LoopRerollPass::run(Function &function, FunctionAnalysisManager &analyses) {
-    return rewriteInnermostLoops(function, analyses, [](Loop &loop, LoopInfo &loops) { return Reroller(loop, loops).run(); });
+    return rewriteLoops(function, analyses, [](Loop &loop, LoopInfo &loops) { return Reroller(loop, loops).run(); });
 }
 
 } // namespace wasmc

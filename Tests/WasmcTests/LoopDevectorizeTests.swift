@@ -84,15 +84,8 @@ struct LoopDevectorizeTests {
                 (br $next))))
           ;; f4 hash(n)
           \(memoryHashFunction)
-          ;; f5 fillf32(n): float i = 0.37i - 5.1 for i < n (no NaNs, whose bits wasm leaves open).
-          (func (export "fillf32") (param $n i32) (local $i i32)
-            (block $done
-              (loop $next
-                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-                (f32.store (i32.shl (local.get $i) (i32.const 2))
-                  (f32.sub (f32.mul (f32.convert_i32_u (local.get $i)) (f32.const 0.37)) (f32.const 5.1)))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $next))))
+          ;; f5 fillf32(n)
+          \(memoryFillF32Function)
           ;; f6 diff(dst, src, n): dst[j] = src[j] - src[j - 1] as clang vectorizes it: the vector
           ;; before is carried to the next iteration and shifted in by one lane (a recurrence).
           \(differenceFunction("diff", lanesBack: 1, initialFrom: 16))

@@ -8,6 +8,37 @@ import WAT
 /// on nests written the way clang -O3 emits a dense layer.
 @Suite("Unroll-and-jam of accumulating loop nests")
 struct LoopJamTests {
+    /// `name(y, x, w, n)`: one row of 24 floats, y[o] += x[i] · w[24i + o] for i < n, in scalar
+    /// code, the weight row pointer an induction of its own; `peeled`: y[0] updated before the
+    /// inner loop, which then starts at y[1] (a store outside the inner loop, as clang peels).
+    static func oneRowFunction(_ name: String, peeled: Bool) -> String {
+        let first = peeled
+            ? """
+                (f32.store (local.get $y) (f32.add (f32.load (local.get $y)) (f32.mul (local.get $a) (f32.load (local.get $w)))))
+              """
+            : ""
+        return """
+            (func (export "\(name)") (param $y i32) (param $x i32) (param $w i32) (param $n i32)
+              (local $i i32) (local $o i32) (local $a f32) (local $p i32)
+              (block $done
+                (br_if $done (i32.eqz (local.get $n)))
+                (loop $outer
+                  (local.set $a (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+            \(first)
+                  (local.set $o (i32.const \(peeled ? 4 : 0)))
+                  (loop $inner
+                    (local.set $p (i32.add (local.get $y) (local.get $o)))
+                    (f32.store (local.get $p)
+                      (f32.add (f32.load (local.get $p))
+                        (f32.mul (local.get $a) (f32.load (i32.add (local.get $w) (local.get $o))))))
+                    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+                    (br_if $inner (i32.ne (local.get $o) (i32.const 96))))
+                  (local.set $w (i32.add (local.get $w) (i32.const 96)))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
+            """
+    }
+
     static let module = """
         (module
           (memory (export "memory") 1)
@@ -46,23 +77,7 @@ struct LoopJamTests {
                 (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
           ;; f1 dense1(y, x, w, n): one row of 24 floats, y[o] += x[i] · w[24i + o] for i < n, in
           ;; scalar code, the weight row pointer an induction of its own.
-          (func (export "dense1") (param $y i32) (param $x i32) (param $w i32) (param $n i32)
-            (local $i i32) (local $o i32) (local $a f32) (local $p i32)
-            (block $done
-              (br_if $done (i32.eqz (local.get $n)))
-              (loop $outer
-                (local.set $a (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
-                (local.set $o (i32.const 0))
-                (loop $inner
-                  (local.set $p (i32.add (local.get $y) (local.get $o)))
-                  (f32.store (local.get $p)
-                    (f32.add (f32.load (local.get $p))
-                      (f32.mul (local.get $a) (f32.load (i32.add (local.get $w) (local.get $o))))))
-                  (local.set $o (i32.add (local.get $o) (i32.const 4)))
-                  (br_if $inner (i32.ne (local.get $o) (i32.const 96))))
-                (local.set $w (i32.add (local.get $w) (i32.const 96)))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
+          \(oneRowFunction("dense1", peeled: false))
           ;; f2 dense2(y, x, w, n, m): two rows of m floats at y and y + 256 get y_r[o] +=
           ;; x[i + r·1024] · w[256i + o] for i < n: with m > 64 the rows overlap, and the nest must
           ;; run as it is.
@@ -141,24 +156,7 @@ struct LoopJamTests {
                 (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
           ;; f5 densePeeled(y, x, w, n): dense1 with y[0] updated before the inner loop, as clang
           ;; peels an iteration: a store outside the inner loop.
-          (func (export "densePeeled") (param $y i32) (param $x i32) (param $w i32) (param $n i32)
-            (local $i i32) (local $o i32) (local $a f32) (local $p i32)
-            (block $done
-              (br_if $done (i32.eqz (local.get $n)))
-              (loop $outer
-                (local.set $a (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
-                (f32.store (local.get $y) (f32.add (f32.load (local.get $y)) (f32.mul (local.get $a) (f32.load (local.get $w)))))
-                (local.set $o (i32.const 4))
-                (loop $inner
-                  (local.set $p (i32.add (local.get $y) (local.get $o)))
-                  (f32.store (local.get $p)
-                    (f32.add (f32.load (local.get $p))
-                      (f32.mul (local.get $a) (f32.load (i32.add (local.get $w) (local.get $o))))))
-                  (local.set $o (i32.add (local.get $o) (i32.const 4)))
-                  (br_if $inner (i32.ne (local.get $o) (i32.const 96))))
-                (local.set $w (i32.add (local.get $w) (i32.const 96)))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
+          \(oneRowFunction("densePeeled", peeled: true))
           ;; f6 rows(y, w, n): y[24i + o] = 2·w[24i + o]: what the inner loop stores moves with the
           ;; outer loop, nothing accumulates, and the nest stays as it is.
           (func (export "rows") (param $y i32) (param $w i32) (param $n i32) (local $i i32) (local $o i32)
@@ -175,15 +173,8 @@ struct LoopJamTests {
                 (local.set $w (i32.add (local.get $w) (i32.const 96)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
-          ;; f7 fillf32(n): float i = 0.37i - 5.1 for i < n.
-          (func (export "fillf32") (param $n i32) (local $i i32)
-            (block $done
-              (loop $next
-                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-                (f32.store (i32.shl (local.get $i) (i32.const 2))
-                  (f32.sub (f32.mul (f32.convert_i32_u (local.get $i)) (f32.const 0.37)) (f32.const 5.1)))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $next))))
+          ;; f7 fillf32(n)
+          \(memoryFillF32Function)
           ;; f8 hash(n)
           \(memoryHashFunction))
         """
