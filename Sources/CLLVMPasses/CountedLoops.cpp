@@ -249,6 +249,10 @@ void stepCoarser(const Loop &loop, MutableArrayRef<Induction> inductions, const 
     replaceSteps(loop, inductions, exit, [&](const Induction &induction) { return induction.step * factor; }, suffix);
 }
 
+bool usedOutsideBlock(const Instruction &instruction, const BasicBlock *block) {
+    return any_of(instruction.users(), [&](const User *user) { return cast<Instruction>(user)->getParent() != block; });
+}
+
 void recomputeExactly(Instruction &instruction) {
     instruction.dropPoisonGeneratingFlags();
     if (instruction.getOpcode() != Instruction::Or) return;

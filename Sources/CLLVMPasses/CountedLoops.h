@@ -113,6 +113,11 @@ void stepFiner(const llvm::Loop &loop, llvm::MutableArrayRef<Induction> inductio
 void stepCoarser(const llvm::Loop &loop, llvm::MutableArrayRef<Induction> inductions, const ExitTest &exit,
                  unsigned factor, const llvm::Twine &suffix);
 
+// Whether an instruction other than one of `block` uses `instruction`. A phi after the loop (an
+// LCSSA phi) counts, unlike for Instruction::isUsedOutsideOfBlock, which places a phi's use in
+// the predecessor it comes from.
+bool usedOutsideBlock(const llvm::Instruction &instruction, const llvm::BasicBlock *block);
+
 // An integer helper of the loop (arithmetic on the phis, an address) that now runs on other phi
 // values than those its flags were derived for: drops those flags (nuw, nsw, inbounds, nneg),
 // and turns a disjoint `or` into the `add` it stood for.

@@ -147,7 +147,7 @@ bool Devectorizer::analyse() {
         body->size() > maxBodySize)
         return false;
     for (PHINode &phi : body->phis()) {
-        if (phi.isUsedOutsideOfBlock(body)) return false;
+        if (wasmc::usedOutsideBlock(phi, body)) return false;
         if (auto induction = wasmc::matchInduction(phi, loop))
             inductions.push_back(*induction);
         else if (phi.getType()->isVectorTy())
@@ -166,7 +166,7 @@ bool Devectorizer::analyse() {
             &instruction == exit->narrowing)
             continue;
         bool increment = any_of(inductions, [&](const Induction &induction) { return induction.increment == &instruction; });
-        if (!increment && instruction.isUsedOutsideOfBlock(body)) return false;
+        if (!increment && wasmc::usedOutsideBlock(instruction, body)) return false;
         if (auto *load = dyn_cast<LoadInst>(&instruction)) {
             if (!load->isSimple() || !laneType(load->getType()) || !addAccess(instruction, load->getPointerOperand()))
                 return false;

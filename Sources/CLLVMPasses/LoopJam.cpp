@@ -276,7 +276,7 @@ bool Jammer::analyseInnerLoop(Loop &loop) {
     InnerLoop &inner = *innerOf.lookup(loop.getHeader());
     for (PHINode &phi : inner.body->phis()) {
         auto induction = wasmc::matchInduction(phi, loop);
-        if (!induction || phi.isUsedOutsideOfBlock(inner.body)) return false;
+        if (!induction || wasmc::usedOutsideBlock(phi, inner.body)) return false;
         inner.inductions.push_back(*induction);
     }
     inner.exit = wasmc::findExitTest(loop, inner.inductions);
@@ -306,7 +306,7 @@ bool Jammer::analyseBlock(BasicBlock &block) {
         if (inner && inner->isCounting(&instruction)) continue;
         if (!inner && (&instruction == outerExit->compare || &instruction == outerExit->narrowing)) continue;
         if (!isOuterIncrement(&instruction) && usedOutsideNest(instruction)) return false;
-        if (inner && instruction.isUsedOutsideOfBlock(&block)) return false;
+        if (inner && wasmc::usedOutsideBlock(instruction, &block)) return false;
         if (auto *load = dyn_cast<LoadInst>(&instruction)) {
             if (!load->isSimple() || !addAccess(instruction, load->getPointerOperand(), load->getType())) return false;
         } else if (auto *store = dyn_cast<StoreInst>(&instruction)) {

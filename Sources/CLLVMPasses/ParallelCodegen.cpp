@@ -169,7 +169,10 @@ char *wasmc_llvm_emit_objects(LLVMModuleRef moduleRef, LLVMTargetMachineRef mach
             errors[index] = "cannot create a target machine for " + machine->getTargetTriple().str();
             return;
         }
-        if (optimizationLevel > 0) wasmc::optimizeModule(**part, copy.get(), optimizationLevel, passes);
+        if (optimizationLevel > 0) {
+            errors[index] = wasmc::optimizeModule(**part, copy.get(), optimizationLevel, passes);
+            if (!errors[index].empty()) return;
+        }
         errors[index] = emit(**part, *copy, objects[index]);
     };
     // Up to `threadCount` threads take the parts in turn, largest first (the first parts are).

@@ -3,15 +3,17 @@
 
 #include "llvm/IR/PassManager.h"
 
+#include <string>
+
 namespace llvm {
 class TargetMachine;
 }
 
 namespace wasmc {
 
-// LLVM's default<O`level`> pipeline (level 1 to 3) with the wasmc passes `passes` names
-// (WASMC_PASS_* flags), for `machine` (Pipeline.cpp).
-void optimizeModule(llvm::Module &module, llvm::TargetMachine *machine, int level, unsigned passes);
+// The pipeline of -O`level` (1 to 3) with the wasmc passes `passes` names (WASMC_PASS_* flags),
+// for `machine` (Pipeline.cpp). Returns an error message, or "".
+std::string optimizeModule(llvm::Module &module, llvm::TargetMachine *machine, int level, unsigned passes);
 
 // Marks `store p, (load p)` volatile, which LLVM would delete with the load, losing the trap of
 // an out-of-bounds p (KeepNoopStores.cpp). Runs first, after mem2reg.

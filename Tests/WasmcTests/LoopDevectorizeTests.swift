@@ -12,10 +12,12 @@ struct LoopDevectorizeTests {
     /// `name(dst, src, n)`: dst[j] = src[j] - src[j - lanesBack] for f32 lanes, the vector before
     /// (loaded first from `initialFrom` bytes before src) carried to the next iteration and
     /// shifted in by `lanesBack` lanes with a shuffle, as clang vectorizes such a loop.
-    static func differenceFunction(_ name: String, lanesBack: Int, initialFrom: Int) -> String {
+    /// With `returnsLast`, it returns the last lane of the last vector it loaded (src[n - 1]),
+    /// a vector the loop leaves for the code after it.
+    static func differenceFunction(_ name: String, lanesBack: Int, initialFrom: Int, returnsLast: Bool = false) -> String {
         let mask = (0..<16).map { String(16 - 4 * lanesBack + $0) }.joined(separator: " ")
         return """
-            (func (export "\(name)") (param $dst i32) (param $src i32) (param $n i32)
+            (func (export "\(name)") (param $dst i32) (param $src i32) (param $n i32) \(returnsLast ? "(result f32)" : "")
               (local $end i32) (local $prev v128) (local $cur v128)
               (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
               (local.set $prev (v128.load (i32.sub (local.get $src) (i32.const \(initialFrom)))))
@@ -28,7 +30,8 @@ struct LoopDevectorizeTests {
                   (local.set $prev (local.get $cur))
                   (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
                   (local.set $src (i32.add (local.get $src) (i32.const 16)))
-                  (br_if $next (i32.ne (local.get $dst) (local.get $end))))))
+                  (br_if $next (i32.ne (local.get $dst) (local.get $end)))))
+              \(returnsLast ? "(f32x4.extract_lane 3 (local.get $prev))" : ""))
             """
     }
 
@@ -95,20 +98,24 @@ struct LoopDevectorizeTests {
           ;; f8 diffFar(dst, src, n): diff, but the vector before is loaded from 32 bytes before
           ;; src rather than 16, so its last lane is src[-5], not src[-1]: the first iteration
           ;; must subtract that (the recurrence carries the initial vector's last lane).
-          \(differenceFunction("diffFar", lanesBack: 1, initialFrom: 32)))
+          \(differenceFunction("diffFar", lanesBack: 1, initialFrom: 32))
+          ;; f9 diffLast(dst, src, n): diff, returning the last element it loaded: the loop's last
+          ;; vector is used after it (through an LCSSA phi), so the loop stays a 128-bit loop.
+          \(differenceFunction("diffLast", lanesBack: 1, initialFrom: 16, returnsLast: true)))
         """
 
     /// On an AVX2 host, axpy, maxmul and diff (with its recurrence) become loops over one lane
     /// that LLVM vectorizes 8 lanes wide; the 128-bit loop stays for the entries the checks send
-    /// back to it. Loops whose lanes cross (reverse, diff2) stay as they are.
+    /// back to it. Loops whose lanes cross (reverse, diff2) or that leave a vector to the code
+    /// after them (diffLast) stay as they are.
     @Test func laneWiseLoopsAreWidened() throws {
-        let bodies = try optimizedIR(of: Self.module, functions: [0, 1, 2, 6, 7])
+        let bodies = try optimizedIR(of: Self.module, functions: [0, 1, 2, 6, 7, 9])
         for (index, name, wide) in [(0, "axpy", "<8 x float>"), (1, "maxmul", "<8 x i32>"), (6, "diff", "<8 x float>")] {
             let labels = blockLabels(bodies[index]!)
             #expect(labels.contains { $0.hasSuffix(".simd128") }, "\(name): no 128-bit loop kept; blocks \(labels)")
             #expect(bodies[index]!.contains(wide), "\(name): no \(wide) in the optimized code")
         }
-        for (index, name) in [(2, "reverse"), (7, "diff2")] {
+        for (index, name) in [(2, "reverse"), (7, "diff2"), (9, "diffLast")] {
             let labels = blockLabels(bodies[index]!)
             #expect(!labels.contains { $0.hasSuffix(".simd128") || $0.hasPrefix("lanes") }, "\(name) was rewritten: \(labels)")
         }
@@ -130,11 +137,12 @@ struct LoopDevectorizeTests {
     @Test func resultsMatchUnoptimizedCode() throws {
         let optimized = try instantiate(Self.module)
         let reference = try instantiate(Self.module, options: CompileOptions(optimizationLevel: 0))
+        // The function's results, then the memory's hash.
         func both(_ name: String, _ arguments: [Wasmc.Value], fill: String = "fill") throws -> [[Wasmc.Value]] {
             try [optimized, reference].map { instance in
                 _ = try instance.call(fill, [.i32(16384)])
-                _ = try instance.call(name, arguments)
-                return try instance.call("hash", [.i32(65536)])
+                let results = try instance.call(name, arguments)
+                return try results + instance.call("hash", [.i32(65536)])
             }
         }
         let cases: [(dst: Int32, src: Int32, n: Int32)] = [
@@ -149,7 +157,7 @@ struct LoopDevectorizeTests {
             let reverse = try both("reverse", [.i32(dst), .i32(src), .i32(n)])
             #expect(reverse[0] == reverse[1], "reverse(\(dst), \(src), \(n)): -O2 \(reverse[0]), -O0 \(reverse[1])")
             // diff reads from src - 16 on, diffFar from src - 32.
-            for name in ["diff", "diff2", "diffFar"] {
+            for name in ["diff", "diff2", "diffFar", "diffLast"] {
                 let results = try both(name, [.i32(dst), .i32(src + 32), .i32(n)], fill: "fillf32")
                 #expect(results[0] == results[1], "\(name)(\(dst), \(src + 32), \(n)): -O2 \(results[0]), -O0 \(results[1])")
             }
