@@ -9,6 +9,18 @@ enum LLVMSupport {
         LLVMInitializeAllTargetMCs()
         LLVMInitializeAllAsmPrinters()
         LLVMInitializeAllAsmParsers()
+        // WASMC_LLVM_ARGS: options for LLVM itself, as `clang -mllvm` passes them (words
+        // separated by spaces; e.g. -post-RA-scheduler=false), to try LLVM's knobs out.
+        if let text = ProcessInfo.processInfo.environment["WASMC_LLVM_ARGS"] {
+            let arguments = ["wasmc"] + text.split(separator: " ").map(String.init)
+            var pointers = arguments.map { strdup($0) }
+            defer { pointers.forEach { free($0) } }
+            pointers.withUnsafeMutableBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
+                    LLVMParseCommandLineOptions(Int32(buffer.count), $0, "wasmc")
+                }
+            }
+        }
     }()
 
     static func initialize() { _ = once }
