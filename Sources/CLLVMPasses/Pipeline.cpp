@@ -1,4 +1,4 @@
-// Pipeline.cpp: the optimization pipelines of -O1..-O3 with wasmc's passes in them. See
+// Pipeline.cpp: the optimization pipelines of -O1..-O3 (wasmc's passes in -O2 and -O3). See
 // include/CLLVMPasses.h and Documentation/codegen.md ("Optimization pipeline").
 #include "CLLVMPasses.h"
 #include "Passes.h"
@@ -64,6 +64,16 @@ std::string wasmPipeline(unsigned passes) {
     return text;
 }
 
+// -O1: the scalar clean-up of -O2 for a faster compile (with FastISel, see TargetMachine.swift):
+// no loop rewriting, no vectors beyond the module's own.
+std::string scalarPipeline() {
+    const char *combine = "instcombine<no-verify-fixpoint>";
+    std::string text = "function(mem2reg,wasmc-keep-noop-stores),cgscc(function-attrs),function(";
+    text += std::string("simplifycfg,early-cse<memssa>,") + combine + ",loop-mssa(licm<allowspeculation>),";
+    text += std::string("gvn,") + combine + ",simplifycfg)";
+    return text;
+}
+
 } // namespace
 
 std::string wasmc::optimizeModule(Module &module, TargetMachine *machine, int level, unsigned passes) {
@@ -116,12 +126,13 @@ std::string wasmc::optimizeModule(Module &module, TargetMachine *machine, int le
     // WASMC_PIPELINE: a pipeline in LLVM's textual syntax (opt -passes) instead, wasmc's passes
     // by the names above; to try pipelines out.
     const char *custom = getenv("WASMC_PIPELINE");
-    if (custom || level == 2) {
-        std::string text = custom ? std::string(custom) : wasmPipeline(passes);
+    if (custom || level <= 2) {
+        std::string text = custom ? std::string(custom) : level <= 1 ? scalarPipeline() : wasmPipeline(passes);
         if (Error error = builder.parsePassPipeline(pipeline, text))
-            return (custom ? "WASMC_PIPELINE: " : "the -O2 pipeline: ") + toString(std::move(error));
+            return (custom ? "WASMC_PIPELINE: " : "the -O" + std::to_string(level) + " pipeline: ") +
+                   toString(std::move(error));
     } else {
-        pipeline = builder.buildPerModuleDefaultPipeline(level <= 1 ? OptimizationLevel::O1 : OptimizationLevel::O3);
+        pipeline = builder.buildPerModuleDefaultPipeline(OptimizationLevel::O3);
     }
     pipeline.run(module, moduleAnalyses);
     if (timed) reportAndResetTimings(&errs());

@@ -56,6 +56,9 @@ final class TargetMachine {
         guard let machine = LLVMCreateTargetMachineWithOptions(llvmTarget, target.triple, options) else {
             throw CompileError.backend("cannot create a target machine for \(target.triple) cpu \(target.cpu)")
         }
+        // -O1 trades code speed for compile time: FastISel picks instructions one IR
+        // instruction at a time instead of by DAG (Documentation/codegen.md).
+        if optimizationLevel == 1 { LLVMSetTargetMachineFastISel(machine, 1) }
         self.machine = machine
         self.target = target
     }

@@ -19,7 +19,7 @@ extension CompileOptions.BoundsChecks: ExpressibleByArgument {}
 extension CompileOptions.Output: ExpressibleByArgument {}
 
 struct CodegenOptions: ParsableArguments {
-    @Flag(help: "Optimization level (default -O2).")
+    @Flag(help: "Optimization level: -O0 none; -O1 a scalar clean-up and fast instruction selection, to compile quickly; -O2 (default) for wasm its producer optimized, loops vectorized for the target; -O3 LLVM's whole pipeline, for wasm its producer did not optimize.")
     var optimization: OptimizationLevel = .O2
 
     @Option(name: .customLong("bounds-checks"), help: "guard: guard pages and signals (default); explicit: compare every access.")

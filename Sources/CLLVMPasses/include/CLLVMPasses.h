@@ -23,9 +23,9 @@ enum {
     WASMC_PASS_LOOP_ALIAS_GROUPS = 2, /* LoopAliasGroups.cpp: versions loops on pointer groups */
 };
 
-/* Runs the pipeline of -O`level` (1 to 3) for `machine` on `module`, with the passes of wasmc's
- * own that `passes` (WASMC_PASS_* flags) names: LLVM's default<O1> and default<O3>, and for -O2
- * wasmc's pipeline for wasm its producer optimized (Pipeline.cpp). Returns NULL, or a malloc'd
+/* Runs the pipeline of -O`level` (1 to 3) for `machine` on `module` (Pipeline.cpp): -O1 a scalar
+ * clean-up, -O2 wasmc's pipeline for wasm its producer optimized, -O3 LLVM's default<O3>; the
+ * latter two with the passes of wasmc's own that `passes` (WASMC_PASS_* flags) names. Returns NULL, or a malloc'd
  * message. */
 char *wasmc_llvm_optimize(LLVMModuleRef module, LLVMTargetMachineRef machine, int level,
                           unsigned passes);
