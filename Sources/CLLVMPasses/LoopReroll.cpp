@@ -308,9 +308,7 @@ bool Reroller::checkCoverage() {
     for (const Induction &candidate : inductions) increments.insert(candidate.increment);
     for (Instruction &instruction : *body) {
         if (&instruction == exit->branch || &instruction == exit->compare || &instruction == exit->narrowing) continue;
-        bool usedOutside = any_of(instruction.users(), [&](User *user) {
-            return !loop.contains(cast<Instruction>(user));
-        });
+        bool usedOutside = wasmc::usedOutsideBlock(instruction, body);
         if (isa<PHINode>(instruction)) {
             // The phi's last value would differ: it is the value of the last copy now.
             if (usedOutside) return false;

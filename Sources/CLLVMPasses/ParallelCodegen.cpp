@@ -57,12 +57,6 @@ constexpr uint64_t maximumParts = 16;
 // that call them, for their optimizers to inline.
 constexpr uint64_t maximumCopiedCallee = 60;
 
-char *copyMessage(const std::string &message) {
-    char *copy = static_cast<char *>(malloc(message.size() + 1));
-    memcpy(copy, message.c_str(), message.size() + 1);
-    return copy;
-}
-
 // A target machine configured like `machine`, for one thread (a TargetMachine caches subtargets
 // as it is used, so threads must not share one).
 std::unique_ptr<TargetMachine> copyOf(const TargetMachine &machine) {
@@ -215,7 +209,7 @@ char *wasmc_llvm_emit_objects(LLVMModuleRef moduleRef, LLVMTargetMachineRef mach
     worker();
     for (std::thread &thread : threads) thread.join();
     for (const std::string &error : errors)
-        if (!error.empty()) return copyMessage(error);
+        if (!error.empty()) return wasmc::copyMessage(error);
 
     auto *result = static_cast<wasmc_object *>(calloc(objects.size() + 1, sizeof(wasmc_object)));
     for (size_t index = 0; index < objects.size(); ++index) {

@@ -15,6 +15,9 @@ namespace wasmc {
 // for `machine` (Pipeline.cpp). Returns an error message, or "".
 std::string optimizeModule(llvm::Module &module, llvm::TargetMachine *machine, int level, unsigned passes);
 
+// A malloc'd copy of `message`, as the C API (CLLVMPasses.h) returns errors (Pipeline.cpp).
+char *copyMessage(const std::string &message);
+
 // Marks `store p, (load p)` volatile, which LLVM would delete with the load, losing the trap of
 // an out-of-bounds p (KeepNoopStores.cpp). Runs first, after mem2reg.
 struct KeepNoopStoresPass : llvm::PassInfoMixin<KeepNoopStoresPass> {

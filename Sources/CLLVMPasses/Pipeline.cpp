@@ -9,8 +9,6 @@
 #include "llvm/Passes/StandardInstrumentations.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
-#include "llvm/Transforms/Utils/LCSSA.h"
-#include "llvm/Transforms/Utils/LoopSimplify.h"
 #include "llvm/Transforms/Utils/Mem2Reg.h"
 
 #include <cstdlib>
@@ -32,6 +30,12 @@ std::string vectorizerStart(unsigned passes) {
     return text.empty() ? "" : "loop-simplify,lcssa," + text;
 }
 
+// How -O1 and -O2 start: no-op stores that must still trap marked before anything may delete
+// them, then what each function reads and writes (memcpy: only through its arguments), which
+// the loop passes need to move loads across calls.
+constexpr const char *startOfPipeline = "function(mem2reg,wasmc-keep-noop-stores),cgscc(function-attrs),";
+constexpr const char *combine = "instcombine<no-verify-fixpoint>";
+
 // -O2, the default: a pipeline for wasm that its producer has optimized already, which is how
 // wasm is shipped (clang, rustc and the like at -O2 or above; inlining, scalar optimization and
 // loop idioms are done). What is left to do is what the translation to LLVM IR brings and what
@@ -40,14 +44,7 @@ std::string vectorizerStart(unsigned passes) {
 // of LLVM's default<O2> and gives the same code speed on the benchmark kernels
 // (Benchmarks/README.md); -O3 runs LLVM's whole pipeline, for wasm its producer did not optimize.
 std::string wasmPipeline(unsigned passes) {
-    const char *combine = "instcombine<no-verify-fixpoint>";
-    std::string text;
-    // First, before anything may delete them: no-op stores that must still trap.
-    text += "function(mem2reg,wasmc-keep-noop-stores),";
-    // What each function reads and writes (memcpy: only through its arguments), which the loop
-    // passes below need to move loads across calls.
-    text += "cgscc(function-attrs),";
-    text += "function(";
+    std::string text = std::string(startOfPipeline) + "function(";
     // The code as translated: CFG, redundant loads of the memory base, address arithmetic.
     text += std::string("simplifycfg,early-cse<memssa>,") + combine + ",";
     // Loops: invariants out, rotated (LLVM's loop passes want a guarded do-while), counted with
@@ -67,8 +64,7 @@ std::string wasmPipeline(unsigned passes) {
 // -O1: the scalar clean-up of -O2 for a faster compile (with FastISel, see TargetMachine.swift):
 // no loop rewriting, no vectors beyond the module's own.
 std::string scalarPipeline() {
-    const char *combine = "instcombine<no-verify-fixpoint>";
-    std::string text = "function(mem2reg,wasmc-keep-noop-stores),cgscc(function-attrs),function(";
+    std::string text = std::string(startOfPipeline) + "function(";
     text += std::string("simplifycfg,early-cse<memssa>,") + combine + ",loop-mssa(licm<allowspeculation>),";
     text += std::string("gvn,") + combine + ",simplifycfg)";
     return text;
@@ -143,8 +139,11 @@ char *wasmc_llvm_optimize(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineR
                           unsigned passes) {
     std::string error =
         wasmc::optimizeModule(*unwrap(moduleRef), reinterpret_cast<TargetMachine *>(machineRef), level, passes);
-    if (error.empty()) return nullptr;
-    char *copy = static_cast<char *>(malloc(error.size() + 1));
-    memcpy(copy, error.c_str(), error.size() + 1);
+    return error.empty() ? nullptr : wasmc::copyMessage(error);
+}
+
+char *wasmc::copyMessage(const std::string &message) {
+    char *copy = static_cast<char *>(malloc(message.size() + 1));
+    memcpy(copy, message.c_str(), message.size() + 1);
     return copy;
 }

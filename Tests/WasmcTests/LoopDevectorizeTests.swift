@@ -88,7 +88,7 @@ struct LoopDevectorizeTests {
           ;; f4 hash(n)
           \(memoryHashFunction)
           ;; f5 fillf32(n)
-          \(memoryFillF32Function)
+          \(memoryFillFunction("f32"))
           ;; f6 diff(dst, src, n): dst[j] = src[j] - src[j - 1] as clang vectorizes it: the vector
           ;; before is carried to the next iteration and shifted in by one lane (a recurrence).
           \(differenceFunction("diff", lanesBack: 1, initialFrom: 16))

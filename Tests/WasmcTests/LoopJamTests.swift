@@ -174,7 +174,7 @@ struct LoopJamTests {
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br_if $outer (i32.ne (local.get $i) (local.get $n))))))
           ;; f7 fillf32(n)
-          \(memoryFillF32Function)
+          \(memoryFillFunction("f32"))
           ;; f8 hash(n)
           \(memoryHashFunction))
         """

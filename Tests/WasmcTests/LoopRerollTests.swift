@@ -97,14 +97,7 @@ struct LoopRerollTests {
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $next))))
           ;; f6 fillf64(n): double i = 0.37i - 5.1 for i < n.
-          (func (export "fillf64") (param $n i32) (local $i i32)
-            (block $done
-              (loop $next
-                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-                (f64.store (i32.shl (local.get $i) (i32.const 3))
-                  (f64.sub (f64.mul (f64.convert_i32_u (local.get $i)) (f64.const 0.37)) (f64.const 5.1)))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $next))))
+          \(memoryFillFunction("f64"))
           ;; f7 hash(n)
           \(memoryHashFunction)
           ;; f8 diff2(dst, src, n): dst[j] = src[j] - src[j - 1] (src[-1] read as 0.5), two per

@@ -70,15 +70,19 @@ let memoryHashFunction = """
       (local.get $h))
     """
 
-/// A wasm function `fillf32(n)` (exported as "fillf32"): float i = 0.37i - 5.1 for i < n, values
-/// with no NaNs (whose bits wasm leaves open), for tests that run float code on memory.
-let memoryFillF32Function = """
-    (func (export "fillf32") (param $n i32) (local $i i32)
-      (block $done
-        (loop $next
-          (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-          (f32.store (i32.shl (local.get $i) (i32.const 2))
-            (f32.sub (f32.mul (f32.convert_i32_u (local.get $i)) (f32.const 0.37)) (f32.const 5.1)))
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $next))))
-    """
+/// A wasm function `fill<type>(n)` (exported under that name; `type` f32 or f64): element i of
+/// memory = 0.37i - 5.1 for i < n, values with no NaNs (whose bits wasm leaves open), for tests
+/// that run float code on memory.
+func memoryFillFunction(_ type: String) -> String {
+    let shift = type == "f64" ? 3 : 2
+    return """
+        (func (export "fill\(type)") (param $n i32) (local $i i32)
+          (block $done
+            (loop $next
+              (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+              (\(type).store (i32.shl (local.get $i) (i32.const \(shift)))
+                (\(type).sub (\(type).mul (\(type).convert_i32_u (local.get $i)) (\(type).const 0.37)) (\(type).const 5.1)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $next))))
+        """
+}
