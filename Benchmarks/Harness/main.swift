@@ -183,12 +183,21 @@ func main() {
                 try kernel.run()
                 let seconds = now() - start
                 reply(["seconds": seconds, "checksum": try kernel.checksum()])
-            case ("compile", 3):
+            case ("compile", 3), ("compile", 4):
+                // compile PATH LEVEL [PROFILE]: a profile compiles the functions it finds cold
+                // at -O0 (Documentation/profiles.md); reading it is not timed.
                 let wasm = try readWasm(words[1])
+                var options = CompileOptions(optimizationLevel: Int(words[2]) ?? 2)
+                if words.count == 4 {
+                    guard let text = FileManager.default.contents(atPath: String(words[3])) else {
+                        throw HarnessError.message("cannot read \(words[3])")
+                    }
+                    options.profile = try Profile(text: String(decoding: text, as: UTF8.self))
+                }
                 let output = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-bench-\(UUID().uuidString).so").path
                 defer { try? FileManager.default.removeItem(atPath: output) }
                 let start = now()
-                try Compiler(options: CompileOptions(optimizationLevel: Int(words[2]) ?? 2)).compile(wasm, to: output)
+                try Compiler(options: options).compile(wasm, to: output)
                 reply(["seconds": now() - start, "wasm_bytes": wasm.count])
             case ("calls", 2):
                 let count = Int(words[1]) ?? 1_000_000

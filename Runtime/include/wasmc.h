@@ -60,6 +60,20 @@ void wasmc_module_unload(wasmc_module *module);
 const char *wasmc_module_target(const wasmc_module *module);  /* target triple */
 const char *wasmc_module_cpu(const wasmc_module *module);
 const char *wasmc_module_cpu_features(const wasmc_module *module);
+/* SHA-256 of the wasm module the .so was compiled from, in lowercase hex. */
+const char *wasmc_module_wasm_hash(const wasmc_module *module);
+/* The number of functions (the whole index space); the imported ones, which come first, in
+ * `*imported`. */
+uint32_t wasmc_module_function_count(const wasmc_module *module, uint32_t *imported);
+/* A function's name from the module's name section, or NULL. */
+const char *wasmc_module_function_name(const wasmc_module *module, uint32_t function);
+/* In a module compiled with `wasmc compile --instrument`: its execution counters, one per
+ * defined function (index = function index - number of imported functions), each the number of
+ * calls plus loop iterations so far, in all instances of the module together; stores their
+ * number in `*count`. Otherwise NULL and 0. The caller may read them (to write a profile, see
+ * Documentation/profiles.md) and reset them; the counts are not atomic, so instances running on
+ * several threads at once may lose some. */
+uint64_t *wasmc_module_profile_counts(const wasmc_module *module, uint32_t *count);
 uint32_t wasmc_module_type_count(const wasmc_module *module);
 /* Parameter and result kinds (WASMC_I32...) of a type index. */
 void wasmc_module_type(const wasmc_module *module, uint32_t type_index, const uint8_t **params,

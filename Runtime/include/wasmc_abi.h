@@ -27,7 +27,7 @@ extern "C" {
 
 /* Bumped whenever anything in this file changes meaning. A .so built for another version is
  * refused by the loader. */
-#define WASMC_ABI_VERSION 1u
+#define WASMC_ABI_VERSION 2u
 /* "WSMC", little endian. */
 #define WASMC_DESCRIPTOR_MAGIC 0x434d5357u
 
@@ -204,6 +204,11 @@ typedef struct wasmc_module_descriptor {
     void *const *trampolines; /* by type index: void (void *code, void *ctx, wasmc_value *io) */
     void *const *host_thunks; /* by type index: native signature, ctx is a wasmc_host_func */
     const uint8_t *const *data_segments; /* bytes of each data segment, by data index */
+    /* In a module compiled to count executions (`wasmc compile --instrument`): one counter per
+     * defined function, by defined index, which the function's code adds one to on entry and at
+     * the head of each loop; NULL and 0 otherwise. Shared by all instances of the module. */
+    uint64_t *profile_counts;
+    uint64_t profile_count_len;
 } wasmc_module_descriptor;
 
 /*

@@ -141,6 +141,8 @@ static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len
     for (uint32_t i = 0; i < m->ndata; i++)
         if (m->data_sizes[i] && (!d->data_segments || !d->data_segments[i]))
             return format(buf, len, "descriptor lacks data segment %u", i);
+    if (d->profile_count_len && (!d->profile_counts || d->profile_count_len != m->nfuncs - nimported))
+        return "descriptor's execution counters do not match its functions";
     return NULL;
 }
 
@@ -216,6 +218,24 @@ void wasmc_module_unload(wasmc_module *m) {
 const char *wasmc_module_target(const wasmc_module *m) { return m->target; }
 const char *wasmc_module_cpu(const wasmc_module *m) { return m->cpu; }
 const char *wasmc_module_cpu_features(const wasmc_module *m) { return m->features; }
+const char *wasmc_module_wasm_hash(const wasmc_module *m) { return m->hash; }
+
+const char *wasmc_module_function_name(const wasmc_module *m, uint32_t function) {
+    for (uint32_t i = 0; i < m->nnames; i++)
+        if (m->names[i].func == function) return m->names[i].name;
+    return NULL;
+}
+
+uint32_t wasmc_module_function_count(const wasmc_module *m, uint32_t *imported) {
+    if (imported) *imported = m->nimported[WASMC_EXTERN_FUNC];
+    return m->nfuncs;
+}
+
+uint64_t *wasmc_module_profile_counts(const wasmc_module *m, uint32_t *count) {
+    uint32_t n = (uint32_t)m->desc->profile_count_len;
+    if (count) *count = n;
+    return n ? m->desc->profile_counts : NULL;
+}
 uint32_t wasmc_module_type_count(const wasmc_module *m) { return m->ntypes; }
 uint32_t wasmc_module_import_count(const wasmc_module *m) { return m->nimports; }
 uint32_t wasmc_module_export_count(const wasmc_module *m) { return m->nexports; }

@@ -121,9 +121,12 @@ std::string wasmc::optimizeModule(Module &module, TargetMachine *machine, int le
     ModulePassManager pipeline;
     // WASMC_PIPELINE: a pipeline in LLVM's textual syntax (opt -passes) instead, wasmc's passes
     // by the names above; to try pipelines out.
-    const char *custom = getenv("WASMC_PIPELINE");
+    const char *custom = level > 0 ? getenv("WASMC_PIPELINE") : nullptr;
     if (custom || level <= 2) {
-        std::string text = custom ? std::string(custom) : level <= 1 ? scalarPipeline() : wasmPipeline(passes);
+        std::string text = custom        ? std::string(custom)
+                           : level <= 0 ? std::string("function(mem2reg)")
+                           : level == 1 ? scalarPipeline()
+                                        : wasmPipeline(passes);
         if (Error error = builder.parsePassPipeline(pipeline, text))
             return (custom ? "WASMC_PIPELINE: " : "the -O" + std::to_string(level) + " pipeline: ") +
                    toString(std::move(error));

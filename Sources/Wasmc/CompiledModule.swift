@@ -39,6 +39,40 @@ public final class CompiledModule: @unchecked Sendable {
     public var targetTriple: String { String(cString: wasmc_module_target(raw)) }
     public var cpu: String { String(cString: wasmc_module_cpu(raw)) }
     public var cpuFeatures: String { String(cString: wasmc_module_cpu_features(raw)) }
+    /// SHA-256 (hex) of the wasm module compiled.
+    public var wasmHash: String { String(cString: wasmc_module_wasm_hash(raw)) }
+
+    /// A function's name from the module's name section (by function index), if it has one.
+    public func functionName(_ index: Int) -> String? {
+        wasmc_module_function_name(raw, UInt32(index)).map { String(cString: $0) }
+    }
+
+    /// The execution counts so far of a module compiled with `CompileOptions.instrument`, of
+    /// all its instances together (Documentation/profiles.md); nil for a module compiled
+    /// without.
+    public var profile: Profile? {
+        var count: UInt32 = 0
+        guard let counts = wasmc_module_profile_counts(raw, &count) else { return nil }
+        var imported: UInt32 = 0
+        _ = wasmc_module_function_count(raw, &imported)
+        return Profile(
+            wasmHash: wasmHash, importedFunctions: Int(imported),
+            definedCounts: Array(UnsafeBufferPointer(start: counts, count: Int(count))))
+    }
+
+    /// The profile's text with the functions' names (`Profile.text(names:)`).
+    public func profileText(_ profile: Profile) -> String {
+        var names: [Int: String] = [:]
+        for function in profile.counts.keys { names[function] = functionName(function) }
+        return profile.text(names: names)
+    }
+
+    /// Sets the execution counts back to zero.
+    public func resetProfile() {
+        var count: UInt32 = 0
+        guard let counts = wasmc_module_profile_counts(raw, &count) else { return }
+        counts.update(repeating: 0, count: Int(count))
+    }
 
     /// A function type of the module: parameter and result kinds.
     public struct FunctionType: Equatable, Sendable, CustomStringConvertible {

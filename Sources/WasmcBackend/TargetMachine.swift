@@ -73,13 +73,9 @@ final class TargetMachine {
         LLVMDisposeTargetData(layout)
     }
 
-    /// Runs the new pass manager's standard pipeline for `level`.
+    /// Runs the pipeline of -O`level` (Sources/CLLVMPasses/Pipeline.cpp; -O0 still promotes the
+    /// allocas that carry locals and block values to registers).
     func optimize(_ module: LLVMModuleRef, level: Int) throws(CompileError) {
-        // At -O0 still promote the allocas that carry locals and block values to registers.
-        guard level > 0 else {
-            try runPasses(module, "function(mem2reg)")
-            return
-        }
         if let message = wasmc_llvm_optimize(module, machine, Int32(level), Self.wasmcPasses) {
             defer { free(message) }
             throw CompileError.backend("LLVM passes failed: \(String(cString: message))")
@@ -98,17 +94,6 @@ final class TargetMachine {
         return passes
     }
 
-    /// Runs a new-pass-manager pipeline given in LLVM's textual syntax.
-    func runPasses(_ module: LLVMModuleRef, _ pipeline: String) throws(CompileError) {
-        let options = LLVMCreatePassBuilderOptions()!
-        defer { LLVMDisposePassBuilderOptions(options) }
-        if let error = LLVMRunPasses(module, pipeline, machine, options) {
-            let message = LLVMGetErrorMessage(error)!
-            defer { LLVMDisposeErrorMessage(message) }
-            throw CompileError.backend("LLVM passes failed: \(String(cString: message))")
-        }
-    }
-
     /// How many parts `emitObjects` makes of the module (1: the module is too small to gain from
     /// more; the module alone decides, so the code does not depend on the threads). `optimized`:
     /// whether it was optimized already.
@@ -119,9 +104,12 @@ final class TargetMachine {
     /// Emits the module's code as object files, one per part (`parts(of:optimized:)`), the parts
     /// shared out among up to `threads` threads (Sources/CLLVMPasses/ParallelCodegen.cpp), to be
     /// linked together. With `optimizationLevel` above 0 the module is not optimized yet, and
-    /// each part is optimized on its thread first.
-    func emitObjects(_ module: LLVMModuleRef, parts: Int, threads: Int, optimizationLevel: Int = 0) throws(CompileError) -> [Data] {
-        if parts <= 1 {
+    /// each part is optimized on its thread first, each function at its own level if it has one
+    /// (`levelsDiffer`: some function has, see `ModuleCompiler.functionLevels`).
+    func emitObjects(
+        _ module: LLVMModuleRef, parts: Int, threads: Int, optimizationLevel: Int = 0, levelsDiffer: Bool = false
+    ) throws(CompileError) -> [Data] {
+        if parts <= 1 && !levelsDiffer {
             if optimizationLevel > 0 { try optimize(module, level: optimizationLevel) }
             return [try emitObject(module)]
         }

@@ -51,7 +51,24 @@ struct CodegenOptions: ParsableArguments {
             valueName: "n"))
     var jobs: Int?
 
-    /// The options for the compiler; an unknown CPU or feature name ends the program (status 1).
+    @Flag(help: "Make the code count how often each function and loop runs, for `wasmc run --write-profile`.")
+    var instrument = false
+
+    @Option(
+        help: ArgumentHelp(
+            "A profile written by `wasmc run --write-profile`: the functions that did 99.9% of the counted work (--hot-share) are compiled at the -O level, the others at -O0, which shortens the compile.",
+            valueName: "file"))
+    var profile: String?
+
+    @Option(
+        name: .customLong("hot-share"),
+        help: ArgumentHelp(
+            "With --profile: the share of the counted work (above 0, at most 1) that the functions compiled at the -O level did at least (default 0.999; lower compiles faster, the rest of the code runs at -O0).",
+            valueName: "fraction"))
+    var hotShare: Double = Profile.defaultHotShare
+
+    /// The options for the compiler; an unknown CPU or feature name, or a profile that cannot be
+    /// read, ends the program (status 1).
     var compileOptions: CompileOptions {
         let target: Target
         do {
@@ -60,7 +77,19 @@ struct CodegenOptions: ParsableArguments {
             fail("\(error)", status: 1)
         }
         if let jobs, jobs < 1 { fail("--jobs must be at least 1, not \(jobs)", status: 1) }
-        return CompileOptions(optimizationLevel: optimization.number, boundsChecks: boundsChecks, target: target, threads: jobs)
+        return CompileOptions(
+            optimizationLevel: optimization.number, boundsChecks: boundsChecks, target: target, threads: jobs,
+            instrument: instrument, profile: profile.map(readProfile), hotShare: hotShare)
+    }
+}
+
+/// Reads a profile file; a missing or malformed one ends the program (status 1).
+func readProfile(_ path: String) -> Profile {
+    guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)", status: 1) }
+    do {
+        return try Profile(text: String(decoding: data, as: UTF8.self))
+    } catch {
+        fail("\(path): \(error)", status: 1)
     }
 }
 
@@ -108,6 +137,9 @@ struct Compile: ParsableCommand {
     }
 }
 
+/// What `Run` does before the program ends: write the profile (set once, before the run).
+nonisolated(unsafe) private var atExit: (() -> Void)?
+
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a WASI program, or call an exported function, of a .wasm (compiled on the fly) or a .so.",
@@ -141,6 +173,13 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("env"), help: ArgumentHelp("An environment variable for the program (repeatable).", valueName: "key=value"))
     var environment: [String] = []
 
+    @Option(
+        name: .customLong("write-profile"),
+        help: ArgumentHelp(
+            "When the run ends (also by a trap or proc_exit), write the execution counts of a module compiled with --instrument to this file, adding to the counts it holds if it is a profile of the same module (a .wasm is compiled with --instrument for it).",
+            valueName: "file"))
+    var writeProfile: String?
+
     @Argument(parsing: .allUnrecognized, help: "With --invoke: the function's arguments, one per parameter. Otherwise: the program's arguments.")
     var arguments: [String] = []
 
@@ -155,11 +194,20 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let module = load()
+        if let writeProfile {
+            guard module.profile != nil else {
+                fail("\(file): --write-profile needs a module compiled with --instrument", status: 1)
+            }
+            // Checked before the run, which may take long: the file is one this run can add to.
+            if FileManager.default.fileExists(atPath: writeProfile) { _ = existingProfile(writeProfile, of: module) }
+            let path = writeProfile
+            atExit = { Self.saveProfile(module, to: path) }
+        }
         let wasi = module.imports.contains { $0.module == "wasi_snapshot_preview1" } || invoke == nil ? makeWASI() : nil
         let instance = instantiate(module, wasi: wasi)
         guard let invoke else {
             do {
-                Foundation.exit(try wasi!.run(instance))
+                exit(try wasi!.run(instance))
             } catch let trap as Trap {
                 trapped(trap)
             } catch {
@@ -178,10 +226,45 @@ struct Run: ParsableCommand {
         do {
             for value in try function.call(args) { print(ValueText.format(value)) }
         } catch let trap as Trap {
-            if trap == .hostError, let code = wasi?.exitCode { Foundation.exit(code) }
+            if trap == .hostError, let code = wasi?.exitCode { exit(code) }
             trapped(trap)
         } catch {
             fail("\(error)", status: 1)
+        }
+        exit(0)
+    }
+
+    /// Ends the program with `status`, writing the profile first if asked to.
+    private func exit(_ status: Int32) -> Never {
+        atExit?()
+        Foundation.exit(status)
+    }
+
+    /// The profile at `path`, which must be one of `module`.
+    private func existingProfile(_ path: String, of module: CompiledModule) -> Profile {
+        let profile = readProfile(path)
+        guard profile.wasmHash == module.wasmHash else {
+            fail("\(path): a profile of another module (wasm sha256 \(profile.wasmHash)); \(file) is \(module.wasmHash)", status: 1)
+        }
+        return profile
+    }
+
+    /// Writes the module's counts to `path`, added to those already there.
+    private static func saveProfile(_ module: CompiledModule, to path: String) {
+        guard var profile = module.profile else { return }
+        if let data = FileManager.default.contents(atPath: path) {
+            do {
+                try profile.merge(try Profile(text: String(decoding: data, as: UTF8.self)))
+            } catch {
+                fail("\(path): \(error); the counts of this run are not written", status: 1)
+            }
+        }
+        // Written whole to a temporary file first, so that a failure leaves the old profile.
+        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(module.profileText(profile).utf8)),
+              rename(temporary, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            fail("cannot write the profile to \(path)", status: 1)
         }
     }
 
@@ -208,10 +291,12 @@ struct Run: ParsableCommand {
     }
 
     private func load() -> CompiledModule {
+        var options = codegen.compileOptions
+        if writeProfile != nil { options.instrument = true }
         let result = Result { () throws(WasmcError) -> CompiledModule in
             file.hasSuffix(".so")
                 ? try CompiledModule(path: file)
-                : try CompiledModule(wasm: readInput(file), options: codegen.compileOptions)
+                : try CompiledModule(wasm: readInput(file), options: options)
         }
         switch result {
         case .success(let module): return module
@@ -242,7 +327,7 @@ struct Run: ParsableCommand {
 
     private func trapped(_ trap: Trap) -> Never {
         FileHandle.standardError.write(Data("wasm trap: \(trap.message)\n".utf8))
-        Foundation.exit(134)
+        exit(134)
     }
 }
 

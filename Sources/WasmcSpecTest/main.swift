@@ -2,6 +2,7 @@
 // compiled by wasmc.
 //
 //   wasmc-spec-test [--jobs N] [--baseline FILE] [--show N] [-O0..-O3] [--bounds-checks guard|explicit]
+//                   [--instrument]
 //                   [--target TRIPLE [--cpu CPU] [--cpu-features LIST] --driver "COMMAND..."] PATH...
 //
 // Each PATH is a .wast file or a folder of them. Every file runs in a child process of its own
@@ -47,6 +48,9 @@ while !arguments.isEmpty {
         childArguments += [argument, arguments.removeFirst()]
     case "-O0", "-O1", "-O2", "-O3":
         options.optimizationLevel = Int(argument.dropFirst(2))!
+        childArguments.append(argument)
+    case "--instrument":
+        options.instrument = true
         childArguments.append(argument)
     case "--target", "--cpu", "--cpu-features", "--driver":
         guard let value = arguments.first else {

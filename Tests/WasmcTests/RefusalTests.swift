@@ -64,16 +64,16 @@ struct RefusalTests {
         }
     }
 
-    @Test("a .so whose descriptor records ABI version 2")
+    @Test("a .so whose descriptor records ABI version 3")
     func abiVersion() throws {
         try withTemporaryDirectory { dir in
             var (bytes, _) = try Self.compile(in: dir)
             let elf = try ELF(bytes)
             let descriptor = try elf.descriptor().offset
             // wasmc_module_descriptor: u32 magic ("WSMC"), u32 abi_version.
-            #expect(elf.u32(at: descriptor) == 0x434d_5357 && elf.u32(at: descriptor + 4) == 1)
-            bytes[descriptor + 4] = 2
-            try Self.expectRefused(bytes, as: "abi2.so", in: dir, "ABI version 2 is not supported by this runtime (expects 1)")
+            #expect(elf.u32(at: descriptor) == 0x434d_5357 && elf.u32(at: descriptor + 4) == 2)
+            bytes[descriptor + 4] = 3
+            try Self.expectRefused(bytes, as: "abi3.so", in: dir, "ABI version 3 is not supported by this runtime (expects 2)")
         }
     }
 

@@ -34,12 +34,14 @@ func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
 }
 
 /// The LLVM IR that -O2 makes of a text module for x86-64 `cpu` (by default x86-64-v3, AVX2):
-/// the body of function `wasm:f<index>` for each of `functions`, by index.
-func optimizedIR(of text: String, functions: [Int], cpu: String = "x86-64-v3") throws -> [Int: String] {
+/// the body of function `wasm:f<index>` for each of `functions`, by index. `instrument`: in code
+/// that counts executions.
+func optimizedIR(of text: String, functions: [Int], cpu: String = "x86-64-v3", instrument: Bool = false) throws -> [Int: String] {
     let target = try Target.resolve(triple: "x86_64-linux-gnu", cpu: cpu)
     let ir = try withTemporaryDirectory { directory in
         let path = directory.appendingPathComponent("module.ll").path
-        try Compiler(options: CompileOptions(target: target, output: .llvmIR)).compile(try wat2wasm(text), to: path)
+        let options = CompileOptions(target: target, output: .llvmIR, instrument: instrument)
+        try Compiler(options: options).compile(try wat2wasm(text), to: path)
         return try String(contentsOfFile: path, encoding: .utf8)
     }
     var bodies: [Int: String] = [:]

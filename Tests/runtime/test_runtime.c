@@ -194,7 +194,7 @@ static void test_abi_layout(void) {
     CHECK_EQ(l.header_store, 16);
     CHECK_EQ(l.header_instance, 24);
     CHECK_EQ(l.runtime_functions_count, 13);
-    CHECK_EQ(l.descriptor_size, 72);
+    CHECK_EQ(l.descriptor_size, 88);
     CHECK(strcmp(wasmc_trap_message(WASMC_TRAP_MEMORY_OUT_OF_BOUNDS), "out of bounds memory access") == 0);
     CHECK(strcmp(wasmc_trap_message(WASMC_TRAP_INVALID_CONVERSION), "invalid conversion to integer") == 0);
     CHECK(strcmp(wasmc_trap_message(WASMC_TRAP_CALL_STACK_EXHAUSTED), "call stack exhausted") == 0);
@@ -213,7 +213,7 @@ static void test_load_errors(void) {
     CHECK_STR(err.message, "not a wasmc module");
     CHECK(!wasmc_module_load(so("fake_bad_abi.so"), &err));
     CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
-    CHECK_STR(err.message, "ABI version 2 is not supported by this runtime (expects 1)");
+    CHECK_STR(err.message, "ABI version 3 is not supported by this runtime (expects 2)");
 }
 
 static void test_corrupt_metadata(void) {
@@ -259,6 +259,33 @@ static void test_corrupt_metadata(void) {
     d->metadata = orig;
     d->metadata_size = size;
     free(copy);
+    /* Execution counters: none in the fake module; a count that is not one per defined function
+     * is refused. */
+    wasmc_module *m = wasmc_module_load(so("fake_module.so"), &err);
+    CHECK(m);
+    if (m) {
+        uint32_t n = 7, imported = 0;
+        CHECK(!wasmc_module_profile_counts(m, &n));
+        CHECK_EQ(n, 0);
+        uint32_t functions = wasmc_module_function_count(m, &imported);
+        CHECK(functions > imported);
+        wasmc_module_unload(m);
+        uint64_t counts[64] = {0};
+        d->profile_counts = counts;
+        d->profile_count_len = functions - imported + 1;
+        CHECK(!wasmc_module_load(so("fake_module.so"), &err));
+        CHECK_STR(err.message, "descriptor's execution counters do not match its functions");
+        d->profile_count_len = functions - imported;
+        m = wasmc_module_load(so("fake_module.so"), &err);
+        CHECK(m);
+        if (m) {
+            CHECK(wasmc_module_profile_counts(m, &n) == counts);
+            CHECK_EQ(n, functions - imported);
+            wasmc_module_unload(m);
+        }
+        d->profile_counts = NULL;
+        d->profile_count_len = 0;
+    }
     dlclose(h);
 }
 

@@ -23,10 +23,10 @@ enum {
     WASMC_PASS_LOOP_ALIAS_GROUPS = 2, /* LoopAliasGroups.cpp: versions loops on pointer groups */
 };
 
-/* Runs the pipeline of -O`level` (1 to 3) for `machine` on `module` (Pipeline.cpp): -O1 a scalar
- * clean-up, -O2 wasmc's pipeline for wasm its producer optimized, -O3 LLVM's default<O3>; the
- * latter two with the passes of wasmc's own that `passes` (WASMC_PASS_* flags) names. Returns NULL, or a malloc'd
- * message. */
+/* Runs the pipeline of -O`level` (0 to 3) for `machine` on `module` (Pipeline.cpp): -O0 mem2reg
+ * alone, -O1 a scalar clean-up, -O2 wasmc's pipeline for wasm its producer optimized, -O3 LLVM's
+ * default<O3>; the latter two with the passes of wasmc's own that `passes` (WASMC_PASS_* flags)
+ * names. Returns NULL, or a malloc'd message. */
 char *wasmc_llvm_optimize(LLVMModuleRef module, LLVMTargetMachineRef machine, int level,
                           unsigned passes);
 
@@ -48,6 +48,10 @@ unsigned wasmc_llvm_codegen_parts(LLVMModuleRef module, int optimized);
  * With `optimization_level` 1 to 3, `module` is not optimized yet: each part is optimized as
  * wasmc_llvm_optimize would (with `passes`) on its thread first, with copies of the small
  * functions and the constants of other parts it uses. With 0, `module` is emitted as it is.
+ * A function not yet optimized that has the string attribute "wasmc-level"="N" (N from 0 to 3,
+ * what a profile decided, Documentation/profiles.md) is optimized and emitted at -ON instead;
+ * the functions of each level go to parts of their own (then `parts` applies to none of them:
+ * each level gets parts in proportion to the cost of its code).
  * On success stores a malloc'd array (free it with wasmc_llvm_free_objects) in `objects` and
  * returns NULL; otherwise returns a malloc'd message. */
 char *wasmc_llvm_emit_objects(LLVMModuleRef module, LLVMTargetMachineRef machine, unsigned parts,

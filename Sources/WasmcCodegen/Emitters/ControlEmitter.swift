@@ -33,6 +33,7 @@ extension FunctionTranslator {
             for (slot, value) in zip(paramSlots, values) { b.store(value, slot) }
             b.br(header)
             b.position(at: header)
+            countExecution()
             for (slot, type) in zip(paramSlots, params) { push(b.load(env.llvmType(type), slot)) }
             frames.append(
                 ControlFrame(

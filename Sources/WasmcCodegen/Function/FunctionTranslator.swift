@@ -121,6 +121,7 @@ final class FunctionTranslator: AnyInstructionVisitor {
         let returnBlock = b.appendBlock(function, "return")
         b.position(at: body)
         emitStackCheck()
+        countExecution()
 
         let resultSlots = type.results.map { allocaBuilder.alloca(env.llvmType($0), "ret") }
         frames.append(
@@ -197,6 +198,19 @@ final class FunctionTranslator: AnyInstructionVisitor {
     }
 
     /// Traps with `call stack exhausted` when the native stack is nearly used up.
+    /// In code that counts executions: adds one to this function's counter, on entry and at the
+    /// head of every loop, so the count is calls plus loop iterations, a measure of the work
+    /// done in the function that costs no clock (Documentation/profiles.md).
+    func countExecution() {
+        guard let counts = env.executionCounts, let scope = env.executionCountsScope else { return }
+        let slot = b.byteOffset(counts, 8 * (functionIndex - env.module.importedFunctionCount))
+        let count = b.load(ir.i64, slot, align: 8)
+        let store = b.store(b.add(count, ir.i64(1)), slot, align: 8)
+        let kind = ir.metadataKind("alias.scope")
+        LLVMSetMetadata(count, kind, scope)
+        LLVMSetMetadata(store, kind, scope)
+    }
+
     func emitStackCheck() {
         let store = b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.store), "store")
         let limit = b.load(ir.i64, b.byteOffset(store, RuntimeABI.Store.stackLimit))

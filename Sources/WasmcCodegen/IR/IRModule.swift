@@ -169,6 +169,18 @@ public final class IRModule {
         LLVMMetadataAsValue(context, LLVMMDNodeInContext2(context, nil, 0))
     }
 
+    /// `!{!{!"scope", !{!"domain"}}}`: a list of one alias scope, for `!alias.scope` and
+    /// `!noalias` (scopes named by strings, so the same names give the same scope).
+    public func aliasScopeList(domain: String, scope: String) -> LLVMValue {
+        func node(_ operands: [LLVMMetadataRef?]) -> LLVMMetadataRef {
+            var operands = operands
+            return LLVMMDNodeInContext2(context, &operands, operands.count)
+        }
+        func string(_ text: String) -> LLVMMetadataRef { LLVMMDStringInContext2(context, text, text.utf8.count) }
+        let domainNode = node([string(domain)])
+        return LLVMMetadataAsValue(context, node([node([string(scope), domainNode])]))
+    }
+
     public func enumAttribute(_ name: String, _ value: UInt64 = 0) -> LLVMAttributeRef {
         let kind = LLVMGetEnumAttributeKindForName(name, name.utf8.count)
         precondition(kind != 0, "unknown LLVM attribute \(name)")
@@ -177,6 +189,12 @@ public final class IRModule {
 
     public func addFunctionAttribute(_ function: LLVMValue, _ name: String) {
         LLVMAddAttributeAtIndex(function, LLVMAttributeIndex(bitPattern: -1), enumAttribute(name))
+    }
+
+    /// A string attribute `name`=`value` on the function.
+    public func addFunctionAttribute(_ function: LLVMValue, _ name: String, _ value: String) {
+        let attribute = LLVMCreateStringAttribute(context, name, UInt32(name.utf8.count), value, UInt32(value.utf8.count))
+        LLVMAddAttributeAtIndex(function, LLVMAttributeIndex(bitPattern: -1), attribute)
     }
 
     /// Runs LLVM's verifier; returns the message when the module is broken.

@@ -10,14 +10,21 @@ public struct CompileRecord: Sendable {
     public var options: String
     public var wasmHash: String
     public var explicitBoundsChecks: Bool
+    /// Whether the code counts how often each function and loop runs, for a profile
+    /// (`wasmc_module_profile_counts`, Documentation/profiles.md).
+    public var countsExecutions: Bool
 
-    public init(targetTriple: String, cpu: String, cpuFeatures: String, options: String, wasmHash: String, explicitBoundsChecks: Bool) {
+    public init(
+        targetTriple: String, cpu: String, cpuFeatures: String, options: String, wasmHash: String,
+        explicitBoundsChecks: Bool, countsExecutions: Bool = false
+    ) {
         self.targetTriple = targetTriple
         self.cpu = cpu
         self.cpuFeatures = cpuFeatures
         self.options = options
         self.wasmHash = wasmHash
         self.explicitBoundsChecks = explicitBoundsChecks
+        self.countsExecutions = countsExecutions
     }
 }
 

@@ -9,6 +9,9 @@ import WasmcModule
 public struct ModuleCompiler {
     public var module: ModuleInfo
     public var record: CompileRecord
+    /// Functions (by index) to optimize at another level than the module's: the string
+    /// attribute "wasmc-level" tells the optimizer (Sources/CLLVMPasses/include/CLLVMPasses.h).
+    public var functionLevels: [Int: Int] = [:]
 
     public init(module: ModuleInfo, record: CompileRecord) {
         self.module = module
@@ -21,13 +24,15 @@ public struct ModuleCompiler {
         let env = ModuleEnvironment(
             module: module, ir: ir, explicitBoundsChecks: record.explicitBoundsChecks,
             vectorISA: VectorISA(triple: record.targetTriple, features: record.cpuFeatures),
-            roundingQuietsNaN: roundingQuietsNaN(triple: record.targetTriple))
+            roundingQuietsNaN: roundingQuietsNaN(triple: record.targetTriple),
+            countsExecutions: record.countsExecutions)
         declareFunctions(env)
         for defined in 0..<module.definedFunctionCount {
             let index = module.importedFunctionCount + defined
             let translator = FunctionTranslator(env: env, functionIndex: index)
             try translator.translate(code: module.codes[defined])
         }
+        separateExecutionCounts(env)
         let initFunction = emitInit(env)
         let trampolines = module.types.indices.map { emitTrampoline(env, typeIndex: $0) }
         let hostThunks = module.types.indices.map { emitHostThunk(env, typeIndex: $0) }
@@ -45,7 +50,31 @@ public struct ModuleCompiler {
             let name = module.functionNames[FunctionIndex(index)].map { "wasm:\($0)" } ?? "wasm:f\(index)"
             let function = ir.addFunction(name, env.llvmFunctionType(type))
             ir.addFunctionAttribute(function, "nounwind")
+            if let level = functionLevels[index] { ir.addFunctionAttribute(function, "wasmc-level", "\(level)") }
             env.functions[index] = function
+        }
+    }
+
+    /// Tells LLVM that no load or store of the functions touches the execution counters (true:
+    /// the counters are a global of their own, outside linear memory and the instance), so the
+    /// counters do not hold back the optimization of the code they count.
+    private func separateExecutionCounts(_ env: ModuleEnvironment) {
+        guard let scope = env.executionCountsScope else { return }
+        let scopeKind = env.ir.metadataKind("alias.scope")
+        let noaliasKind = env.ir.metadataKind("noalias")
+        for case let function? in env.functions {
+            var block = LLVMGetFirstBasicBlock(function)
+            while let current = block {
+                var instruction = LLVMGetFirstInstruction(current)
+                while let this = instruction {
+                    let opcode = LLVMGetInstructionOpcode(this)
+                    if (opcode == LLVMLoad || opcode == LLVMStore) && LLVMGetMetadata(this, scopeKind) == nil {
+                        LLVMSetMetadata(this, noaliasKind, scope)
+                    }
+                    instruction = LLVMGetNextInstruction(this)
+                }
+                block = LLVMGetNextBasicBlock(current)
+            }
         }
     }
 
@@ -204,6 +233,8 @@ public struct ModuleCompiler {
             pointerArray("wasmc.trampolines", trampolines),
             pointerArray("wasmc.host_thunks", hostThunks),
             pointerArray("wasmc.data_segments", dataSegments),
+            env.executionCounts ?? ir.null(),
+            ir.i64(env.executionCounts == nil ? 0 : module.definedFunctionCount),
         ])
         let global = ir.addConstant(RuntimeABI.descriptorSymbol, descriptor, alignment: 8, linkage: LLVMExternalLinkage)
         LLVMSetVisibility(global, LLVMDefaultVisibility)

@@ -56,8 +56,18 @@ final class ModuleEnvironment {
     var functions: [LLVMValue?] = []
     /// `@wasmc.rt`: the runtime function table, stored by the loader before anything runs.
     let runtimeTable: LLVMValue
+    /// In code that counts executions (`CompileRecord.countsExecutions`): `@wasmc.profile.counts`,
+    /// one i64 per defined function (`FunctionTranslator.countExecution`).
+    let executionCounts: LLVMValue?
+    /// The alias scope list the counters' loads and stores carry, and every other access of the
+    /// module's functions says it does not alias (`!noalias`): without it a counter in a loop
+    /// would be a store that may alias linear memory, and keep the loop from being vectorized.
+    let executionCountsScope: LLVMValue?
 
-    init(module: ModuleInfo, ir: IRModule, explicitBoundsChecks: Bool, vectorISA: VectorISA, roundingQuietsNaN: Bool) {
+    init(
+        module: ModuleInfo, ir: IRModule, explicitBoundsChecks: Bool, vectorISA: VectorISA, roundingQuietsNaN: Bool,
+        countsExecutions: Bool = false
+    ) {
         self.module = module
         self.ir = ir
         self.offsets = VMOffsets(module: module)
@@ -67,6 +77,18 @@ final class ModuleEnvironment {
         runtimeTable = LLVMAddGlobal(ir.module, ir.ptr, "wasmc.rt")
         LLVMSetInitializer(runtimeTable, ir.null())
         LLVMSetLinkage(runtimeTable, LLVMInternalLinkage)
+        if countsExecutions && module.definedFunctionCount > 0 {
+            let type = ir.array(ir.i64, module.definedFunctionCount)
+            let counts = LLVMAddGlobal(ir.module, type, "wasmc.profile.counts")!
+            LLVMSetInitializer(counts, ir.zero(type))
+            LLVMSetLinkage(counts, LLVMInternalLinkage)
+            LLVMSetAlignment(counts, 8)
+            executionCounts = counts
+            executionCountsScope = ir.aliasScopeList(domain: "wasmc.profile", scope: "wasmc.profile.counts")
+        } else {
+            executionCounts = nil
+            executionCountsScope = nil
+        }
     }
 
     func llvmType(_ type: ValueType) -> LLVMType {
