@@ -345,7 +345,7 @@ def write_results(args, rows, compile_rows, load_info, calls, problems, kernels,
             lines.append(f"| {name} | {kb:.1f} | " + " | ".join(f"{entries[l]['seconds']:.2f}" for l in range(4))
                          + f" | {entries[2]['seconds'] / kb:.4f} | {profiled} |")
         if any("2p" in {r["level"] for r in programs if r["kernel"] == n} for n in {r["kernel"] for r in programs}):
-            lines += ["", "With a profile: the functions that did 99% of the counted work of a typical run at -O2, "
+            lines += ["", "With a profile: the functions that did 99.9% of the counted work of a typical run at -O2, "
                       "the rest at -O0 (`wasmc compile --profile`, Documentation/profiles.md); jsonpp's profile "
                       "comes from `pretty` and `stats` on a generated 1.3 MB document (scripts/bench)."]
     lines += [
