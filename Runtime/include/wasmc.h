@@ -70,7 +70,8 @@ const char *wasmc_module_function_name(const wasmc_module *module, uint32_t func
 /* In a module compiled with `wasmc compile --instrument`: its execution counters, one per
  * defined function (index = function index - number of imported functions), each the number of
  * calls plus loop iterations so far, in all instances of the module together; stores their
- * number in `*count`. Otherwise NULL and 0. The caller may read them (to write a profile, see
+ * number in `*count` (0 for a module without functions, whose result is still not NULL).
+ * Otherwise NULL and 0. The caller may read them (to write a profile, see
  * Documentation/profiles.md) and reset them; the counts are not atomic, so instances running on
  * several threads at once may lose some. */
 uint64_t *wasmc_module_profile_counts(const wasmc_module *module, uint32_t *count);

@@ -206,7 +206,8 @@ typedef struct wasmc_module_descriptor {
     const uint8_t *const *data_segments; /* bytes of each data segment, by data index */
     /* In a module compiled to count executions (`wasmc compile --instrument`): one counter per
      * defined function, by defined index, which the function's code adds one to on entry and at
-     * the head of each loop; NULL and 0 otherwise. Shared by all instances of the module. */
+     * the head of each loop (not NULL even for a module without functions); NULL and 0
+     * otherwise. Shared by all instances of the module. */
     uint64_t *profile_counts;
     uint64_t profile_count_len;
 } wasmc_module_descriptor;

@@ -141,7 +141,8 @@ static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len
     for (uint32_t i = 0; i < m->ndata; i++)
         if (m->data_sizes[i] && (!d->data_segments || !d->data_segments[i]))
             return format(buf, len, "descriptor lacks data segment %u", i);
-    if (d->profile_count_len && (!d->profile_counts || d->profile_count_len != m->nfuncs - nimported))
+    if ((d->profile_counts || d->profile_count_len) &&
+        (!d->profile_counts || d->profile_count_len != m->nfuncs - nimported))
         return "descriptor's execution counters do not match its functions";
     return NULL;
 }
@@ -232,9 +233,8 @@ uint32_t wasmc_module_function_count(const wasmc_module *m, uint32_t *imported) 
 }
 
 uint64_t *wasmc_module_profile_counts(const wasmc_module *m, uint32_t *count) {
-    uint32_t n = (uint32_t)m->desc->profile_count_len;
-    if (count) *count = n;
-    return n ? m->desc->profile_counts : NULL;
+    if (count) *count = (uint32_t)m->desc->profile_count_len;
+    return m->desc->profile_counts;
 }
 uint32_t wasmc_module_type_count(const wasmc_module *m) { return m->ntypes; }
 uint32_t wasmc_module_import_count(const wasmc_module *m) { return m->nimports; }

@@ -35,8 +35,11 @@ struct ProfileTests {
         #expect(profile.wasmHash == module.wasmHash && module.wasmHash.count == 64)
         module.resetProfile()
         #expect(module.profile?.counts == [:])
-        // Without `instrument` there are no counters.
+        // Without `instrument` there are no counters; a module without functions has none to
+        // count, but says it counts.
         #expect(try CompiledModule(wasm: wasm).profile == nil)
+        let empty = try CompiledModule(wasm: try wat2wasm("(module (memory 1))"), options: CompileOptions(instrument: true))
+        #expect(empty.profile?.counts == [:])
     }
 
     /// The counters' loads and stores are marked as not aliasing any other access: a loop that

@@ -275,7 +275,11 @@ static void test_corrupt_metadata(void) {
         d->profile_count_len = functions - imported + 1;
         CHECK(!wasmc_module_load(so("fake_module.so"), &err));
         CHECK_STR(err.message, "descriptor's execution counters do not match its functions");
+        d->profile_counts = NULL;
         d->profile_count_len = functions - imported;
+        CHECK(!wasmc_module_load(so("fake_module.so"), &err));
+        CHECK_STR(err.message, "descriptor's execution counters do not match its functions");
+        d->profile_counts = counts;
         m = wasmc_module_load(so("fake_module.so"), &err);
         CHECK(m);
         if (m) {

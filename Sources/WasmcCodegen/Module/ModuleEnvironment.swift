@@ -77,7 +77,7 @@ final class ModuleEnvironment {
         runtimeTable = LLVMAddGlobal(ir.module, ir.ptr, "wasmc.rt")
         LLVMSetInitializer(runtimeTable, ir.null())
         LLVMSetLinkage(runtimeTable, LLVMInternalLinkage)
-        if countsExecutions && module.definedFunctionCount > 0 {
+        if countsExecutions {
             let type = ir.array(ir.i64, module.definedFunctionCount)
             let counts = LLVMAddGlobal(ir.module, type, "wasmc.profile.counts")!
             LLVMSetInitializer(counts, ir.zero(type))
