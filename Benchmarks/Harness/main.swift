@@ -188,12 +188,7 @@ func main() {
                 // at -O0 (Documentation/profiles.md); reading it is not timed.
                 let wasm = try readWasm(words[1])
                 var options = CompileOptions(optimizationLevel: Int(words[2]) ?? 2)
-                if words.count == 4 {
-                    guard let text = FileManager.default.contents(atPath: String(words[3])) else {
-                        throw HarnessError.message("cannot read \(words[3])")
-                    }
-                    options.profile = try Profile(text: String(decoding: text, as: UTF8.self))
-                }
+                if words.count == 4 { options.profile = try Profile(file: String(words[3])) }
                 let output = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-bench-\(UUID().uuidString).so").path
                 defer { try? FileManager.default.removeItem(atPath: output) }
                 let start = now()

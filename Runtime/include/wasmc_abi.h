@@ -233,7 +233,7 @@ typedef struct wasmc_module_descriptor {
  *   u start       (0 = none, else function index + 1)
  *   u ndata       × u size in bytes
  *   u nelem       × b ref kind
- *   u nnames      × (u function index, s name)
+ *   u nnames      × (u function index, s name)      (function indices increasing)
  *
  * The cpu features are the instruction-set features the code may use, in LLVM's names, as
  * "+name" entries separated by commas (the compiler records the CPU's features and what they

@@ -222,9 +222,13 @@ const char *wasmc_module_cpu_features(const wasmc_module *m) { return m->feature
 const char *wasmc_module_wasm_hash(const wasmc_module *m) { return m->hash; }
 
 const char *wasmc_module_function_name(const wasmc_module *m, uint32_t function) {
-    for (uint32_t i = 0; i < m->nnames; i++)
-        if (m->names[i].func == function) return m->names[i].name;
-    return NULL;
+    uint32_t low = 0, high = m->nnames; /* the metadata parser checked that the indices increase */
+    while (low < high) {
+        uint32_t middle = low + (high - low) / 2;
+        if (m->names[middle].func < function) low = middle + 1;
+        else high = middle;
+    }
+    return low < m->nnames && m->names[low].func == function ? m->names[low].name : NULL;
 }
 
 uint32_t wasmc_module_function_count(const wasmc_module *m, uint32_t *imported) {

@@ -294,6 +294,8 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
     for (uint32_t i = 0; i < m->nnames && !r->failed; i++) {
         m->names[i].func = rd_index(r, m->nfuncs, "function");
         m->names[i].name = rd_s(r);
+        if (!r->failed && i > 0 && m->names[i].func <= m->names[i - 1].func)
+            fail(r, "function names out of order (function %u after %u)", m->names[i].func, m->names[i - 1].func);
     }
     if (!r->failed && r->p != r->end) fail(r, "%zu trailing bytes", (size_t)(r->end - r->p));
     if (!r->failed) check_layout(r, m);

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How much each function of a module ran, recorded by code compiled to count executions
 /// (`CompileOptions.instrument`, `wasmc compile --instrument`), and what a compiler makes of it:
 /// the functions that do the work compiled at the level asked for, the rest quickly
@@ -42,31 +44,38 @@ public struct Profile: Sendable, Equatable {
 
     /// The profile as a text file: a header line, `wasm-sha256 HEX`, then one line per function
     /// that ran, `INDEX COUNT [NAME]`, most counted first. `names` (by function index) are for
-    /// the reader only.
+    /// the reader only (a line break in one becomes a space).
     public func text(names: [Int: String] = [:]) -> String {
         var lines = [Self.header, "# function index, calls + loop iterations, name", "wasm-sha256 \(wasmHash)"]
         for (function, count) in counts.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
-            lines.append("\(function) \(count)" + (names[function].map { " \($0)" } ?? ""))
+            let name = names[function].map { " " + String($0.map { $0.isNewline ? " " : $0 }) } ?? ""
+            lines.append("\(function) \(count)\(name)")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Reads a profile file; errors name the file (and the line).
+    public init(file path: String) throws(ProfileError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ProfileError("cannot read \(path)") }
+        do {
+            try self.init(text: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw ProfileError("\(path): \(error)")
+        }
     }
 
     /// Reads the text form; errors name the line.
     public init(text: String) throws(ProfileError) {
         guard !text.isEmpty else { throw ProfileError("empty file: not a wasmc profile") }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines[0] == Self.header else { throw ProfileError("line 1: not a wasmc profile (expected \"\(Self.header)\")") }
         var hash: String?
         var counts: [Int: UInt64] = [:]
-        var sawHeader = false
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let where_ = "line \(number + 1)"
-            if !sawHeader {
-                guard line == Self.header else { throw ProfileError("\(where_): not a wasmc profile (expected \"\(Self.header)\")") }
-                sawHeader = true
-                continue
-            }
+        for (number, line) in zip(2..., lines.dropFirst()) {
+            let where_ = "line \(number)"
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-            if fields[0] == "wasm-sha256" {
+            if fields.first == "wasm-sha256" {
                 guard hash == nil else { throw ProfileError("\(where_): a second wasm-sha256 line") }
                 guard fields.count == 2, fields[1].count == 64, fields[1].allSatisfy(\.isHexDigit) else {
                     throw ProfileError("\(where_): expected wasm-sha256 and 64 hex digits")

@@ -85,11 +85,10 @@ struct CodegenOptions: ParsableArguments {
 
 /// Reads a profile file; a missing or malformed one ends the program (status 1).
 func readProfile(_ path: String) -> Profile {
-    guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)", status: 1) }
     do {
-        return try Profile(text: String(decoding: data, as: UTF8.self))
+        return try Profile(file: path)
     } catch {
-        fail("\(path): \(error)", status: 1)
+        fail("\(error)", status: 1)
     }
 }
 
@@ -252,11 +251,11 @@ struct Run: ParsableCommand {
     /// Writes the module's counts to `path`, added to those already there.
     private static func saveProfile(_ module: CompiledModule, to path: String) {
         guard var profile = module.profile else { return }
-        if let data = FileManager.default.contents(atPath: path) {
+        if FileManager.default.fileExists(atPath: path) {
             do {
-                try profile.merge(try Profile(text: String(decoding: data, as: UTF8.self)))
+                try profile.merge(try Profile(file: path))
             } catch {
-                fail("\(path): \(error); the counts of this run are not written", status: 1)
+                fail("\(error); the counts of this run are not written", status: 1)
             }
         }
         // Written whole to a temporary file first, so that a failure leaves the old profile.

@@ -71,6 +71,10 @@ struct ProfileTests {
         let text = profile.text(names: [3: "hot loop"])
         #expect(text == "# wasmc profile 1\n# function index, calls + loop iterations, name\nwasm-sha256 \(hash)\n3 10 hot loop\n5 2\n")
         #expect(try Profile(text: text) == profile)
+        // A name is any UTF-8: a line break in it must not end the line.
+        let broken = profile.text(names: [3: "two\nlines", 5: "crlf\r\nname"])
+        #expect(broken.contains("\n3 10 two lines\n5 2 crlf name\n"), "\(broken)")
+        #expect(try Profile(text: broken) == profile)
         try profile.merge(Profile(wasmHash: hash, counts: [5: 1, 9: .max]))
         try profile.merge(Profile(wasmHash: hash, counts: [9: 1]))
         #expect(profile.counts == [3: 10, 5: 3, 9: .max])
@@ -84,6 +88,7 @@ struct ProfileTests {
         ("# wasmc profile 1\nwasm-sha256 1234\n", "line 2: expected wasm-sha256 and 64 hex digits"),
         ("# wasmc profile 1\nwasm-sha256 \(String(repeating: "0", count: 64))\n3 ten\n", "line 3: expected FUNCTION-INDEX COUNT"),
         ("# wasmc profile 1\nwasm-sha256 \(String(repeating: "0", count: 64))\n3 1\n3 2\n", "line 4: function 3 appears twice"),
+        ("# wasmc profile 1\nwasm-sha256 \(String(repeating: "0", count: 64))\n   \n", "line 3: expected FUNCTION-INDEX COUNT"),
     ])
     func malformed(text: String, message: String) {
         do {

@@ -256,6 +256,13 @@ static void test_corrupt_metadata(void) {
     if (p) copy[p - copy + 4] = 9;
     CHECK(!wasmc_module_load(so("fake_module.so"), &err));
     CHECK_STR(err.message, "type index 9 out of range");
+    /* Function names whose indices do not increase (add renamed to function 2, like div). */
+    memcpy(copy, orig, size);
+    p = memmem(copy, size, "\x01\x03" "add", 5);
+    CHECK(p);
+    if (p) copy[p - copy] = 2;
+    CHECK(!wasmc_module_load(so("fake_module.so"), &err));
+    CHECK_STR(err.message, "function names out of order (function 2 after 2)");
     d->metadata = orig;
     d->metadata_size = size;
     free(copy);
@@ -269,6 +276,10 @@ static void test_corrupt_metadata(void) {
         CHECK_EQ(n, 0);
         uint32_t functions = wasmc_module_function_count(m, &imported);
         CHECK(functions > imported);
+        CHECK(!wasmc_module_function_name(m, 0));
+        CHECK(wasmc_module_function_name(m, 1) && !strcmp(wasmc_module_function_name(m, 1), "add"));
+        CHECK(wasmc_module_function_name(m, 2) && !strcmp(wasmc_module_function_name(m, 2), "div"));
+        CHECK(!wasmc_module_function_name(m, 3));
         wasmc_module_unload(m);
         uint64_t counts[64] = {0};
         d->profile_counts = counts;

@@ -197,7 +197,6 @@ final class FunctionTranslator: AnyInstructionVisitor {
         b.position(at: next)
     }
 
-    /// Traps with `call stack exhausted` when the native stack is nearly used up.
     /// In code that counts executions: adds one to this function's counter, on entry and at the
     /// head of every loop, so the count is calls plus loop iterations, a measure of the work
     /// done in the function that costs no clock (Documentation/profiles.md).
@@ -211,6 +210,7 @@ final class FunctionTranslator: AnyInstructionVisitor {
         LLVMSetMetadata(store, kind, scope)
     }
 
+    /// Traps with `call stack exhausted` when the native stack is nearly used up.
     func emitStackCheck() {
         let store = b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.store), "store")
         let limit = b.load(ir.i64, b.byteOffset(store, RuntimeABI.Store.stackLimit))
