@@ -45,6 +45,8 @@ public struct CompileOptions: Sendable {
     /// With a profile: the share of the counted work (above 0, at most 1) that the functions
     /// compiled at `optimizationLevel` did at least.
     public var hotShare = Profile.defaultHotShare
+    /// The proposals after WebAssembly 2.0 the module may use (`--wasm 2.0|3.0`).
+    public var features: WasmFeatures = .default
 
     public init(
         optimizationLevel: Int = 2, boundsChecks: BoundsChecks = .guardPages, target: Target? = nil,
@@ -65,6 +67,7 @@ public struct CompileOptions: Sendable {
     func summary(tiers: Profile.Tiers?) -> String {
         var text = "-O\(optimizationLevel) --bounds-checks \(boundsChecks.rawValue)"
         if instrument { text += " --instrument" }
+        if features == .wasm2 { text += " --wasm 2.0" }
         if let tiers { text += " --profile (\(tiers.summary(level: optimizationLevel)))" }
         return text
     }
@@ -117,11 +120,11 @@ public struct Compiler: Sendable {
     }
 
     /// Decodes and validates; the first stage, separately callable (e.g. for spec tests).
-    public static func check(_ wasm: [UInt8]) throws(CompileError) -> ModuleInfo {
+    public static func check(_ wasm: [UInt8], features: WasmFeatures = .default) throws(CompileError) -> ModuleInfo {
         let module: ModuleInfo
         do {
             module = try decodeModule(wasm)
-            try validateModule(module)
+            try validateModule(module, features: features)
         } catch {
             throw .module(error)
         }
@@ -148,7 +151,7 @@ public struct Compiler: Sendable {
         } catch {
             throw .target(error)
         }
-        let module = try Self.check(wasm)
+        let module = try Self.check(wasm, features: options.features)
         let wasmHash = ContentHash.sha256Hex(wasm)
         let functionLevels = try levels(of: module, wasmHash: wasmHash, report: &report)
         lap(\.check)

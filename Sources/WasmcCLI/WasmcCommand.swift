@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Wasmc
 import WasmcBackend
+import WasmcModule
 import WAT
 
 enum OptimizationLevel: String, EnumerableFlag {
@@ -67,6 +68,12 @@ struct CodegenOptions: ParsableArguments {
             valueName: "fraction"))
     var hotShare: Double = Profile.defaultHotShare
 
+    @Option(
+        help: ArgumentHelp(
+            "The WebAssembly version the module is checked against: 3.0 (default: the 3.0 proposals wasmc implements) or 2.0 (2.0's rules exactly).",
+            valueName: "version"))
+    var wasm: String = "3.0"
+
     /// The options for the compiler; an unknown CPU or feature name, or a profile that cannot be
     /// read, ends the program (status 1).
     var compileOptions: CompileOptions {
@@ -77,9 +84,12 @@ struct CodegenOptions: ParsableArguments {
             fail("\(error)", status: 1)
         }
         if let jobs, jobs < 1 { fail("--jobs must be at least 1, not \(jobs)", status: 1) }
-        return CompileOptions(
+        guard let features = WasmFeatures(version: wasm) else { fail("--wasm takes 2.0 or 3.0, not \(wasm)", status: 1) }
+        var options = CompileOptions(
             optimizationLevel: optimization.number, boundsChecks: boundsChecks, target: target, threads: jobs,
             instrument: instrument, profile: profile.map(readProfile), hotShare: hotShare)
+        options.features = features
+        return options
     }
 }
 

@@ -2,10 +2,6 @@ import Foundation
 import WasmParser
 import WasmTypes
 
-/// The WebAssembly features wasmc accepts: WebAssembly 2.0 (reference types, bulk memory,
-/// multi-value, sign extension, saturating conversions and fixed-width SIMD).
-public let wasmcFeatures: WasmFeatureSet = [.referenceTypes, .simd]
-
 /// A module that could not be decoded or did not validate, with where it went wrong.
 public struct ModuleError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable {
@@ -13,6 +9,8 @@ public struct ModuleError: Error, CustomStringConvertible, Sendable {
         case malformed
         /// The module is well-formed but breaks a validation rule.
         case invalid
+        /// The module uses a proposal wasmc does not compile (`proposal` says which).
+        case unsupported
     }
 
     public var kind: Kind
@@ -21,6 +19,8 @@ public struct ModuleError: Error, CustomStringConvertible, Sendable {
     public var offset: Int?
     /// Function index (in the function index space), when the error is inside a function body.
     public var functionIndex: Int?
+    /// For `.unsupported`: the proposal the module needs.
+    public var proposal: Proposal?
 
     public init(_ kind: Kind, _ message: String, offset: Int? = nil, functionIndex: Int? = nil) {
         self.kind = kind
@@ -29,9 +29,21 @@ public struct ModuleError: Error, CustomStringConvertible, Sendable {
         self.functionIndex = functionIndex
     }
 
+    /// The module needs `proposal`, which wasmc does not compile (or the options leave out);
+    /// `what` names the construct that needs it ("tag section", "return_call").
+    public static func unsupported(_ proposal: Proposal, _ what: String, offset: Int? = nil) -> ModuleError {
+        var error = ModuleError(.unsupported, what, offset: offset)
+        error.proposal = proposal
+        return error
+    }
+
     public var description: String {
-        var text = kind == .malformed ? "malformed module: " : "invalid module: "
-        text += message
+        var text: String
+        switch kind {
+        case .malformed: text = "malformed module: " + message
+        case .invalid: text = "invalid module: " + message
+        case .unsupported: text = "unsupported: \(proposal?.rawValue ?? "a later proposal") (\(message))"
+        }
         if let functionIndex { text += " in function \(functionIndex)" }
         if let offset { text += " at offset 0x\(String(offset, radix: 16))" }
         return text
@@ -42,9 +54,11 @@ public struct ModuleError: Error, CustomStringConvertible, Sendable {
 ///
 /// Only well-formedness is checked here (what the binary format itself requires); validation is
 /// `WasmcValidation`'s job. Function bodies stay as byte ranges, decoded later per function.
+/// What a proposal wasmc does not implement adds to the binary format (a tag section, a type
+/// of the GC proposal) is refused as `.unsupported` where it first shows.
 public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
     var info = ModuleInfo()
-    var parser = Parser(bytes: bytes, features: wasmcFeatures)
+    var parser = Parser(bytes: bytes, features: WasmFeatures.parserFeatures)
     var sawCode = false
     do {
         while true {
@@ -63,9 +77,17 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
                 }
             case .typeSection(let groups):
                 for group in groups {
+                    // A lone final function type without supertypes is 2.0's function type; rec
+                    // groups, subtyping, structs and arrays are GC's.
+                    if group.types.count != 1 {
+                        throw ModuleError.unsupported(.gc, "recursive type group", offset: sectionStart)
+                    }
                     for subtype in group.types {
                         guard case .function(let type) = subtype.body else {
-                            throw ModuleError(.malformed, "non-function type in type section", offset: sectionStart)
+                            throw ModuleError.unsupported(.gc, "struct or array type", offset: sectionStart)
+                        }
+                        guard subtype.isFinal, subtype.supertypes.isEmpty else {
+                            throw ModuleError.unsupported(.gc, "subtype declaration", offset: sectionStart)
                         }
                         info.types.append(type)
                     }
@@ -88,7 +110,7 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
                         info.globals.append(type)
                         info.importedGlobalCount += 1
                     case .tag:
-                        throw ModuleError(.malformed, "malformed import kind", offset: sectionStart)
+                        throw ModuleError.unsupported(.exceptionHandling, "tag import", offset: sectionStart)
                     }
                 }
             case .functionSection(let typeIndices):
@@ -97,6 +119,9 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
                 info.declaredFunctionCount = typeIndices.count
             case .tableSection(let tables):
                 info.sectionOffsets.tables = sectionStart
+                if tables.contains(where: { $0.initializer != nil }) {
+                    throw ModuleError.unsupported(.typedFunctionReferences, "table with an initializer", offset: sectionStart)
+                }
                 info.tables.append(contentsOf: tables.map(\.type))
             case .memorySection(let memories):
                 info.sectionOffsets.memories = sectionStart
@@ -115,7 +140,7 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
                 info.start = index
             case .elementSection(let segments):
                 info.sectionOffsets.elements = sectionStart
-                info.elements = segments
+                info.elements = segments.map(functionIndexSegmentAsFuncref)
             case .codeSection(let codes):
                 info.sectionOffsets.code = sectionStart
                 sawCode = true
@@ -127,7 +152,7 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
                 info.sectionOffsets.dataCount = sectionStart
                 info.dataCount = count
             case .tagSection:
-                throw ModuleError(.malformed, "malformed section id 13", offset: sectionStart)
+                throw ModuleError.unsupported(.exceptionHandling, "tag section", offset: sectionStart)
             }
         }
     } catch let error as ModuleError {
@@ -147,6 +172,17 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
         throw ModuleError(.malformed, "data count and data section have inconsistent lengths", offset: info.sectionOffsets.data)
     }
     return info
+}
+
+/// A segment written as function indices (its items are lone `ref.func`s, without `end`), which
+/// WasmParser types `(ref func)` once typed function references are read, typed `funcref` as in
+/// 2.0: wasmc's validator knows the nullable reference types only, and the items are non-null
+/// functions either way.
+private func functionIndexSegmentAsFuncref(_ segment: ElementSegment) -> ElementSegment {
+    guard segment.type == ReferenceType(isNullable: false, heapType: .funcRef),
+        segment.initializer.allSatisfy({ $0.count == 1 && { if case .refFunc = $0[0] { true } else { false } }($0) })
+    else { return segment }
+    return ElementSegment(type: .funcRef, initializer: segment.initializer, mode: segment.mode)
 }
 
 extension ModuleError {

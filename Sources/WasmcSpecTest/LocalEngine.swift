@@ -65,6 +65,8 @@ final class LocalEngine: SpecEngine {
                 result.record(category, ok, line, "\(action.description) returned \(values), expected \(expected)")
             case (.success(let values), .trap(let message)):
                 result.record(category, false, line, "\(action.description) returned \(values), expected trap \"\(message)\"")
+            case (.success(let values), .exception):
+                result.record(category, false, line, "\(action.description) returned \(values), expected an exception")
             case (.failure(let error), .trap(let message)):
                 if let trap = error as? Trap {
                     result.record(category, trapMessageMatches(trap.message, message), line, "\(action.description) trapped with \"\(trap.message)\", expected \"\(message)\"")

@@ -37,6 +37,8 @@ enum ActionOutcome {
     case anyResults
     case results([ExpectedValue])
     case trap(String)
+    /// An uncaught wasm exception (`assert_exception`).
+    case exception
 }
 
 /// Runs commands and records their results.

@@ -80,7 +80,9 @@ struct SpecDriver {
         var passed: [String: Int] = [:]
         var failed: [String: Int] = [:]
         var textMalformed = 0
+        var skipped: [String: Int] = [:]
         for result in results {
+            for (reason, count) in result.skipped { skipped[reason, default: 0] += count }
             for (key, count) in result.passed { passed[key, default: 0] += count }
             for (key, count) in result.failed { failed[key, default: 0] += count }
             textMalformed += result.textMalformed
@@ -99,6 +101,7 @@ struct SpecDriver {
         }
         if let crashed = failed["crashed_scripts"] { print("scripts that crashed or timed out: \(crashed)") }
         print("text-format assert_malformed (not counted: they test a text parser): \(textMalformed)")
+        for (reason, count) in skipped.sorted(by: { $0.key < $1.key }) { print("skipped, \(reason): \(count)") }
         let totalPassed = passed.values.reduce(0, +)
         let totalFailed = failed.filter { $0.key != "crashed_scripts" }.values.reduce(0, +)
         print("\(totalPassed) passed, \(totalFailed) failed")

@@ -8,14 +8,20 @@ extension ModuleValidator {
     /// In WebAssembly 2.0 the constant instructions are `t.const`, `ref.null`, `ref.func` and
     /// `global.get` of an immutable global, and every constant expression (global initializers,
     /// element and data offsets, element items) sees only the *imported* globals (the context C').
-    /// As in the reference interpreter, constness is checked before types.
+    /// WebAssembly 3.0 adds `i32`/`i64` `add`, `sub` and `mul` (extended-const) and lets a
+    /// constant read every global defined before it (`visibleGlobals`; all of them outside global
+    /// initializers). As in the reference interpreter, constness is checked before types.
     ///
     /// WasmParser ends every decoded constant expression with `end`, except the items of element
     /// segments written as function indices, which it records as a lone `ref.func`
     /// (`isElementItem`).
     ///
     /// > Note: <https://webassembly.github.io/spec/core/valid/instructions.html#constant-expressions>
-    func checkConstant(_ expression: ConstExpression, type: OperandType, isElementItem: Bool = false) throws(ModuleError) {
+    func checkConstant(
+        _ expression: ConstExpression, type: OperandType, isElementItem: Bool = false, visibleGlobals: Int? = nil
+    ) throws(ModuleError) {
+        let visibleGlobals = visibleGlobals ?? (features.constantsReadDefinedGlobals ? context.globals.count : context.importedGlobalCount)
+        let extended = features.allows(.extendedConst)
         var instructions = expression[...]
         if instructions.last == .end {
             instructions = instructions.dropLast()
@@ -27,8 +33,10 @@ extension ModuleValidator {
             switch instruction {
             case .i32Const, .i64Const, .f32Const, .f64Const, .v128Const, .refNull, .refFunc:
                 break
+            case .binary(.i32Add), .binary(.i32Sub), .binary(.i32Mul), .binary(.i64Add), .binary(.i64Sub), .binary(.i64Mul):
+                guard extended else { throw .constantExpressionRequired }
             case .globalGet(let index):
-                guard index < context.importedGlobalCount else { throw .unknownGlobal(index) }
+                guard index < visibleGlobals else { throw .unknownGlobal(index) }
                 guard !context.globals[Int(index)].isMutable else { throw .constantExpressionRequired(mutableGlobal: index) }
             default:
                 throw .constantExpressionRequired
@@ -44,13 +52,19 @@ extension ModuleValidator {
             case .f64Const: stack.append(.f64)
             case .v128Const: stack.append(.v128)
             case .refNull(let heapType):
-                guard let type = OperandType(heapType) else { throw .unsupportedType("ref.null \(heapType)") }
+                guard let type = OperandType(heapType) else { throw .unsupportedType(.ref(ReferenceType(isNullable: true, heapType: heapType))) }
                 stack.append(type)
             case .refFunc(let index):
                 guard Int(index) < context.functionCount else { throw .unknownFunction(index) }
                 stack.append(.funcref)
             case .globalGet(let index):
                 stack.append(context.globals[Int(index)].type)
+            case .binary(let operation):
+                let operand: OperandType = [.i32Add, .i32Sub, .i32Mul].contains(operation) ? .i32 : .i64
+                guard stack.count >= 2, stack.suffix(2).allSatisfy({ $0 == operand }) else {
+                    throw .typeMismatchConstant(expected: type, got: stack)
+                }
+                stack.removeLast()
             default:
                 throw .constantExpressionRequired
             }

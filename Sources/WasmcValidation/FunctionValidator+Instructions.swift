@@ -66,7 +66,7 @@ extension FunctionValidator {
         switch load {
         case .i32AtomicLoad, .i64AtomicLoad, .i32AtomicLoad8U, .i32AtomicLoad16U, .i64AtomicLoad8U,
             .i64AtomicLoad16U, .i64AtomicLoad32U:
-            throw .unsupportedInstruction("\(load)", proposal: "threads")
+            throw .unsupportedInstruction("\(load)", .threads)
         case .i32Load, .i64Load, .f32Load, .f64Load, .i32Load8S, .i32Load8U, .i32Load16S, .i32Load16U,
             .i64Load8S, .i64Load8U, .i64Load16S, .i64Load16U, .i64Load32S, .i64Load32U,
             .v128Load, .v128Load8X8S, .v128Load8X8U, .v128Load16X4S, .v128Load16X4U, .v128Load32X2S,
@@ -82,7 +82,7 @@ extension FunctionValidator {
         switch store {
         case .i32AtomicStore, .i64AtomicStore, .i32AtomicStore8, .i32AtomicStore16, .i64AtomicStore8,
             .i64AtomicStore16, .i64AtomicStore32:
-            throw .unsupportedInstruction("\(store)", proposal: "threads")
+            throw .unsupportedInstruction("\(store)", .threads)
         case .i32Store, .i64Store, .f32Store, .f64Store, .i32Store8, .i32Store16, .i64Store8, .i64Store16,
             .i64Store32, .v128Store:
             try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)

@@ -86,7 +86,7 @@ extension FunctionValidator {
 
     mutating func validateSIMD(_ simd: Instruction.Simd) throws(ModuleError) {
         guard let shape = Self.shape(of: simd) else {
-            throw .unsupportedInstruction("\(simd)", proposal: "relaxed SIMD")
+            throw .unsupportedInstruction("\(simd)", .relaxedSIMD)
         }
         switch shape {
         case .unary:

@@ -382,7 +382,7 @@ public struct FunctionValidator: AnyInstructionVisitor {
             push(to)
 
         case .refNull(let heapType):
-            guard let type = OperandType(heapType) else { throw .unsupportedType("ref.null \(heapType)") }
+            guard let type = OperandType(heapType) else { throw .unsupportedType(.ref(ReferenceType(isNullable: true, heapType: heapType))) }
             push(type)
         case .refIsNull:
             let type = try pop()
@@ -409,11 +409,11 @@ public struct FunctionValidator: AnyInstructionVisitor {
 
         // Instructions of later proposals, which WasmParser decodes whatever the features.
         case .throw, .throwRef, .tryTable:
-            throw .unsupportedInstruction(Self.name(of: instruction), proposal: "exception handling")
+            throw .unsupportedInstruction(Self.name(of: instruction), .exceptionHandling)
         case .returnCall, .returnCallIndirect:
-            throw .unsupportedInstruction(Self.name(of: instruction), proposal: "tail calls")
+            throw .unsupportedInstruction(Self.name(of: instruction), .tailCalls)
         case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull:
-            throw .unsupportedInstruction(Self.name(of: instruction), proposal: "typed function references")
+            throw .unsupportedInstruction(Self.name(of: instruction), .typedFunctionReferences)
         case .atomicFence, .memoryAtomicNotify, .memoryAtomicWait32, .memoryAtomicWait64,
             .i32AtomicRmwAdd, .i64AtomicRmwAdd, .i32AtomicRmw8AddU, .i32AtomicRmw16AddU,
             .i64AtomicRmw8AddU, .i64AtomicRmw16AddU, .i64AtomicRmw32AddU,
@@ -429,13 +429,13 @@ public struct FunctionValidator: AnyInstructionVisitor {
             .i64AtomicRmw8XchgU, .i64AtomicRmw16XchgU, .i64AtomicRmw32XchgU,
             .i32AtomicRmwCmpxchg, .i64AtomicRmwCmpxchg, .i32AtomicRmw8CmpxchgU, .i32AtomicRmw16CmpxchgU,
             .i64AtomicRmw8CmpxchgU, .i64AtomicRmw16CmpxchgU, .i64AtomicRmw32CmpxchgU:
-            throw .unsupportedInstruction(Self.name(of: instruction), proposal: "threads")
+            throw .unsupportedInstruction(Self.name(of: instruction), .threads)
         case .refI31, .i31GetS, .i31GetU, .structNew, .structNewDefault, .structGet, .structGetS,
             .structGetU, .structSet, .arrayNew, .arrayNewDefault, .arrayNewFixed, .arrayGet, .arrayGetS,
             .arrayGetU, .arraySet, .arrayLen, .refEq, .anyConvertExtern, .externConvertAny,
             .arrayNewData, .arrayNewElem, .arrayFill, .arrayCopy, .arrayInitData, .arrayInitElem,
             .refTest, .refCast, .brOnCast, .brOnCastFail:
-            throw .unsupportedInstruction(Self.name(of: instruction), proposal: "garbage collection")
+            throw .unsupportedInstruction(Self.name(of: instruction), .gc)
         }
     }
 

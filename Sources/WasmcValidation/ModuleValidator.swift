@@ -11,8 +11,8 @@ import WasmcModule
 /// index space.
 ///
 /// > Note: <https://webassembly.github.io/spec/core/valid/modules.html#valid-module>
-public func validateModule(_ module: ModuleInfo) throws(ModuleError) {
-    let context = try ValidationContext(validating: module)
+public func validateModule(_ module: ModuleInfo, features: WasmFeatures = .default) throws(ModuleError) {
+    let context = try ValidationContext(validating: module, features: features)
     for (definedIndex, code) in module.codes.enumerated() {
         let functionIndex = module.importedFunctionCount + definedIndex
         var validator = try FunctionValidator(context: context, functionIndex: functionIndex, locals: code.locals)
@@ -23,10 +23,12 @@ public func validateModule(_ module: ModuleInfo) throws(ModuleError) {
 /// The module-level rules (spec 3.4), which fill in a `ValidationContext` as they go.
 struct ModuleValidator {
     let module: ModuleInfo
+    let features: WasmFeatures
     var context = ValidationContext()
 
-    init(module: ModuleInfo) {
+    init(module: ModuleInfo, features: WasmFeatures) {
         self.module = module
+        self.features = features
     }
 
     mutating func validateModuleLevel() throws(ModuleError) {
@@ -45,7 +47,7 @@ struct ModuleValidator {
             case .function, .table, .memory, .global:
                 break
             case .tag:
-                throw ModuleError.unsupportedInstruction("tag import", proposal: "exception handling").at(offsets.imports)
+                throw ModuleError.unsupportedInstruction("tag import", .exceptionHandling).at(offsets.imports)
             }
         }
 
@@ -61,6 +63,8 @@ struct ModuleValidator {
         for (index, table) in module.tables.enumerated() {
             let offset = index < module.importedTableCount ? offsets.imports : offsets.tables
             let elementType = try located(offset) { () throws(ModuleError) -> OperandType in
+                if table.limits.isMemory64 { throw ModuleError.unsupported(.memory64, "64-bit table") }
+                if table.limits.shared { throw ModuleError.malformed("malformed limits flags: shared table") }
                 try checkLimits(table.limits, range: UInt64(UInt32.max), rangeError: .tableSizeTooLarge)
                 return try OperandType.checked(table.elementType)
             }
@@ -71,15 +75,17 @@ struct ModuleValidator {
         for (index, memory) in module.memories.enumerated() {
             let offset = index < module.importedMemoryCount ? offsets.imports : offsets.memories
             try located(offset) { () throws(ModuleError) in
-                if memory.isMemory64 || memory.shared {
-                    throw ModuleError.malformed("malformed limits flags: memory64 and shared memories are not part of WebAssembly 2.0")
-                }
+                if memory.isMemory64 { throw ModuleError.unsupported(.memory64, "64-bit memory") }
+                if memory.shared { throw ModuleError.unsupported(.threads, "shared memory") }
                 try checkLimits(memory, range: 65536, rangeError: .memorySizeTooLarge)
             }
         }
         if module.memories.count > 1 {
             let offset = module.importedMemoryCount > 1 ? offsets.imports : offsets.memories
-            throw ModuleError.multipleMemories.at(offset)
+            // 2.0 allows one memory; 3.0 any number, which wasmc does not compile yet.
+            let error: ModuleError = features == .wasm2
+                ? .multipleMemories : .unsupported(.multiMemory, "\(module.memories.count) memories")
+            throw error.at(offset)
         }
         context.memoryCount = module.memories.count
 
@@ -100,10 +106,14 @@ struct ModuleValidator {
 
         collectDeclaredReferences()
 
-        // Global initializers, under C' (only imported globals are visible).
+        // Global initializers, under C': the imported globals (2.0), or every global before the
+        // one initialized (3.0).
         for (definedIndex, initializer) in module.globalInitializers.enumerated() {
-            let type = context.globals[module.importedGlobalCount + definedIndex].type
-            try located(offsets.globals) { () throws(ModuleError) in try checkConstant(initializer, type: type) }
+            let index = module.importedGlobalCount + definedIndex
+            let visible = features.constantsReadDefinedGlobals ? index : module.importedGlobalCount
+            try located(offsets.globals) { () throws(ModuleError) in
+                try checkConstant(initializer, type: context.globals[index].type, visibleGlobals: visible)
+            }
         }
 
         try located(offsets.elements) { () throws(ModuleError) in try checkElementSegments() }
@@ -199,7 +209,7 @@ struct ModuleValidator {
             case .global(let index):
                 guard Int(index) < context.globals.count else { throw .unknownGlobal(index) }
             case .tag:
-                throw .unsupportedInstruction("tag export", proposal: "exception handling")
+                throw .unsupportedInstruction("tag export", .exceptionHandling)
             }
         }
     }

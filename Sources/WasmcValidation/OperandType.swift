@@ -108,13 +108,13 @@ public struct Signature: Sendable, Equatable {
 extension OperandType {
     /// Converts a decoded value type, rejecting those outside WebAssembly 2.0 as malformed.
     static func checked(_ type: ValueType) throws(ModuleError) -> OperandType {
-        guard let result = OperandType(type) else { throw .unsupportedType("\(type)") }
+        guard let result = OperandType(type) else { throw .unsupportedType(type) }
         return result
     }
 
     /// Converts a decoded reference type, rejecting those outside WebAssembly 2.0 as malformed.
     static func checked(_ type: ReferenceType) throws(ModuleError) -> OperandType {
-        guard let result = OperandType(type) else { throw .unsupportedType("\(type)") }
+        guard let result = OperandType(type) else { throw .unsupportedType(type) }
         return result
     }
 
@@ -123,5 +123,18 @@ extension OperandType {
         result.reserveCapacity(types.count)
         for type in types { result.append(try checked(type)) }
         return result
+    }
+}
+
+extension Proposal {
+    /// The proposal that introduced `type`, for one that is not a WebAssembly 2.0 type.
+    static func needed(by type: ValueType) -> Proposal {
+        guard case .ref(let reference) = type else { return .gc }
+        switch reference.heapType {
+        case .abstract(.exnRef), .abstract(.noExn): return .exceptionHandling
+        case .concrete: return .typedFunctionReferences
+        case .abstract(.funcRef), .abstract(.externRef): return .typedFunctionReferences  // non-nullable
+        default: return .gc
+        }
     }
 }

@@ -39,8 +39,8 @@ public struct ValidationContext: Sendable {
 
     /// Runs every module-level validation rule on `module` (everything but function bodies) and
     /// records the context the bodies are then validated in.
-    public init(validating module: ModuleInfo) throws(ModuleError) {
-        var validator = ModuleValidator(module: module)
+    public init(validating module: ModuleInfo, features: WasmFeatures = .default) throws(ModuleError) {
+        var validator = ModuleValidator(module: module, features: features)
         try validator.validateModuleLevel()
         self = validator.context
     }

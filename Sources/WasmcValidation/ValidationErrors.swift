@@ -144,12 +144,17 @@ extension ModuleError {
 
     /// A type that WasmParser decodes but WebAssembly 2.0 has no encoding for (`exnref`,
     /// `(ref null $t)`, the `0x63` prefix spelling of `funcref` is indistinguishable and accepted).
-    static func unsupportedType(_ description: String) -> ModuleError {
-        .malformed("malformed value type: \(description) is not a WebAssembly 2.0 type")
+    /// A value or reference type of a proposal wasmc does not implement.
+    static func unsupportedType(_ type: ValueType) -> ModuleError {
+        .unsupported(Proposal.needed(by: type), "type \(type)")
     }
 
-    static func unsupportedInstruction(_ name: String, proposal: String) -> ModuleError {
-        .malformed("illegal opcode: \(name) (\(proposal)) is not part of WebAssembly 2.0")
+    static func unsupportedType(_ type: ReferenceType) -> ModuleError {
+        unsupportedType(.ref(type))
+    }
+
+    static func unsupportedInstruction(_ name: String, _ proposal: Proposal) -> ModuleError {
+        .unsupported(proposal, name)
     }
 
     static func malformedMemopFlags(_ align: UInt32) -> ModuleError {

@@ -313,18 +313,33 @@ struct BodyDecoderTests {
     @Test func illegalOpcodesNameTheOpcodeAndItsOffset() throws {
         try Self.expectMalformed([0x01, 0x27, 0x0B], "illegal opcode 0x27", at: 1)
         try Self.expectMalformed([0x01, 0x01, 0xC5, 0x0B], "illegal opcode 0xc5", at: 2)
-        try Self.expectMalformed([0x12, 0x00, 0x0B], "illegal opcode 0x12 (tail calls", at: 0)
-        try Self.expectMalformed([0x08, 0x00, 0x0B], "illegal opcode 0x08 (exception handling", at: 0)
-        try Self.expectMalformed([0x1F, 0x40, 0x00, 0x0B], "illegal opcode 0x1f (exception handling", at: 0)
-        try Self.expectMalformed([0xD0, 0x70, 0xD4, 0x1A, 0x0B], "illegal opcode 0xd4 (typed function references", at: 2)
-        try Self.expectMalformed([0xFB, 0x00, 0x00, 0x0B], "illegal opcode 0xfb (garbage collection", at: 0)
-        try Self.expectMalformed([0x41, 0x00, 0xFE, 0x10, 0x02, 0x00, 0x1A, 0x0B], "illegal opcode 0xfe (threads", at: 2)
         // After the prefixes: the sub-opcode as decoded, however long its encoding.
         try Self.expectMalformed([0xFC, 0x12, 0x0B], "illegal opcode 0xfc 0x12", at: 0)
         try Self.expectMalformed([0x01, 0xFC, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x0B], "illegal opcode 0xfc 0xffffffff", at: 1)
         try Self.expectMalformed([0xFD, 0x9A, 0x01, 0x0B], "illegal opcode 0xfd 0x9a", at: 0)
-        try Self.expectMalformed([0xFD, 0x80, 0x02, 0x0B], "illegal opcode 0xfd 0x100 (relaxed SIMD", at: 0)
-        try Self.expectMalformed([0xFD, 0x93, 0x82, 0x00, 0x0B], "illegal opcode 0xfd 0x113 (relaxed SIMD", at: 0)
+    }
+
+    @Test func opcodesOfUnimplementedProposalsAreUnsupported() throws {
+        // Valid WebAssembly 3.0 (or a later proposal): refused by name, never "malformed".
+        try Self.expectUnsupported([0x12, 0x00, 0x0B], .tailCalls, "opcode 0x12", at: 0)
+        try Self.expectUnsupported([0x08, 0x00, 0x0B], .exceptionHandling, "opcode 0x08", at: 0)
+        try Self.expectUnsupported([0x1F, 0x40, 0x00, 0x0B], .exceptionHandling, "opcode 0x1f", at: 0)
+        try Self.expectUnsupported([0xD0, 0x70, 0xD4, 0x1A, 0x0B], .typedFunctionReferences, "opcode 0xd4", at: 2)
+        try Self.expectUnsupported([0xFB, 0x00, 0x00, 0x0B], .gc, "opcode 0xfb", at: 0)
+        try Self.expectUnsupported([0x41, 0x00, 0xFE, 0x10, 0x02, 0x00, 0x1A, 0x0B], .threads, "opcode 0xfe", at: 2)
+        try Self.expectUnsupported([0xFD, 0x80, 0x02, 0x0B], .relaxedSIMD, "opcode 0xfd 0x100", at: 0)
+        try Self.expectUnsupported([0xFD, 0x93, 0x82, 0x00, 0x0B], .relaxedSIMD, "opcode 0xfd 0x113", at: 0)
+    }
+
+    static func expectUnsupported(
+        _ body: [UInt8], _ proposal: Proposal, _ message: String, at offset: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let error = try decodingError(body, sourceLocation: sourceLocation)
+        #expect(error.kind == .unsupported, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.proposal == proposal, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.message.hasPrefix(message), "expected \"\(message)\", got \"\(error.message)\"", sourceLocation: sourceLocation)
+        #expect(error.offset == offset, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.description.hasPrefix("unsupported: \(proposal.rawValue) (\(message)"), sourceLocation: sourceLocation)
     }
 
     @Test func everyOpcodeDecodesOrIsIllegal() throws {
@@ -345,7 +360,8 @@ struct BodyDecoderTests {
             } else {
                 let error = try Self.decodingError(body)
                 let hex = String(opcode, radix: 16)
-                #expect(error.message.hasPrefix("illegal opcode 0x\(hex.count < 2 ? "0" : "")\(hex)"), "\(error)")
+                let name = "opcode 0x\(hex.count < 2 ? "0" : "")\(hex)"
+                #expect(error.message.hasPrefix(error.kind == .unsupported ? name : "illegal " + name), "\(error)")
                 #expect(error.offset == 0)
             }
         }
@@ -363,6 +379,17 @@ struct BodyDecoderTests {
             }
         }
         #expect(simdCount == 236)
+    }
+
+    /// The bodies as WasmParser reads them with the 2.0 features only (`decodeModule` reads
+    /// every proposal's sections, and its bodies would carry those features to `ExpressionParser`).
+    static func codes2(_ bytes: [UInt8]) -> [Code]? {
+        var parser = Parser(bytes: bytes, features: [.referenceTypes, .simd])
+        var codes: [Code] = []
+        while let payload = try? parser.parseNext() {
+            if case .codeSection(let section) = payload { codes = section }
+        }
+        return codes
     }
 
     /// The sub-opcodes under 0x100 that fixed-width SIMD leaves unused.
@@ -440,9 +467,9 @@ struct BodyDecoderTests {
             var wast = try parseWAST(source, features: [.referenceTypes, .simd])
             while let (result, location) = wast.nextDirectiveResult() {
                 guard case .success(let directive) = result, let bytes = Self.moduleBytes(directive),
-                    let module = try? decodeModule(bytes)
+                    let module = try? decodeModule(bytes), let codes = Self.codes2(bytes)
                 else { continue }
-                for (index, code) in module.codes.enumerated() {
+                for (index, code) in codes.enumerated() {
                     // Computing a line scans the script from its start: only for a message.
                     var place: String { "\(file):\(location.computeLineAndColumn().line) function \(module.importedFunctionCount + index)" }
                     var recorder = Recorder()

@@ -35,8 +35,11 @@ struct ModuleValidationTests {
     }
 
     @Test func atMostOneMemory() {
-        expectInvalid("(module (memory 1) (memory 1))", "multiple memories")
-        expectInvalid(#"(module (import "m" "mem" (memory 1)) (memory 1))"#, "multiple memories")
+        expectInvalid("(module (memory 1) (memory 1))", "multiple memories", features: .wasm2)
+        expectInvalid(#"(module (import "m" "mem" (memory 1)) (memory 1))"#, "multiple memories", features: .wasm2)
+        // Valid 3.0 (multi-memory), which wasmc does not compile yet.
+        let error = expectInvalid("(module (memory 1) (memory 1))", "2 memories", kind: .unsupported)
+        #expect(error?.proposal == .multiMemory)
         // Several tables are fine in 2.0.
         expectValid("(module (table 1 funcref) (table 1 externref))")
     }
@@ -74,6 +77,26 @@ struct ModuleValidationTests {
         expectInvalid(bytes: function, "unknown function 0")
     }
 
+    @Test func sectionsOfUnimplementedProposalsAreUnsupported() {
+        func expectUnsupported(_ bytes: [UInt8], _ proposal: Proposal, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            do {
+                try validateModule(try decodeModule(bytes))
+                Issue.record("accepted; expected unsupported \(proposal)", sourceLocation: sourceLocation)
+            } catch {
+                #expect(error.kind == .unsupported && error.proposal == proposal && error.message == what, "\(error)", sourceLocation: sourceLocation)
+                #expect(error.offset != nil, "\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        // A tag section (exception handling): one tag of type 0.
+        expectUnsupported(Binary.module(sections: [Binary.section(13, [0x01, 0x00, 0x00])], bodies: []), .exceptionHandling, "tag section")
+        // A struct type (GC), a rec group of two function types (GC).
+        expectUnsupported(Binary.module(types: [[0x5F, 0x00]], bodies: []), .gc, "struct or array type")
+        expectUnsupported(Binary.module(types: [[0x4E, 0x02, 0x60, 0x00, 0x00, 0x60, 0x00, 0x00]], bodies: []), .gc, "recursive type group")
+        // A 64-bit memory (memory64) and a shared one (threads).
+        expectUnsupported(Binary.module(sections: [Binary.section(5, [0x01, 0x04, 0x01])], bodies: []), .memory64, "64-bit memory")
+        expectUnsupported(Binary.module(sections: [Binary.section(5, [0x01, 0x03, 0x01, 0x01])], bodies: []), .threads, "shared memory")
+    }
+
     // MARK: Globals and constant expressions
 
     @Test func globalInitializers() {
@@ -95,20 +118,50 @@ struct ModuleValidationTests {
         expectInvalid("(module (global funcref (ref.null extern)))", "type mismatch")
         expectInvalid("(module (global i32 (i32.const 0) (i32.const 1)))", "type mismatch")
         expectInvalid("(module (global i32))", "type mismatch")
-        expectInvalid("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))", "constant expression required")
+        expectInvalid("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))", "constant expression required", features: .wasm2)
         expectInvalid("(module (global i32 (nop) (i32.const 1)))", "constant expression required")
+    }
+
+    @Test func extendedConstantExpressions() {
+        // extended-const (3.0): i32/i64 add, sub and mul, on constants and globals.
+        expectValid(
+            #"""
+            (module
+              (import "m" "g" (global i32))
+              (global i32 (i32.add (i32.sub (i32.mul (i32.const 20) (i32.const 2)) (i32.const 2)) (global.get 0)))
+              (global i64 (i64.mul (i64.const 3) (i64.add (i64.const 1) (i64.const 2))))
+              (memory 1)
+              (data (i32.add (global.get 0) (i32.const 16)) "a"))
+            """#)
+        expectInvalid("(module (global i32 (i64.add (i64.const 1) (i64.const 2))))", "type mismatch")
+        expectInvalid("(module (global i32 (i32.add (i32.const 1) (i64.const 2))))", "type mismatch")
+        expectInvalid("(module (global i32 (i32.add (i32.const 1))))", "type mismatch")
+        // Other operators stay non-constant.
+        expectInvalid("(module (global i32 (i32.div_u (i32.const 1) (i32.const 2))))", "constant expression required")
+        expectInvalid("(module (global i32 (i32.and (i32.const 1) (i32.const 2))))", "constant expression required")
     }
 
     @Test func globalGetInConstantExpressionsOnlySeesImmutableImports() {
         // A defined global is not visible to constant expressions in 2.0, even an earlier one.
-        expectInvalid("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))", "unknown global 0")
-        expectInvalid(#"(module (import "m" "g" (global (mut i32))) (global i32 (global.get 0)))"#, "constant expression required")
+        let wasm2 = WasmFeatures.wasm2
+        expectInvalid("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))", "unknown global 0", features: wasm2)
+        expectInvalid(#"(module (import "m" "g" (global (mut i32))) (global i32 (global.get 0)))"#, "constant expression required", features: wasm2)
+        expectInvalid("(module (global i32 (global.get 0)))", "unknown global 0", features: wasm2)
+        expectInvalid(
+            #"(module (global i32 (i32.const 0)) (memory 1) (data (global.get 0) "a"))"#, "unknown global 0", features: wasm2)
+        expectInvalid(
+            #"(module (global i32 (i32.const 0)) (table 1 funcref) (elem (global.get 0) func))"#, "unknown global 0", features: wasm2)
+        expectValid(#"(module (import "m" "g" (global i32)) (memory 1) (data (global.get 0) "a"))"#, features: wasm2)
+    }
+
+    @Test func globalGetInConstantExpressionsSeesEarlierGlobals() {
+        // 3.0: every immutable global defined before the initializer; all of them in segments.
+        expectValid("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))")
+        expectValid(#"(module (global i32 (i32.const 0)) (memory 1) (data (global.get 0) "a"))"#)
+        expectValid(#"(module (global i32 (i32.const 0)) (table 1 funcref) (elem (global.get 0) func))"#)
         expectInvalid("(module (global i32 (global.get 0)))", "unknown global 0")
-        expectInvalid(
-            #"(module (global i32 (i32.const 0)) (memory 1) (data (global.get 0) "a"))"#, "unknown global 0")
-        expectInvalid(
-            #"(module (global i32 (i32.const 0)) (table 1 funcref) (elem (global.get 0) func))"#, "unknown global 0")
-        expectValid(#"(module (import "m" "g" (global i32)) (memory 1) (data (global.get 0) "a"))"#)
+        expectInvalid("(module (global i32 (global.get 1)) (global i32 (i32.const 0)))", "unknown global 1")
+        expectInvalid("(module (global (mut i32) (i32.const 0)) (global i32 (global.get 0)))", "constant expression required")
     }
 
     // MARK: Element segments
@@ -129,7 +182,7 @@ struct ModuleValidationTests {
         expectInvalid("(module (elem funcref (ref.null extern)))", "type mismatch")
         expectInvalid("(module (table 1 funcref) (func $f) (elem (i64.const 0) func $f))", "type mismatch")
         expectInvalid("(module (elem funcref (i32.const 0)))", "type mismatch")
-        expectInvalid("(module (func $f) (elem funcref (ref.func $f) (ref.func $f) (i32.add)))", "constant expression required")
+        expectInvalid("(module (func $f) (elem funcref (ref.func $f) (ref.func $f) (i32.add)))", "constant expression required", features: .wasm2)
     }
 
     @Test func elementSegmentWithUnknownTableOrFunction() {

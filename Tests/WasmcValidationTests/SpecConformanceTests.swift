@@ -224,7 +224,7 @@ struct SpecConformanceTests {
             let start = clock.now
             defer { checkTime += clock.now - start }
             do {
-                try validateModule(try decodeModule(bytes))
+                try validateModule(try decodeModule(bytes), features: .wasm2)
                 return nil
             } catch {
                 return error

@@ -8,9 +8,9 @@ import WasmcValidation
 let testFeatures: WasmFeatureSet = [.referenceTypes, .simd]
 
 /// Encodes a text module, decodes it and validates it.
-func validate(_ wat: String) throws {
+func validate(_ wat: String, features: WasmFeatures = .default) throws {
     let bytes = try wat2wasm(wat, features: testFeatures)
-    try validateModule(try decodeModule(bytes))
+    try validateModule(try decodeModule(bytes), features: features)
 }
 
 /// Decodes and validates a binary module.
@@ -19,8 +19,8 @@ func validate(bytes: [UInt8]) throws(ModuleError) {
 }
 
 /// Expects the text module to be valid.
-func expectValid(_ wat: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(throws: Never.self, sourceLocation: sourceLocation) { try validate(wat) }
+func expectValid(_ wat: String, features: WasmFeatures = .default, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(throws: Never.self, sourceLocation: sourceLocation) { try validate(wat, features: features) }
 }
 
 /// Expects the binary module to be valid.
@@ -32,7 +32,7 @@ func expectValid(bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocati
 /// with `message` (the spec's wording), and returns the error.
 @discardableResult
 func expectInvalid(
-    _ wat: String, _ message: String, kind: ModuleError.Kind = .invalid,
+    _ wat: String, _ message: String, kind: ModuleError.Kind = .invalid, features: WasmFeatures = .default,
     sourceLocation: SourceLocation = #_sourceLocation
 ) -> ModuleError? {
     let bytes: [UInt8]
@@ -42,13 +42,13 @@ func expectInvalid(
         Issue.record("the text parser rejected the test module: \(error)", sourceLocation: sourceLocation)
         return nil
     }
-    return expectInvalid(bytes: bytes, message, kind: kind, sourceLocation: sourceLocation)
+    return expectInvalid(bytes: bytes, message, kind: kind, features: features, sourceLocation: sourceLocation)
 }
 
 /// Expects validation of the binary module to fail like `expectInvalid(_:_:kind:)`.
 @discardableResult
 func expectInvalid(
-    bytes: [UInt8], _ message: String, kind: ModuleError.Kind = .invalid,
+    bytes: [UInt8], _ message: String, kind: ModuleError.Kind = .invalid, features: WasmFeatures = .default,
     sourceLocation: SourceLocation = #_sourceLocation
 ) -> ModuleError? {
     let module: ModuleInfo
@@ -59,7 +59,7 @@ func expectInvalid(
         return nil
     }
     do {
-        try validateModule(module)
+        try validateModule(module, features: features)
         Issue.record("the module validated; expected \"\(message)\"", sourceLocation: sourceLocation)
         return nil
     } catch {

@@ -126,22 +126,38 @@ public struct ModuleCompiler {
         return function
     }
 
-    /// The value of a constant expression (validated: one instruction, then `end`).
+    /// The value of a constant expression (validated: constant instructions, then `end`; with
+    /// extended-const, `i32`/`i64` `add`, `sub` and `mul` among them), evaluated on a stack.
     private func constant(_ expression: ConstExpression, type: ValueType, env: ModuleEnvironment, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
         let ir = env.ir
-        switch expression.first {
-        case .i32Const(let value): return ir.i32(value)
-        case .i64Const(let value): return ir.i64(value)
-        case .f32Const(let value): return ir.f32(bits: value.bitPattern)
-        case .f64Const(let value): return ir.f64(bits: value.bitPattern)
-        case .v128Const(let value): return ir.v128(bytes: value.bytes)
-        case .refNull: return ir.null()
-        case .refFunc(let function): return b.byteOffset(ctx, env.offsets.funcRef(Int(function)))
-        case .globalGet(let global):
-            return b.load(env.llvmType(module.globals[Int(global)].valueType), env.globalAddress(Int(global), ctx: ctx, b))
-        default:
-            preconditionFailure("validation admits only constant instructions here")
+        var stack: [LLVMValue] = []
+        for instruction in expression {
+            switch instruction {
+            case .i32Const(let value): stack.append(ir.i32(value))
+            case .i64Const(let value): stack.append(ir.i64(value))
+            case .f32Const(let value): stack.append(ir.f32(bits: value.bitPattern))
+            case .f64Const(let value): stack.append(ir.f64(bits: value.bitPattern))
+            case .v128Const(let value): stack.append(ir.v128(bytes: value.bytes))
+            case .refNull: stack.append(ir.null())
+            case .refFunc(let function): stack.append(b.byteOffset(ctx, env.offsets.funcRef(Int(function))))
+            case .globalGet(let global):
+                stack.append(b.load(env.llvmType(module.globals[Int(global)].valueType), env.globalAddress(Int(global), ctx: ctx, b)))
+            case .binary(let operation):
+                let right = stack.removeLast()
+                let left = stack.removeLast()
+                switch operation {
+                case .i32Add, .i64Add: stack.append(b.add(left, right))
+                case .i32Sub, .i64Sub: stack.append(b.sub(left, right))
+                case .i32Mul, .i64Mul: stack.append(b.mul(left, right))
+                default: preconditionFailure("validation admits only add, sub and mul in constant expressions")
+                }
+            case .end: break
+            default:
+                preconditionFailure("validation admits only constant instructions here")
+            }
         }
+        precondition(stack.count == 1, "validation checks that a constant expression leaves one value")
+        return stack[0]
     }
 
     // MARK: Uniform-signature entry and exit

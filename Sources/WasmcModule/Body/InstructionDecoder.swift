@@ -169,14 +169,14 @@ extension InstructionDecoder {
         }
 
         /// The proposal an opcode outside WebAssembly 2.0 belongs to, when it is a known one.
-        var laterProposal: String? {
+        var laterProposal: Proposal? {
             switch (prefix, code) {
-            case (nil, 0x06...0x0A), (nil, 0x18...0x19), (nil, 0x1F): "exception handling"
-            case (nil, 0x12...0x13): "tail calls"
-            case (nil, 0x14...0x15), (nil, 0xD4...0xD6): "typed function references"
-            case (nil, 0xD3), (nil, 0xFB): "garbage collection"
-            case (nil, 0xFE): "threads"
-            case (0xFD, 0x100...0x113): "relaxed SIMD"
+            case (nil, 0x06...0x0A), (nil, 0x18...0x19), (nil, 0x1F): .exceptionHandling
+            case (nil, 0x12...0x13): .tailCalls
+            case (nil, 0x14...0x15), (nil, 0xD4...0xD6): .typedFunctionReferences
+            case (nil, 0xD3), (nil, 0xFB): .gc
+            case (nil, 0xFE): .threads
+            case (0xFD, 0x100...0x113): .relaxedSIMD
             default: nil
             }
         }
@@ -190,11 +190,13 @@ extension InstructionDecoder {
         return (digits.count < 2 ? "0x0" : "0x") + digits
     }
 
-    /// The opcode being decoded is not a WebAssembly 2.0 instruction.
+    /// The opcode being decoded is not one wasmc decodes: an instruction of a proposal it does
+    /// not implement (unsupported), or of none (malformed).
     func illegalOpcode() -> ModuleError {
-        var message = "illegal opcode \(opcode)"
-        if let proposal = opcode.laterProposal { message += " (\(proposal), not part of WebAssembly 2.0)" }
-        return ModuleError(.malformed, message, offset: instructionStart)
+        if let proposal = opcode.laterProposal {
+            return .unsupported(proposal, "opcode \(opcode)", offset: instructionStart)
+        }
+        return ModuleError(.malformed, "illegal opcode \(opcode)", offset: instructionStart)
     }
 
     /// A malformed immediate (`what`) of the instruction being decoded, at byte `offset`.
