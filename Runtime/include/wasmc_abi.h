@@ -27,7 +27,7 @@ extern "C" {
 
 /* Bumped whenever anything in this file changes meaning. A .so built for another version is
  * refused by the loader. */
-#define WASMC_ABI_VERSION 2u
+#define WASMC_ABI_VERSION 3u
 /* "WSMC", little endian. */
 #define WASMC_DESCRIPTOR_MAGIC 0x434d5357u
 
@@ -83,7 +83,10 @@ const char *wasmc_trap_message(uint32_t trap);
 
 /* A function reference: what a funcref value points to, what tables hold and what an imported
  * function slot holds. `code` has the function's native signature and is called as
- * code(ctx, params...). `trampoline` calls `code` with the uniform signature. */
+ * code(ctx, params...) in LLVM's tail calling convention (`tailcc`, for return_call; since ABI
+ * version 3) on x86-64 and aarch64, and in C's on riscv64 (WasmCallingConvention in
+ * Sources/WasmcCodegen/Module/ModuleEnvironment.swift). C calls it through `trampoline`, which
+ * has the uniform signature. */
 typedef struct wasmc_funcref {
     void *code;                                              /* offset 0 */
     void *ctx;                                               /* offset 8 */

@@ -23,9 +23,8 @@ extension FunctionValidator {
         case splat(OperandType)
     }
 
-    /// The shape of a SIMD operator; `nil` for the relaxed SIMD proposal's, which are not part of
-    /// WebAssembly 2.0.
-    static func shape(of simd: Instruction.Simd) -> SIMDShape? {
+    /// The shape of a SIMD operator.
+    static func shape(of simd: Instruction.Simd) -> SIMDShape {
         switch simd {
         case .v128Not, .i8x16Abs, .i8x16Neg, .i16x8Abs, .i16x8Neg, .i16x8ExtendLowI8X16S,
             .i16x8ExtendHighI8X16S, .i16x8ExtendLowI8X16U, .i16x8ExtendHighI8X16U, .i32x4Abs, .i32x4Neg,
@@ -74,21 +73,39 @@ extension FunctionValidator {
             .splat(.f32)
         case .f64x2Splat:
             .splat(.f64)
+        // Relaxed SIMD (3.0).
+        case .i32x4RelaxedTruncF32X4S, .i32x4RelaxedTruncF32X4U, .i32x4RelaxedTruncF64X2SZero,
+            .i32x4RelaxedTruncF64X2UZero:
+            .unary
+        case .i8x16RelaxedSwizzle, .f32x4RelaxedMin, .f32x4RelaxedMax, .f64x2RelaxedMin, .f64x2RelaxedMax,
+            .i16x8RelaxedQ15MulrS, .i16x8RelaxedDotI8X16I7X16S:
+            .binary
+        case .f32x4RelaxedMadd, .f32x4RelaxedNmadd, .f64x2RelaxedMadd, .f64x2RelaxedNmadd, .i8x16RelaxedLaneselect,
+            .i16x8RelaxedLaneselect, .i32x4RelaxedLaneselect, .i64x2RelaxedLaneselect, .i32x4RelaxedDotI8X16I7X16AddS:
+            .ternary
+        }
+    }
+
+    /// Whether `simd` belongs to the relaxed SIMD proposal (0xFD 0x100...0x113).
+    static func isRelaxed(_ simd: Instruction.Simd) -> Bool {
+        switch simd {
         case .i8x16RelaxedSwizzle, .i32x4RelaxedTruncF32X4S, .i32x4RelaxedTruncF32X4U,
             .i32x4RelaxedTruncF64X2SZero, .i32x4RelaxedTruncF64X2UZero, .f32x4RelaxedMadd,
             .f32x4RelaxedNmadd, .f64x2RelaxedMadd, .f64x2RelaxedNmadd, .i8x16RelaxedLaneselect,
             .i16x8RelaxedLaneselect, .i32x4RelaxedLaneselect, .i64x2RelaxedLaneselect, .f32x4RelaxedMin,
             .f32x4RelaxedMax, .f64x2RelaxedMin, .f64x2RelaxedMax, .i16x8RelaxedQ15MulrS,
             .i16x8RelaxedDotI8X16I7X16S, .i32x4RelaxedDotI8X16I7X16AddS:
-            nil
+            true
+        default:
+            false
         }
     }
 
     mutating func validateSIMD(_ simd: Instruction.Simd) throws(ModuleError) {
-        guard let shape = Self.shape(of: simd) else {
+        if Self.isRelaxed(simd), !context.features.allows(.relaxedSIMD) {
             throw .unsupportedInstruction("\(simd)", .relaxedSIMD)
         }
-        switch shape {
+        switch Self.shape(of: simd) {
         case .unary:
             try pop(.v128)
             push(.v128)

@@ -84,7 +84,7 @@ public struct FunctionValidator: AnyInstructionVisitor {
     /// Validates a whole body, checking also that its `end`s close the function exactly at the
     /// end of the bytes.
     public mutating func validateBody(_ code: Code) throws(ModuleError) {
-        var decoder = InstructionDecoder(code: code)
+        var decoder = InstructionDecoder(code: code, features: context.features)
         while true {
             let offset = decoder.offset
             let instruction: Instruction?
@@ -294,16 +294,41 @@ public struct FunctionValidator: AnyInstructionVisitor {
             try pop(signature.parameters)
             push(signature.results)
         case .callIndirect(let typeIndex, let table):
-            guard Int(table) < context.tables.count else { throw .unknownTable(table) }
-            let elementType = context.tables[Int(table)]
-            guard elementType == .funcref else { throw .typeMismatchCallIndirect(table: elementType) }
-            guard Int(typeIndex) < context.types.count else { throw .unknownType(typeIndex) }
-            let signature = context.types[Int(typeIndex)]
+            let signature = try indirectCallSignature(typeIndex: typeIndex, table: table)
             try pop(.i32)
             try pop(signature.parameters)
             push(signature.results)
+        // The callee's results become this function's: their types must be the same.
+        case .returnCall(let function):
+            guard Int(function) < context.functionCount else { throw .unknownFunction(function) }
+            let signature = context.signature(ofFunction: Int(function))
+            try checkTailCallResults(signature)
+            try pop(signature.parameters)
+            markUnreachable()
+        case .returnCallIndirect(let typeIndex, let table):
+            let signature = try indirectCallSignature(typeIndex: typeIndex, table: table)
+            try checkTailCallResults(signature)
+            try pop(.i32)
+            try pop(signature.parameters)
+            markUnreachable()
         default:
             preconditionFailure("not a control instruction: \(instruction)")
+        }
+    }
+
+    /// The type a call_indirect (or return_call_indirect) through `table` expects.
+    func indirectCallSignature(typeIndex: UInt32, table: UInt32) throws(ModuleError) -> Signature {
+        guard Int(table) < context.tables.count else { throw .unknownTable(table) }
+        let elementType = context.tables[Int(table)]
+        guard elementType == .funcref else { throw .typeMismatchCallIndirect(table: elementType) }
+        guard Int(typeIndex) < context.types.count else { throw .unknownType(typeIndex) }
+        return context.types[Int(typeIndex)]
+    }
+
+    func checkTailCallResults(_ callee: Signature) throws(ModuleError) {
+        let results = controls[0].results
+        guard callee.results == results else {
+            throw .typeMismatch(expected: ModuleError.describe(results), got: ModuleError.describe(callee.results))
         }
     }
 
@@ -314,6 +339,11 @@ public struct FunctionValidator: AnyInstructionVisitor {
         switch instruction {
         case .unreachable, .nop, .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return,
             .call, .callIndirect:
+            try validateControl(instruction)
+        case .returnCall, .returnCallIndirect:
+            guard context.features.allows(.tailCalls) else {
+                throw .unsupportedInstruction(Self.name(of: instruction), .tailCalls)
+            }
             try validateControl(instruction)
 
         case .drop:
@@ -410,8 +440,6 @@ public struct FunctionValidator: AnyInstructionVisitor {
         // Instructions of later proposals, which WasmParser decodes whatever the features.
         case .throw, .throwRef, .tryTable:
             throw .unsupportedInstruction(Self.name(of: instruction), .exceptionHandling)
-        case .returnCall, .returnCallIndirect:
-            throw .unsupportedInstruction(Self.name(of: instruction), .tailCalls)
         case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull:
             throw .unsupportedInstruction(Self.name(of: instruction), .typedFunctionReferences)
         case .atomicFence, .memoryAtomicNotify, .memoryAtomicWait32, .memoryAtomicWait64,

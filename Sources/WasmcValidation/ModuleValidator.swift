@@ -33,6 +33,7 @@ struct ModuleValidator {
 
     mutating func validateModuleLevel() throws(ModuleError) {
         let offsets = module.sectionOffsets
+        context.features = features
 
         // Types: every value type must be one of 2.0's.
         for type in module.types {
@@ -80,12 +81,10 @@ struct ModuleValidator {
                 try checkLimits(memory, range: 65536, rangeError: .memorySizeTooLarge)
             }
         }
-        if module.memories.count > 1 {
+        if module.memories.count > 1, !features.allows(.multiMemory) {
+            // 2.0 allows one memory; 3.0 (multi-memory) any number.
             let offset = module.importedMemoryCount > 1 ? offsets.imports : offsets.memories
-            // 2.0 allows one memory; 3.0 any number, which wasmc does not compile yet.
-            let error: ModuleError = features == .wasm2
-                ? .multipleMemories : .unsupported(.multiMemory, "\(module.memories.count) memories")
-            throw error.at(offset)
+            throw ModuleError.multipleMemories.at(offset)
         }
         context.memoryCount = module.memories.count
 

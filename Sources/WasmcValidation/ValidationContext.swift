@@ -10,6 +10,8 @@ import WasmcModule
 ///
 /// > Note: <https://webassembly.github.io/spec/core/valid/conventions.html#contexts>
 public struct ValidationContext: Sendable {
+    /// The proposals after 2.0 the module may use.
+    public internal(set) var features = WasmFeatures.default
     /// The type section, by type index.
     public internal(set) var types: [Signature] = []
     /// The type index of every function, imported ones first.

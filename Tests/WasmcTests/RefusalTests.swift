@@ -3,6 +3,7 @@ import Testing
 import WAT
 import Wasmc
 import WasmcBackend
+import WasmcCodegen
 
 /// The loader's refusals through `CompiledModule(path:)`: a .so of another architecture, of
 /// another ABI version, cut short, or with corrupt metadata is a load error that names what is
@@ -64,16 +65,18 @@ struct RefusalTests {
         }
     }
 
-    @Test("a .so whose descriptor records ABI version 3")
+    @Test("a .so whose descriptor records the next ABI version")
     func abiVersion() throws {
         try withTemporaryDirectory { dir in
             var (bytes, _) = try Self.compile(in: dir)
             let elf = try ELF(bytes)
             let descriptor = try elf.descriptor().offset
+            let version = RuntimeABI.version
             // wasmc_module_descriptor: u32 magic ("WSMC"), u32 abi_version.
-            #expect(elf.u32(at: descriptor) == 0x434d_5357 && elf.u32(at: descriptor + 4) == 2)
-            bytes[descriptor + 4] = 3
-            try Self.expectRefused(bytes, as: "abi3.so", in: dir, "ABI version 3 is not supported by this runtime (expects 2)")
+            #expect(elf.u32(at: descriptor) == 0x434d_5357 && elf.u32(at: descriptor + 4) == version)
+            bytes[descriptor + 4] = UInt8(version + 1)
+            try Self.expectRefused(
+                bytes, as: "abi-next.so", in: dir, "ABI version \(version + 1) is not supported by this runtime (expects \(version))")
         }
     }
 

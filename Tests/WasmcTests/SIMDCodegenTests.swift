@@ -67,6 +67,63 @@ struct SIMDCodegenTests {
         }
     }
 
+    /// Relaxed SIMD: each instruction on its operands `local.get 0...n-1`, the instruction's
+    /// sub-opcode after 0xFD, the mnemonic prefixes its code must contain, and the most vector
+    /// instructions it may use (Documentation/codegen.md, "Relaxed SIMD": the x86 choices).
+    static let relaxedCases: [(name: String, operands: Int, subOpcode: UInt32, mustContain: [String], maxVectorInstructions: Int)] = [
+        ("i8x16.relaxed_swizzle", 2, 0x100, ["vpshufb"], 1),
+        ("i32x4.relaxed_trunc_f32x4_s", 1, 0x101, ["vcvttps2dq"], 1),
+        ("i32x4.relaxed_trunc_f64x2_s_zero", 1, 0x103, ["vcvttpd2dq"], 1),
+        // The fused instruction overwrites an operand: one register move to the result.
+        ("f32x4.relaxed_madd", 3, 0x105, ["vfmadd"], 2),
+        ("f64x2.relaxed_nmadd", 3, 0x108, ["vfnmadd"], 2),
+        ("i32x4.relaxed_laneselect", 3, 0x10B, [], 3),
+        ("f32x4.relaxed_min", 2, 0x10D, ["vminps"], 1),
+        ("f64x2.relaxed_max", 2, 0x110, ["vmaxpd"], 1),
+        ("i16x8.relaxed_q15mulr_s", 2, 0x111, ["vpmulhrsw"], 1),
+        ("i16x8.relaxed_dot_i8x16_i7x16_s", 2, 0x112, ["vpmaddubsw"], 1),
+        ("i32x4.relaxed_dot_i8x16_i7x16_add_s", 3, 0x113, ["vpmaddubsw", "vpmaddwd", "vpaddd"], 4),
+    ]
+
+    @Test("relaxed SIMD takes the cheapest allowed x86 instruction")
+    func relaxedOperations() throws {
+        // WasmKit's text parser predates relaxed SIMD: the module is assembled here, every
+        // function of type (v128 v128 v128) -> v128, exported as f<i>.
+        func leb(_ value: UInt32) -> [UInt8] {
+            var value = value, bytes: [UInt8] = []
+            repeat {
+                bytes.append(UInt8(value & 0x7F) | (value > 0x7F ? 0x80 : 0))
+                value >>= 7
+            } while value != 0
+            return bytes
+        }
+        func section(_ id: UInt8, _ items: [[UInt8]]) -> [UInt8] {
+            let contents = leb(UInt32(items.count)) + items.flatMap { $0 }
+            return [id] + leb(UInt32(contents.count)) + contents
+        }
+        let cases = Self.relaxedCases
+        var wasm: [UInt8] = [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]
+        wasm += section(1, [[0x60, 0x03, 0x7B, 0x7B, 0x7B, 0x01, 0x7B]])
+        wasm += section(3, cases.map { _ in [0x00] })
+        wasm += section(7, cases.indices.map { i in let name = Array("f\(i)".utf8); return leb(UInt32(name.count)) + name + [0x00] + leb(UInt32(i)) })
+        wasm += section(10, cases.map { testCase in
+            let body = [0x00] + (0..<testCase.operands).flatMap { [0x20, UInt8($0)] } + [0xFD] + leb(testCase.subOpcode) + [0x0B]
+            return leb(UInt32(body.count)) + body
+        })
+        let disassembly = try Self.disassemble(wasm, target: Target(triple: "x86_64-unknown-linux-gnu", cpu: "x86-64-v3", features: "+avx2,+ssse3,+sse4.1,+sse4.2,+fma"))
+        for (index, testCase) in cases.enumerated() {
+            guard let body = disassembly["wasm:f\(index)"] else {
+                Issue.record("\(testCase.name): no symbol wasm:f\(index) in the disassembly")
+                continue
+            }
+            let vector = body.filter(Self.isVectorInstruction)
+            for prefix in testCase.mustContain {
+                #expect(vector.contains { $0.hasPrefix(prefix) }, "\(testCase.name): expected \(prefix)..., got \(vector)")
+            }
+            #expect(vector.count <= testCase.maxVectorInstructions, "\(testCase.name): \(vector)")
+        }
+    }
+
     /// AVX instructions (VEX-encoded: their mnemonics start with "v", vzeroupper excluded).
     static func isVectorInstruction(_ mnemonic: String) -> Bool {
         mnemonic.hasPrefix("v") && mnemonic != "vzeroupper"

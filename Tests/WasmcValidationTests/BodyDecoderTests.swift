@@ -26,10 +26,11 @@ struct BodyDecoderTests {
         return try #require(module.codes.first)
     }
 
-    /// Every instruction of `body`, with offsets relative to the body.
-    static func decode(_ body: [UInt8]) throws -> [Decoded] {
+    /// Every instruction of `body`, with offsets relative to the body, encoded as WebAssembly 2.0
+    /// encodes instructions unless `features` say otherwise.
+    static func decode(_ body: [UInt8], features: WasmFeatures = .wasm2) throws -> [Decoded] {
         let code = try code(body)
-        var decoder = InstructionDecoder(code: code)
+        var decoder = InstructionDecoder(code: code, features: features)
         var decoded: [Decoded] = []
         while true {
             let offset = decoder.offset - code.expression.startIndex
@@ -41,14 +42,16 @@ struct BodyDecoderTests {
     }
 
     /// The instructions of `body`, without offsets.
-    static func instructions(_ body: [UInt8]) throws -> [Instruction] {
-        try decode(body).map(\.instruction)
+    static func instructions(_ body: [UInt8], features: WasmFeatures = .wasm2) throws -> [Instruction] {
+        try decode(body, features: features).map(\.instruction)
     }
 
     /// The error decoding `body` throws, with its offset made relative to the body.
-    static func decodingError(_ body: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws -> ModuleError {
+    static func decodingError(
+        _ body: [UInt8], features: WasmFeatures = .wasm2, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> ModuleError {
         let code = try code(body)
-        var decoder = InstructionDecoder(code: code)
+        var decoder = InstructionDecoder(code: code, features: features)
         do {
             while try decoder.next() != nil {}
         } catch {
@@ -253,6 +256,22 @@ struct BodyDecoderTests {
             ])
     }
 
+    @Test func memoryIndicesWithMultiMemory() throws {
+        // 3.0: a memarg with flags 64...127 names its memory; memory.size/grow/init/copy/fill
+        // take u32 indices where 2.0 has zero bytes (over-long encodings included).
+        #expect(
+            try Self.instructions([0x41, 0x00, 0x28, 0x42, 0x03, 0x10, 0x1A, 0x3F, 0x81, 0x00, 0x1A, 0xFC, 0x0A, 0x02, 0x01, 0x0B], features: .wasm3)
+                == [
+                    .i32Const(value: 0), .load(.i32Load, memarg: MemArg(offset: 16, align: 2, memory: 3)), .drop,
+                    .memorySize(memory: 1), .drop, .memoryCopy(dstMem: 2, srcMem: 1), .end,
+                ])
+        // The same bytes under 2.0: a memarg of alignment 66, and a malformed memory byte.
+        #expect(try Self.instructions([0x41, 0x00, 0x28, 0x42, 0x03, 0x1A, 0x0B]) == [
+            .i32Const(value: 0), .load(.i32Load, memarg: MemArg(offset: 3, align: 66)), .drop, .end,
+        ])
+        try Self.expectMalformed([0x3F, 0x81, 0x00, 0x1A, 0x0B], "zero byte expected", at: 1)
+    }
+
     @Test func reservedMemoryBytesAreSingleZeros() throws {
         try Self.expectMalformed([0x3F, 0x01, 0x1A, 0x0B], "zero byte expected", at: 1)
         try Self.expectMalformed([0x41, 0x00, 0x40, 0x80, 0x00, 0x1A, 0x0B], "zero byte expected", at: 3)
@@ -321,14 +340,13 @@ struct BodyDecoderTests {
 
     @Test func opcodesOfUnimplementedProposalsAreUnsupported() throws {
         // Valid WebAssembly 3.0 (or a later proposal): refused by name, never "malformed".
-        try Self.expectUnsupported([0x12, 0x00, 0x0B], .tailCalls, "opcode 0x12", at: 0)
         try Self.expectUnsupported([0x08, 0x00, 0x0B], .exceptionHandling, "opcode 0x08", at: 0)
         try Self.expectUnsupported([0x1F, 0x40, 0x00, 0x0B], .exceptionHandling, "opcode 0x1f", at: 0)
         try Self.expectUnsupported([0xD0, 0x70, 0xD4, 0x1A, 0x0B], .typedFunctionReferences, "opcode 0xd4", at: 2)
         try Self.expectUnsupported([0xFB, 0x00, 0x00, 0x0B], .gc, "opcode 0xfb", at: 0)
         try Self.expectUnsupported([0x41, 0x00, 0xFE, 0x10, 0x02, 0x00, 0x1A, 0x0B], .threads, "opcode 0xfe", at: 2)
-        try Self.expectUnsupported([0xFD, 0x80, 0x02, 0x0B], .relaxedSIMD, "opcode 0xfd 0x100", at: 0)
-        try Self.expectUnsupported([0xFD, 0x93, 0x82, 0x00, 0x0B], .relaxedSIMD, "opcode 0xfd 0x113", at: 0)
+        // After relaxed SIMD's last opcode.
+        try Self.expectMalformed([0xFD, 0x94, 0x02, 0x0B], "illegal opcode 0xfd 0x114", at: 0)
     }
 
     static func expectUnsupported(
@@ -345,7 +363,8 @@ struct BodyDecoderTests {
     @Test func everyOpcodeDecodesOrIsIllegal() throws {
         // Each one-byte opcode followed by enough zero bytes for any 2.0 immediate: decoding
         // succeeds exactly for the 2.0 opcodes, and fails for the others as an illegal opcode.
-        let legal: Set<UInt8> = Set([0x00, 0x01, 0x02, 0x03, 0x04, 0x05] + Array(0x0B...0x11) + [0x1A, 0x1B, 0x1C])
+        // 2.0's, and return_call and return_call_indirect (tail calls, 3.0).
+        let legal: Set<UInt8> = Set([0x00, 0x01, 0x02, 0x03, 0x04, 0x05] + Array(0x0B...0x13) + [0x1A, 0x1B, 0x1C])
             .union(0x20...0x26).union(0x28...0xC4).union([0xD0, 0xD1, 0xD2, 0xFC, 0xFD])
         for opcode in UInt8.min...UInt8.max {
             var body: [UInt8] = [opcode] + Self.zeros16 + [0x0B]
@@ -365,7 +384,7 @@ struct BodyDecoderTests {
                 #expect(error.offset == 0)
             }
         }
-        // 0xFC: sub-opcodes 0...17; 0xFD: 236 of 0...255, none above.
+        // 0xFC: sub-opcodes 0...17; 0xFD: 236 of 0...255 (SIMD) and 0x100...0x113 (relaxed SIMD).
         var simdCount = 0
         for code in 0..<0x120 {
             for prefix: UInt8 in [0xFC, 0xFD] {
@@ -373,12 +392,12 @@ struct BodyDecoderTests {
                 if code >= 0x80 { leb.append(UInt8(code >> 7)) }
                 let body: [UInt8] = [prefix] + leb + Self.zeros16 + [0x0B]
                 let decoded = try? Self.decode(body)
-                let legal = prefix == 0xFC ? code <= 0x11 : code < 0x100 && !Self.simdGaps.contains(code)
+                let legal = prefix == 0xFC ? code <= 0x11 : code <= 0x113 && !Self.simdGaps.contains(code)
                 #expect((decoded != nil) == legal, "0x\(String(prefix, radix: 16)) 0x\(String(code, radix: 16))")
                 if prefix == 0xFD, decoded != nil { simdCount += 1 }
             }
         }
-        #expect(simdCount == 236)
+        #expect(simdCount == 256)
     }
 
     /// The bodies as WasmParser reads them with the 2.0 features only (`decodeModule` reads
@@ -480,7 +499,7 @@ struct BodyDecoderTests {
                     } catch {
                         parsed = false
                     }
-                    var decoder = InstructionDecoder(code: code)
+                    var decoder = InstructionDecoder(code: code, features: .wasm2)
                     var decoded: [Decoded] = []
                     var failure: ModuleError?
                     do {

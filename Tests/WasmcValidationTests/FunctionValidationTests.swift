@@ -345,9 +345,29 @@ struct FunctionValidationTests {
         expectInvalid(bytes: Binary.module(bodies: [twoElses]), "else without a matching if", kind: .malformed)
     }
 
+    @Test func tailCalls() {
+        // return_call: the callee's results must be the caller's; the rest of the block is
+        // unreachable (stack-polymorphic).
+        expectValid(
+            """
+            (module
+              (type $t (func (param i64) (result i64)))
+              (table 1 funcref)
+              (func $f (param i64) (result i64) (return_call $g (i32.const 1) (local.get 0)))
+              (func $g (param i32 i64) (result i64) (local.get 1))
+              (func (param i64) (result i64) (return_call_indirect (type $t) (local.get 0) (i32.const 0)) (i64.const 7)))
+            """)
+        expectInvalid("(module (func $f (result i32) (return_call $g)) (func $g (result i64) (i64.const 0)))", "type mismatch")
+        expectInvalid("(module (func $f (return_call $g)) (func $g (result i32) (i32.const 0)))", "type mismatch")
+        expectInvalid("(module (func $f (result i32) (return_call $g)) (func $g (param i32) (result i32) (local.get 0)))", "type mismatch")
+        expectInvalid(
+            "(module (type $t (func (result i32))) (table 1 funcref) (func (return_call_indirect (type $t) (i32.const 0))))",
+            "type mismatch")
+    }
+
     @Test func instructionsOfLaterProposalsAreRejected() {
-        // return_call 0 (tail calls)
-        expectInvalid(bytes: Binary.module(bodies: [[0x12, 0x00, 0x0B]]), "opcode 0x12", kind: .unsupported)
+        // return_call 0 (tail calls) under 2.0's rules
+        expectInvalid(bytes: Binary.module(bodies: [[0x12, 0x00, 0x0B]]), "returnCall", kind: .unsupported, features: .wasm2)
         // ref.as_non_null, br_on_null (typed function references)
         expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x70, 0xD4, 0x1A, 0x0B]]), "opcode 0xd4", kind: .unsupported)
         expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x70, 0xD5, 0x00, 0x1A, 0x0B]]), "opcode 0xd5", kind: .unsupported)

@@ -37,9 +37,9 @@ struct ModuleValidationTests {
     @Test func atMostOneMemory() {
         expectInvalid("(module (memory 1) (memory 1))", "multiple memories", features: .wasm2)
         expectInvalid(#"(module (import "m" "mem" (memory 1)) (memory 1))"#, "multiple memories", features: .wasm2)
-        // Valid 3.0 (multi-memory), which wasmc does not compile yet.
-        let error = expectInvalid("(module (memory 1) (memory 1))", "2 memories", kind: .unsupported)
-        #expect(error?.proposal == .multiMemory)
+        // 3.0 (multi-memory): any number.
+        expectValid("(module (memory 1) (memory 1))")
+        expectValid(#"(module (import "m" "mem" (memory 1)) (memory 1) (memory 0))"#)
         // Several tables are fine in 2.0.
         expectValid("(module (table 1 funcref) (table 1 externref))")
     }

@@ -93,11 +93,18 @@ struct SIMDValidationTests {
             "(module (memory 1) (func (drop (v128.load16x4_u align=16 (i32.const 0)))))", "alignment must not be larger than natural")
     }
 
-    @Test func relaxedSIMDIsRejected() {
-        // i8x16.relaxed_swizzle (0xFD 0x100)
+    @Test func relaxedSIMDIsWebAssembly3() {
+        // i8x16.relaxed_swizzle (0xFD 0x100): valid in 3.0, refused under 2.0's rules.
         let v128Param: [[UInt8]] = [[0x60, 0x01, 0x7B, 0x00]]
         let body: [UInt8] = [0x20, 0x00, 0x20, 0x00, 0xFD, 0x80, 0x02, 0x1A, 0x0B]
-        expectInvalid(bytes: Binary.module(types: v128Param, bodies: [body]), "opcode 0xfd 0x100", kind: .unsupported)
+        expectValid(bytes: Binary.module(types: v128Param, bodies: [body]))
+        let error = expectInvalid(bytes: Binary.module(types: v128Param, bodies: [body]), "i8x16RelaxedSwizzle", kind: .unsupported, features: .wasm2)
+        #expect(error?.proposal == .relaxedSIMD)
+        // i32x4.relaxed_dot_i8x16_i7x16_add_s (0xFD 0x113) takes three vectors.
+        let ternary: [UInt8] = [0x20, 0x00, 0x20, 0x00, 0x20, 0x00, 0xFD, 0x93, 0x02, 0x1A, 0x0B]
+        expectValid(bytes: Binary.module(types: v128Param, bodies: [ternary]))
+        let twoOperands: [UInt8] = [0x20, 0x00, 0x20, 0x00, 0xFD, 0x93, 0x02, 0x1A, 0x0B]
+        expectInvalid(bytes: Binary.module(types: v128Param, bodies: [twoOperands]), "type mismatch")
     }
 
     @Test func vectorsInSelectAndGlobals() {

@@ -209,8 +209,9 @@ static const uint8_t *const data_segments[] = {seg_hello, seg_wasm};
 
 /* ---- the metadata blob, byte by byte (string literals concatenate; the final NUL is not part
  * of it) ---- */
+_Static_assert(WASMC_ABI_VERSION == 3, "the metadata blob below spells the ABI version: update it");
 static const uint8_t metadata[] =
-    "\x02"                                  /* abi_version */
+    "\x03"                                  /* abi_version */
     "\x18" "x86_64-unknown-linux-gnu"       /* target triple */
     "\x07" "generic"                        /* cpu */
     "\x00"                                  /* cpu features */
@@ -271,7 +272,7 @@ static const uint8_t metadata[] =
 #define MAGIC WASMC_DESCRIPTOR_MAGIC
 #endif
 #ifdef FAKE_BAD_ABI
-#define ABI 3u
+#define ABI (WASMC_ABI_VERSION + 1u)
 #else
 #define ABI WASMC_ABI_VERSION
 #endif

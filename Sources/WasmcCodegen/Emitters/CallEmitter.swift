@@ -2,33 +2,58 @@ import CLLVM
 import WasmParser
 import WasmTypes
 
-/// call and call_indirect.
+/// call, call_indirect and their tail-call forms, return_call and return_call_indirect.
 /// <https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-control-mathsf-call-x>
 ///
 /// Calls to functions of the same module are direct LLVM calls (inlinable). Imported functions
 /// and table entries are called through a `wasmc_funcref` {code, ctx}: the callee gets its own
-/// instance's ctx (or its host function) as first argument.
+/// instance's ctx (or its host function) as first argument. A return_call is a `musttail` call in
+/// the tail calling convention where the target has it (`WasmCallingConvention`): the callee
+/// replaces the caller's frame, and a chain of tail calls runs in constant stack whatever the
+/// signatures.
 extension FunctionTranslator {
     func emitCall(function callee: Int) {
-        let type = env.module.functionType(of: FunctionIndex(callee))
+        let (type, code, calleeCtx) = directCallee(callee)
         let args = pop(type.parameters.count)
-        let result: LLVMValue
-        if env.module.isImportedFunction(FunctionIndex(callee)) {
-            let funcRef = b.byteOffset(ctx, env.offsets.funcRef(callee))
-            let code = b.invariantLoad(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.code))
-            let calleeCtx = b.invariantLoad(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.ctx))
-            result = b.call(env.llvmFunctionType(type), code, [calleeCtx] + args)
-        } else {
-            result = b.call(env.llvmFunctionType(type), env.functions[callee]!, [ctx] + args)
-        }
-        pushResults(wasmCall(result), type)
+        pushResults(wasmCall(env.callWasm(type, code, [calleeCtx] + args, b)), type)
     }
 
     func emitCallIndirect(typeIndex: Int, table: Int) {
         let type = env.module.types[typeIndex]
         let i = pop()
         let args = pop(type.parameters.count)
-        let entry = tableEntry(tableObject(table), i, orTrap: .undefinedElement)
+        let (code, calleeCtx) = indirectCallee(typeIndex: typeIndex, table: table, index: i)
+        pushResults(wasmCall(env.callWasm(type, code, [calleeCtx] + args, b)), type)
+    }
+
+    func emitReturnCall(function callee: Int) {
+        let (type, code, calleeCtx) = directCallee(callee)
+        let args = pop(type.parameters.count)
+        tailCall(type, code, [calleeCtx] + args)
+    }
+
+    func emitReturnCallIndirect(typeIndex: Int, table: Int) {
+        let type = env.module.types[typeIndex]
+        let i = pop()
+        let args = pop(type.parameters.count)
+        let (code, calleeCtx) = indirectCallee(typeIndex: typeIndex, table: table, index: i)
+        tailCall(type, code, [calleeCtx] + args)
+    }
+
+    /// The type, code and ctx of function `callee` of the function index space.
+    private func directCallee(_ callee: Int) -> (FunctionType, LLVMValue, LLVMValue) {
+        let type = env.module.functionType(of: FunctionIndex(callee))
+        guard env.module.isImportedFunction(FunctionIndex(callee)) else { return (type, env.functions[callee]!, ctx) }
+        let funcRef = b.byteOffset(ctx, env.offsets.funcRef(callee))
+        let code = b.invariantLoad(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.code))
+        let calleeCtx = b.invariantLoad(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.ctx))
+        return (type, code, calleeCtx)
+    }
+
+    /// The code and ctx of entry `index` of `table`, checked: in bounds, not null, of type
+    /// `typeIndex` (by canonical signature id).
+    private func indirectCallee(typeIndex: Int, table: Int, index: LLVMValue) -> (LLVMValue, LLVMValue) {
+        let entry = tableEntry(tableObject(table), index, orTrap: .undefinedElement)
         let funcRef = b.load(ir.ptr, entry)
         trap(if: b.icmp(LLVMIntEQ, funcRef, ir.null()), .uninitializedElement)
         let expected = b.invariantLoad(ir.i32, b.byteOffset(ctx, env.offsets.typeID(typeIndex)))
@@ -36,7 +61,16 @@ extension FunctionTranslator {
         trap(if: b.icmp(LLVMIntNE, expected, actual), .indirectCallTypeMismatch)
         let code = b.load(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.code))
         let calleeCtx = b.load(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.ctx))
-        pushResults(wasmCall(b.call(env.llvmFunctionType(type), code, [calleeCtx] + args)), type)
+        return (code, calleeCtx)
+    }
+
+    /// A guaranteed tail call, whose results are this function's (validation checked that the
+    /// types are equal), and the end of the reachable code.
+    private func tailCall(_ type: FunctionType, _ code: LLVMValue, _ args: [LLVMValue]) {
+        let call = env.callWasm(type, code, args, b)
+        LLVMSetTailCallKind(call, env.wasmCalls.guaranteedTailCalls ? LLVMTailCallKindMustTail : LLVMTailCallKindTail)
+        b.ret(type.results.isEmpty ? nil : call)
+        markUnreachable()
     }
 
     /// A wasm call consumes stack. Neither tail-recursion elimination nor sibling-call lowering

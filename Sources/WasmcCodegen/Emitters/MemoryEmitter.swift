@@ -9,23 +9,29 @@ import WasmParser
 /// reservation covers every such address and out-of-bounds accesses fault into a trap; in explicit
 /// mode each access compares its end against the current size.
 extension FunctionTranslator {
-    /// The host address for an access of `size` bytes at `address` (i32) + `offset`.
-    func effectiveAddress(_ address: LLVMValue, offset: UInt64, size: Int) -> LLVMValue {
+    /// The base of memory `index`, loaded in the entry block the first time a function needs it.
+    func memoryBase(_ index: Int) -> LLVMValue {
+        if let base = memoryBases[index] { return base }
+        let base = env.memoryBase(index, ctx: ctx, allocaBuilder)
+        memoryBases[index] = base
+        return base
+    }
+
+    /// The host address for an access of `size` bytes at `address` (i32) + `offset` in `memory`.
+    func effectiveAddress(_ address: LLVMValue, offset: UInt64, size: Int, memory: UInt32) -> LLVMValue {
         let index = b.add(b.zext(address, ir.i64), ir.i64(offset))
         if env.explicitBoundsChecks {
-            let memory = b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.memory0))
-            let memorySize = b.load(ir.i64, b.byteOffset(memory, RuntimeABI.Memory.size))
             let end = b.add(index, ir.i64(size))
-            trap(if: b.icmp(LLVMIntUGT, end, memorySize), .memoryOutOfBounds)
+            trap(if: b.icmp(LLVMIntUGT, end, env.memorySize(Int(memory), ctx: ctx, b)), .memoryOutOfBounds)
         }
-        return b.rawByteOffset(memoryBase!, index)
+        return b.rawByteOffset(memoryBase(Int(memory)), index)
     }
 
     func emitLoad(_ op: Instruction.Load, _ memarg: MemArg) throws(CodegenError) {
         let address = pop()
         func load(_ type: LLVMType, _ size: Int) -> LLVMValue {
             // Linear memory gives no alignment guarantee: the hint may be wrong, so align 1.
-            b.load(type, effectiveAddress(address, offset: memarg.offset, size: size), align: 1)
+            b.load(type, effectiveAddress(address, offset: memarg.offset, size: size, memory: memarg.memory), align: 1)
         }
         switch op {
         case .i32Load: push(load(ir.i32, 4))
@@ -61,7 +67,7 @@ extension FunctionTranslator {
         let value = pop()
         let address = pop()
         func store(_ value: LLVMValue, _ size: Int) {
-            b.store(value, effectiveAddress(address, offset: memarg.offset, size: size), align: 1)
+            b.store(value, effectiveAddress(address, offset: memarg.offset, size: size, memory: memarg.memory), align: 1)
         }
         switch op {
         case .i32Store, .i64Store, .f32Store, .f64Store:
@@ -78,9 +84,7 @@ extension FunctionTranslator {
     func emitBulkMemory(_ instruction: Instruction) {
         switch instruction {
         case .memorySize(let memory):
-            let object = b.invariantLoad(ir.ptr, b.byteOffset(ctx, env.offsets.memory(Int(memory))))
-            let bytes = b.load(ir.i64, b.byteOffset(object, RuntimeABI.Memory.size))
-            push(b.trunc(b.lshr(bytes, ir.i64(16)), ir.i32))
+            push(b.trunc(b.lshr(env.memorySize(Int(memory), ctx: ctx, b), ir.i64(16)), ir.i32))
         case .memoryGrow(let memory):
             let delta = pop()
             push(env.callRuntime(.memoryGrow, [ctx, ir.i32(Int(memory)), delta], b))

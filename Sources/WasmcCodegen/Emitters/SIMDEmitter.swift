@@ -310,6 +310,14 @@ extension FunctionTranslator {
         case .f64x2PromoteLowF32X4:
             pushVector(b.fpext(lanes(popVector(.f32x4), 0..<2), vectorType(.f64x2)))
 
+        case .i8x16RelaxedSwizzle, .i32x4RelaxedTruncF32X4S, .i32x4RelaxedTruncF32X4U,
+            .i32x4RelaxedTruncF64X2SZero, .i32x4RelaxedTruncF64X2UZero, .f32x4RelaxedMadd,
+            .f32x4RelaxedNmadd, .f64x2RelaxedMadd, .f64x2RelaxedNmadd, .i8x16RelaxedLaneselect,
+            .i16x8RelaxedLaneselect, .i32x4RelaxedLaneselect, .i64x2RelaxedLaneselect, .f32x4RelaxedMin,
+            .f32x4RelaxedMax, .f64x2RelaxedMin, .f64x2RelaxedMax, .i16x8RelaxedQ15MulrS,
+            .i16x8RelaxedDotI8X16I7X16S, .i32x4RelaxedDotI8X16I7X16AddS:
+            try emitRelaxedSIMD(op)
+
         default:
             throw CodegenError("\(op) is not a WebAssembly 2.0 instruction", functionIndex: functionIndex, offset: binaryOffset)
         }
@@ -369,7 +377,7 @@ extension FunctionTranslator {
         case .v128Load64Lane, .v128Store64Lane: shape = .i64x2
         }
         let vector = popVector(shape)
-        let address = effectiveAddress(pop(), offset: memarg.offset, size: shape.laneBytes)
+        let address = effectiveAddress(pop(), offset: memarg.offset, size: shape.laneBytes, memory: memarg.memory)
         let index = ir.i32(Int(lane))
         switch op {
         case .v128Load8Lane, .v128Load16Lane, .v128Load32Lane, .v128Load64Lane:
@@ -383,7 +391,7 @@ extension FunctionTranslator {
     /// The v128 loads other than plain v128.load: extending, splatting and zero-filling.
     func emitSIMDLoad(_ op: Instruction.Load, _ memarg: MemArg, address: LLVMValue) throws(CodegenError) {
         func load(_ type: LLVMType, _ size: Int) -> LLVMValue {
-            b.load(type, effectiveAddress(address, offset: memarg.offset, size: size), align: 1)
+            b.load(type, effectiveAddress(address, offset: memarg.offset, size: size, memory: memarg.memory), align: 1)
         }
         func extending(_ shape: LaneShape, signed: Bool) -> LLVMValue {
             let half = load(ir.vector(laneType(shape), shape.laneCount / 2), 8)
@@ -426,7 +434,7 @@ extension FunctionTranslator {
         pushVector(b.callIntrinsic(name, [vectorType(shape)], [popVector(shape)]))
     }
 
-    private func binary(_ op: Instruction.Simd, _ body: (LLVMValue, LLVMValue) -> LLVMValue) {
+    func binary(_ op: Instruction.Simd, _ body: (LLVMValue, LLVMValue) -> LLVMValue) {
         let shape = LaneShape(of: op)
         let rhs = popVector(shape)
         let lhs = popVector(shape)
@@ -504,7 +512,7 @@ extension FunctionTranslator {
     }
 
     /// i16x8.q15mulr_sat_s: (a·b + 2^14) >> 15, saturated. Only -32768·-32768 overflows (to 32768).
-    private func q15MultiplyRoundSaturate(_ lhs: LLVMValue, _ rhs: LLVMValue) -> LLVMValue {
+    func q15MultiplyRoundSaturate(_ lhs: LLVMValue, _ rhs: LLVMValue) -> LLVMValue {
         let type = vectorType(.i16x8)
         switch env.vectorISA {
         case .x86SSSE3:
@@ -525,7 +533,7 @@ extension FunctionTranslator {
     }
 
     /// i8x16.swizzle: lane i is `vector[indices[i]]`, or 0 where the index is 16 or more.
-    private func swizzle(_ vector: LLVMValue, _ indices: LLVMValue) -> LLVMValue {
+    func swizzle(_ vector: LLVMValue, _ indices: LLVMValue) -> LLVMValue {
         switch env.vectorISA {
         case .x86SSSE3:
             // pshufb zeroes a lane whose index has its top bit set and otherwise uses the low

@@ -78,8 +78,9 @@ final class FunctionTranslator: AnyInstructionVisitor {
     let allocaBlock: LLVMBasicBlockRef
     let allocaBuilder: IRBuilder
     var trapBlocks: [RuntimeABI.Trap: LLVMBasicBlockRef] = [:]
-    /// memory0's base, loaded once in the entry block.
-    var memoryBase: LLVMValue?
+    /// The base of each memory the function accesses, by memory index, loaded once in the entry
+    /// block (`memoryBase(_:)`).
+    var memoryBases: [Int: LLVMValue] = [:]
 
     init(env: ModuleEnvironment, functionIndex: Int) {
         self.env = env
@@ -114,8 +115,9 @@ final class FunctionTranslator: AnyInstructionVisitor {
             locals.append((slot, local))
         }
         if env.module.memories.count > 0 {
-            let header = ctx
-            memoryBase = allocaBuilder.invariantLoad(ir.ptr, allocaBuilder.byteOffset(header, RuntimeABI.Header.memory0Base), "membase")
+            // Loaded whether used or not, as before multi-memory, so code for memory 0 alone is
+            // the same as it was.
+            _ = memoryBase(0)
         }
         let body = b.appendBlock(function, "body")
         let returnBlock = b.appendBlock(function, "return")
@@ -129,6 +131,8 @@ final class FunctionTranslator: AnyInstructionVisitor {
                 kind: .function, params: [], results: type.results, height: 0, label: returnBlock,
                 end: returnBlock, labelSlots: resultSlots, resultSlots: resultSlots))
 
+        // Validated bodies decode alike under 2.0's and 3.0's encodings (a memarg that names a
+        // memory fails 2.0's alignment check), so the 3.0 one serves both.
         var decoder = InstructionDecoder(code: code)
         while true {
             let offset = decoder.offset
@@ -244,6 +248,10 @@ final class FunctionTranslator: AnyInstructionVisitor {
             emitCall(function: Int(function))
         case .callIndirect(let typeIndex, let tableIndex):
             emitCallIndirect(typeIndex: Int(typeIndex), table: Int(tableIndex))
+        case .returnCall(let function):
+            emitReturnCall(function: Int(function))
+        case .returnCallIndirect(let typeIndex, let tableIndex):
+            emitReturnCallIndirect(typeIndex: Int(typeIndex), table: Int(tableIndex))
         case .drop:
             keepTrappingLoad(pop())
         case .select, .typedSelect:

@@ -25,6 +25,7 @@ public struct ModuleCompiler {
             module: module, ir: ir, explicitBoundsChecks: record.explicitBoundsChecks,
             vectorISA: VectorISA(triple: record.targetTriple, features: record.cpuFeatures),
             roundingQuietsNaN: roundingQuietsNaN(triple: record.targetTriple),
+            wasmCalls: WasmCallingConvention(triple: record.targetTriple),
             countsExecutions: record.countsExecutions)
         declareFunctions(env)
         for defined in 0..<module.definedFunctionCount {
@@ -48,8 +49,7 @@ public struct ModuleCompiler {
         for index in module.importedFunctionCount..<module.functionTypes.count {
             let type = module.functionType(of: FunctionIndex(index))
             let name = module.functionNames[FunctionIndex(index)].map { "wasm:\($0)" } ?? "wasm:f\(index)"
-            let function = ir.addFunction(name, env.llvmFunctionType(type))
-            ir.addFunctionAttribute(function, "nounwind")
+            let function = env.addWasmFunction(name, type)
             if let level = functionLevels[index] { ir.addFunctionAttribute(function, "wasmc-level", "\(level)") }
             env.functions[index] = function
         }
@@ -178,7 +178,7 @@ public struct ModuleCompiler {
         let args = type.parameters.enumerated().map { i, param in
             b.load(env.llvmType(param), b.byteOffset(io, RuntimeABI.valueSize * i), align: 8)
         }
-        let result = b.call(env.llvmFunctionType(type), code, [ctx] + args)
+        let result = env.callWasm(type, code, [ctx] + args, b)
         storeResults(result, type, into: io, env, b)
         b.ret(nil)
         return function
@@ -189,8 +189,7 @@ public struct ModuleCompiler {
     private func emitHostThunk(_ env: ModuleEnvironment, typeIndex: Int) -> LLVMValue {
         let ir = env.ir
         let type = module.types[typeIndex]
-        let function = ir.addFunction("wasmc.host_thunk.\(typeIndex)", env.llvmFunctionType(type))
-        ir.addFunctionAttribute(function, "nounwind")
+        let function = env.addWasmFunction("wasmc.host_thunk.\(typeIndex)", type)
         let b = IRBuilder(ir)
         defer { b.dispose() }
         b.position(at: b.appendBlock(function, "entry"))

@@ -41,6 +41,36 @@ public func roundingQuietsNaN(triple: String) -> Bool {
     !triple.hasPrefix("riscv64")
 }
 
+/// How wasm functions call each other on a target, for return_call.
+///
+/// Where LLVM has its tail calling convention (`tailcc`, CallingConv::Tail: x86-64, aarch64), every
+/// wasm function and host thunk uses it, and a return_call is a `musttail` call: guaranteed, in
+/// constant stack, whatever the two signatures. It passes arguments as the C convention does; the
+/// callee pops stack arguments. LLVM 19 has no tailcc for riscv64 ("Unsupported calling
+/// convention"): there functions keep the C convention and a return_call is a `tail` call, which
+/// LLVM turns into a jump whenever the callee's stack arguments fit in the caller's (always when
+/// both take at most 8 integer arguments, the ctx among them, and 8 float arguments, and return
+/// what fits in two registers);
+/// otherwise it stays a call, and a deep enough chain ends in the stack-exhaustion trap.
+/// The convention is part of the ABI (`code` in `wasmc_funcref`), the same for every .so of a
+/// target; C calls wasm functions only through the generated trampolines.
+public struct WasmCallingConvention: Sendable {
+    /// The LLVM calling convention of wasm functions.
+    let llvmConvention: UInt32
+    /// Whether return_call is guaranteed (`musttail`) rather than left to LLVM (`tail`).
+    let guaranteedTailCalls: Bool
+
+    public init(triple: String) {
+        if triple.hasPrefix("riscv64") {
+            llvmConvention = 0  // CallingConv::C
+            guaranteedTailCalls = false
+        } else {
+            llvmConvention = 18  // CallingConv::Tail
+            guaranteedTailCalls = true
+        }
+    }
+}
+
 /// What function translators need to know about the module: LLVM types of wasm types, where
 /// globals, tables and memories live in the vmctx, the declared functions, and how to call the
 /// runtime. The only code that knows the instance layout besides `VMOffsets`.
@@ -52,6 +82,7 @@ final class ModuleEnvironment {
     let vectorISA: VectorISA
     /// See `roundingQuietsNaN(triple:)`.
     let roundingQuietsNaN: Bool
+    let wasmCalls: WasmCallingConvention
     /// LLVM function of every defined function (nil for imports), by function index.
     var functions: [LLVMValue?] = []
     /// `@wasmc.rt`: the runtime function table, stored by the loader before anything runs.
@@ -66,8 +97,9 @@ final class ModuleEnvironment {
 
     init(
         module: ModuleInfo, ir: IRModule, explicitBoundsChecks: Bool, vectorISA: VectorISA, roundingQuietsNaN: Bool,
-        countsExecutions: Bool = false
+        wasmCalls: WasmCallingConvention, countsExecutions: Bool = false
     ) {
+        self.wasmCalls = wasmCalls
         self.module = module
         self.ir = ir
         self.offsets = VMOffsets(module: module)
@@ -100,6 +132,21 @@ final class ModuleEnvironment {
         case .v128: return ir.v128
         case .ref: return ir.ptr
         }
+    }
+
+    /// Declares a wasm function (or host thunk) of `type`, in the wasm calling convention.
+    func addWasmFunction(_ name: String, _ type: FunctionType) -> LLVMValue {
+        let function = ir.addFunction(name, llvmFunctionType(type))
+        LLVMSetFunctionCallConv(function, wasmCalls.llvmConvention)
+        ir.addFunctionAttribute(function, "nounwind")
+        return function
+    }
+
+    /// A call of wasm function `callee` (a declared function or a `code` pointer) of `type`.
+    func callWasm(_ type: FunctionType, _ callee: LLVMValue, _ args: [LLVMValue], _ b: IRBuilder) -> LLVMValue {
+        let call = b.call(llvmFunctionType(type), callee, args)
+        LLVMSetInstructionCallConv(call, wasmCalls.llvmConvention)
+        return call
     }
 
     /// The native type of a wasm function: (ctx, params...) -> void | result | {results...}.
@@ -135,6 +182,25 @@ final class ModuleEnvironment {
             let type = module.types[Int(index)]
             return (type.parameters, type.results)
         }
+    }
+
+    /// The `wasmc_memory` of memory `index`: memory 0 from the vmctx header, the others from the
+    /// memories array. Invariant: an instance's memories never change.
+    func memoryObject(_ index: Int, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        let offset = index == 0 ? RuntimeABI.Header.memory0 : offsets.memory(index)
+        return b.invariantLoad(ir.ptr, b.byteOffset(ctx, offset))
+    }
+
+    /// The base address of memory `index`'s bytes. Invariant: a memory's base never moves (its
+    /// reservation covers every size it can grow to).
+    func memoryBase(_ index: Int, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        if index == 0 { return b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.memory0Base), "membase") }
+        return b.invariantLoad(ir.ptr, b.byteOffset(memoryObject(index, ctx: ctx, b), RuntimeABI.Memory.base), "membase\(index)")
+    }
+
+    /// The current size in bytes (i64) of memory `index`.
+    func memorySize(_ index: Int, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        b.load(ir.i64, b.byteOffset(memoryObject(index, ctx: ctx, b), RuntimeABI.Memory.size))
     }
 
     /// Address of global `index`'s 16-byte cell.

@@ -173,12 +173,23 @@ extension InstructionDecoder {
     }
 
     /// A memarg: the alignment exponent, then the offset, both u32. The exponent is kept as it
-    /// is (`MemArg.align`); the validator checks it against the access size.
+    /// is (`MemArg.align`); the validator checks it against the access size. With multi-memory,
+    /// flags 64...127 say a memory index follows them, and the exponent is the flags less 64.
     ///
     /// > Note: <https://webassembly.github.io/spec/core/binary/instructions.html#memory-instructions>
     mutating func memarg() throws(ModuleError) -> MemArg {
-        let align = try u32("memarg alignment")
-        return MemArg(offset: UInt64(try u32("memarg offset")), align: align)
+        let flags = try u32("memarg alignment")
+        if memoryIndices, flags & 0x40 != 0, flags < 0x80 {
+            let memory = try u32("memory index")
+            return MemArg(offset: UInt64(try u32("memarg offset")), align: flags & 0x3F, memory: memory)
+        }
+        return MemArg(offset: UInt64(try u32("memarg offset")), align: flags)
+    }
+
+    /// The memory an instruction without memarg names: a u32 with multi-memory, else 2.0's
+    /// reserved zero byte.
+    mutating func memoryIndex() throws(ModuleError) -> UInt32 {
+        memoryIndices ? try u32("memory index") : try reservedZero()
     }
 
     /// The byte `0x00` that WebAssembly 2.0 has where multi-memory puts a memory index: a single

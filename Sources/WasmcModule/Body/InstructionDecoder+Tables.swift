@@ -198,6 +198,27 @@ extension InstructionDecoder {
     /// (the gaps of the table, and relaxed SIMD from 0x100).
     static func vectorOperator(_ code: UInt32) -> Instruction.Simd? {
         switch code {
+        // Relaxed SIMD (3.0); the validator refuses them under `--wasm 2.0`.
+        case 0x100: .i8x16RelaxedSwizzle
+        case 0x101: .i32x4RelaxedTruncF32X4S
+        case 0x102: .i32x4RelaxedTruncF32X4U
+        case 0x103: .i32x4RelaxedTruncF64X2SZero
+        case 0x104: .i32x4RelaxedTruncF64X2UZero
+        case 0x105: .f32x4RelaxedMadd
+        case 0x106: .f32x4RelaxedNmadd
+        case 0x107: .f64x2RelaxedMadd
+        case 0x108: .f64x2RelaxedNmadd
+        case 0x109: .i8x16RelaxedLaneselect
+        case 0x10A: .i16x8RelaxedLaneselect
+        case 0x10B: .i32x4RelaxedLaneselect
+        case 0x10C: .i64x2RelaxedLaneselect
+        case 0x10D: .f32x4RelaxedMin
+        case 0x10E: .f32x4RelaxedMax
+        case 0x10F: .f64x2RelaxedMin
+        case 0x110: .f64x2RelaxedMax
+        case 0x111: .i16x8RelaxedQ15MulrS
+        case 0x112: .i16x8RelaxedDotI8X16I7X16S
+        case 0x113: .i32x4RelaxedDotI8X16I7X16AddS
         case 0x0E: .i8x16Swizzle
         case 0x0F: .i8x16Splat
         case 0x10: .i16x8Splat

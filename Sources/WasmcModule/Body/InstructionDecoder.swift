@@ -39,12 +39,17 @@ public struct InstructionDecoder {
     /// Where the instruction being decoded starts, and its opcode, for error messages.
     var instructionStart: Int
     var opcode = Opcode(prefix: nil, code: 0)
+    /// Whether memory indices are encoded (multi-memory, 3.0): in a memarg behind bit 6 of its
+    /// flags, and as a u32 where 2.0 has a reserved zero byte.
+    let memoryIndices: Bool
 
-    /// Prepares to decode the body of `code` (its locals are already decoded in `code.locals`).
-    public init(code: Code) {
+    /// Prepares to decode the body of `code` (its locals are already decoded in `code.locals`),
+    /// encoded as `features` say (the proposals that change how 2.0 instructions are encoded).
+    public init(code: Code, features: WasmFeatures = .default) {
         bytes = code.expression
         position = bytes.startIndex
         instructionStart = position
+        memoryIndices = features.allows(.multiMemory)
     }
 
     /// The byte offset in the module of the next instruction; once the body is decoded, the
@@ -75,6 +80,11 @@ public struct InstructionDecoder {
         case 0x11:
             let typeIndex = try u32("type index")
             return .callIndirect(typeIndex: typeIndex, tableIndex: try u32("table index"))
+        // Tail calls (3.0); the validator refuses them under `--wasm 2.0`.
+        case 0x12: return .returnCall(functionIndex: try u32("function index"))
+        case 0x13:
+            let typeIndex = try u32("type index")
+            return .returnCallIndirect(typeIndex: typeIndex, tableIndex: try u32("table index"))
         // Reference instructions
         case 0xD0: return .refNull(type: try referenceType().heapType)
         case 0xD1: return .refIsNull
@@ -95,8 +105,8 @@ public struct InstructionDecoder {
         // Memory instructions
         case 0x28...0x35: return .load(Self.loads[Int(byte - 0x28)], memarg: try memarg())
         case 0x36...0x3E: return .store(Self.stores[Int(byte - 0x36)], memarg: try memarg())
-        case 0x3F: return .memorySize(memory: try reservedZero())
-        case 0x40: return .memoryGrow(memory: try reservedZero())
+        case 0x3F: return .memorySize(memory: try memoryIndex())
+        case 0x40: return .memoryGrow(memory: try memoryIndex())
         // Numeric instructions
         case 0x41: return .i32Const(value: Int32(truncatingIfNeeded: try signed(bits: 32, "i32 constant")))
         case 0x42: return .i64Const(value: try signed(bits: 64, "i64 constant"))
@@ -124,12 +134,12 @@ public struct InstructionDecoder {
         case 0x07: return .conversion(.i64TruncSatF64U)
         case 0x08:
             let dataIndex = try u32("data index")
-            return .memoryInit(dataIndex: dataIndex, memory: try reservedZero())
+            return .memoryInit(dataIndex: dataIndex, memory: try memoryIndex())
         case 0x09: return .dataDrop(dataIndex: try u32("data index"))
         case 0x0A:
-            let destination = try reservedZero()
-            return .memoryCopy(dstMem: destination, srcMem: try reservedZero())
-        case 0x0B: return .memoryFill(memory: try reservedZero())
+            let destination = try memoryIndex()
+            return .memoryCopy(dstMem: destination, srcMem: try memoryIndex())
+        case 0x0B: return .memoryFill(memory: try memoryIndex())
         case 0x0C:
             // `table.init x y` is encoded with the segment `y` first.
             let elementIndex = try u32("element index")
@@ -172,7 +182,6 @@ extension InstructionDecoder {
         var laterProposal: Proposal? {
             switch (prefix, code) {
             case (nil, 0x06...0x0A), (nil, 0x18...0x19), (nil, 0x1F): .exceptionHandling
-            case (nil, 0x12...0x13): .tailCalls
             case (nil, 0x14...0x15), (nil, 0xD4...0xD6): .typedFunctionReferences
             case (nil, 0xD3), (nil, 0xFB): .gc
             case (nil, 0xFE): .threads
