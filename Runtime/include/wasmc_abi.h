@@ -106,6 +106,8 @@ typedef struct wasmc_memory {
     uint32_t refcount;  /* offset 36 */
     uint32_t has_max;   /* offset 40 */
     uint32_t registry_slot; /* offset 44: index in the fault-address registry */
+    uint32_t is64;      /* offset 48: 1 for a 64-bit memory (memory64: i64 addresses) */
+    uint32_t reserved2; /* offset 52 */
 } wasmc_memory;
 
 /* A table of references. */
@@ -116,7 +118,8 @@ typedef struct wasmc_table {
     uint32_t capacity; /* offset 16: allocated entries */
     uint8_t kind;      /* offset 20: WASMC_FUNCREF or WASMC_EXTERNREF */
     uint8_t has_max;   /* offset 21 */
-    uint16_t pad;
+    uint8_t is64;      /* offset 22: 1 for a 64-bit table (i64 indices, memory64) */
+    uint8_t pad;
     uint32_t refcount; /* offset 24 */
 } wasmc_table;
 

@@ -304,6 +304,7 @@ static const char *match_import(const wasmc_module *m, const rt_import *im, cons
         const wasmc_table *t = x->of.table;
         if (!t) return "null table";
         if (t->kind != im->value_kind) return "table element type mismatch";
+        if (t->is64 != l->is64) return "table address type mismatch";
         if (t->size < l->min || (l->has_max && (!t->has_max || t->max > l->max)))
             return "table limits mismatch";
         return NULL;
@@ -311,6 +312,7 @@ static const char *match_import(const wasmc_module *m, const rt_import *im, cons
     case WASMC_EXTERN_MEMORY: {
         const wasmc_memory *mem = x->of.memory;
         if (!mem) return "null memory";
+        if (mem->is64 != l->is64) return "memory address type mismatch";
         if (mem->size / WASMC_PAGE_SIZE < l->min ||
             (l->has_max && (!mem->has_max || mem->max_pages > l->max)))
             return "memory limits mismatch";
@@ -473,8 +475,14 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
     }
     for (uint32_t i = next[WASMC_EXTERN_TABLE]; i < m->ntables; i++) {
         const rt_tabletype *t = &m->tables[i];
-        inst->tables[i] = wasmc_table_new(t->kind, (uint32_t)t->limits.min, t->limits.has_max,
-                                          (uint32_t)t->limits.max, NULL, error);
+        /* A 64-bit table may declare more than 2^32-1 entries; it grows at most that far. */
+        bool beyond = t->limits.has_max && t->limits.max > UINT32_MAX;
+        inst->tables[i] = t->limits.min > UINT32_MAX
+            ? rt_fail(error, WASMC_ERROR_RESOURCE, 0, "a table of %llu entries: wasmc tables hold at most 2^32-1",
+                      (unsigned long long)t->limits.min)
+            : wasmc_table_new(t->kind, (uint32_t)t->limits.min, t->limits.has_max,
+                              beyond ? UINT32_MAX : (uint32_t)t->limits.max, NULL, error);
+        if (inst->tables[i]) inst->tables[i]->is64 = t->limits.is64;
         if (!inst->tables[i]) {
             instance_free(inst);
             return NULL;
@@ -482,7 +490,15 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
     }
     for (uint32_t i = next[WASMC_EXTERN_MEMORY]; i < m->nmemories; i++) {
         const rt_limits *l = &m->memories[i];
-        wasmc_memory *mem = wasmc_memory_new((uint32_t)l->min, l->has_max, (uint32_t)l->max, error);
+        /* A 64-bit memory may declare more than 4 GiB; it grows as far as a 32-bit one (its
+         * growth stops at 65536 pages, which memory.grow may do), and must start within that. */
+        bool beyond = l->is64 && l->has_max && l->max > WASMC_MAX_PAGES;
+        wasmc_memory *mem = l->is64 && l->min > WASMC_MAX_PAGES
+            ? rt_fail(error, WASMC_ERROR_RESOURCE, 0,
+                      "a 64-bit memory of %llu pages: wasmc memories hold at most 65536 pages (4 GiB)",
+                      (unsigned long long)l->min)
+            : wasmc_memory_new((uint32_t)l->min, l->has_max, beyond ? WASMC_MAX_PAGES : (uint32_t)l->max, error);
+        if (mem) mem->is64 = l->is64;
         inst->memories[i] = mem;
         if (!mem || (!mem->guarded && m->bounds_mode == WASMC_BOUNDS_GUARD)) {
             if (mem)

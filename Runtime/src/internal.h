@@ -16,6 +16,7 @@
 typedef struct rt_limits {
     uint64_t min, max;
     uint8_t has_max;
+    uint8_t is64; /* a 64-bit memory (memory64) */
 } rt_limits;
 
 typedef struct rt_functype {

@@ -108,15 +108,24 @@ static bool rd_flag(reader *r) {
     return b;
 }
 
-static rt_limits rd_limits(reader *r, uint64_t bound) {
-    rt_limits l = {0, 0, 0};
+/* Limits: u min, flags (bit 0: a max follows; bit 1: 64-bit addresses, for memories and tables
+ * only (`memory64`), whose bound is then `bound64`), u max. */
+static rt_limits rd_limits_of(reader *r, uint64_t bound, bool memory64, uint64_t bound64) {
+    rt_limits l = {0, 0, 0, 0};
     l.min = rd_u64(r);
-    l.has_max = rd_flag(r);
+    uint8_t flags = rd_b(r);
+    if (!r->failed && flags > (memory64 ? 3 : 1)) fail(r, "invalid limits flags %u", flags);
+    l.has_max = flags & 1;
+    l.is64 = (flags >> 1) & 1;
+    if (l.is64) bound = bound64;
     if (l.has_max) l.max = rd_u64(r);
     if (!r->failed && (l.min > bound || l.max > bound || (l.has_max && l.min > l.max)))
         fail(r, "invalid limits");
     return l;
 }
+
+static rt_limits rd_memory_limits(reader *r) { return rd_limits_of(r, WASMC_MAX_PAGES, true, 1ull << 48); }
+static rt_limits rd_table_limits(reader *r) { return rd_limits_of(r, UINT32_MAX, true, UINT64_MAX); }
 
 static uint32_t rd_index(reader *r, uint32_t count, const char *what) {
     uint32_t i = rd_u32(r);
@@ -133,7 +142,7 @@ static void *alloc(reader *r, uint32_t n, size_t size) {
 }
 
 static bool same_limits(rt_limits a, rt_limits b) {
-    return a.min == b.min && a.has_max == b.has_max && a.max == b.max;
+    return a.min == b.min && a.has_max == b.has_max && a.max == b.max && a.is64 == b.is64;
 }
 
 static int cmp_export(const void *a, const void *b) {
@@ -210,9 +219,9 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
         case WASMC_EXTERN_FUNC: im->type_index = rd_index(r, m->ntypes, "type"); break;
         case WASMC_EXTERN_TABLE:
             im->value_kind = rd_kind(r, true);
-            im->limits = rd_limits(r, UINT32_MAX);
+            im->limits = rd_table_limits(r);
             break;
-        case WASMC_EXTERN_MEMORY: im->limits = rd_limits(r, WASMC_MAX_PAGES); break;
+        case WASMC_EXTERN_MEMORY: im->limits = rd_memory_limits(r); break;
         case WASMC_EXTERN_GLOBAL:
             im->value_kind = rd_kind(r, false);
             im->mutable_ = rd_flag(r);
@@ -230,12 +239,12 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
     m->tables = alloc(r, m->ntables, sizeof *m->tables);
     for (uint32_t i = 0; i < m->ntables && !r->failed; i++) {
         m->tables[i].kind = rd_kind(r, true);
-        m->tables[i].limits = rd_limits(r, UINT32_MAX);
+        m->tables[i].limits = rd_table_limits(r);
     }
     m->nmemories = rd_count(r, 2, "memories");
     m->memories = alloc(r, m->nmemories, sizeof *m->memories);
     for (uint32_t i = 0; i < m->nmemories && !r->failed; i++)
-        m->memories[i] = rd_limits(r, WASMC_MAX_PAGES);
+        m->memories[i] = rd_memory_limits(r);
     m->nglobals = rd_count(r, 2, "globals");
     m->globals = alloc(r, m->nglobals, sizeof *m->globals);
     for (uint32_t i = 0; i < m->nglobals && !r->failed; i++) {

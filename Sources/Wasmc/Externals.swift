@@ -137,15 +137,20 @@ public final class Memory: @unchecked Sendable {
         self.owner = owner
     }
 
-    /// A memory of `minPages` pages that can grow to `maxPages` (65536 when nil).
-    public init(minPages: UInt32, maxPages: UInt32? = nil) throws(WasmcError) {
+    /// A memory of `minPages` pages that can grow to `maxPages` (65536 when nil); with
+    /// `is64`, a 64-bit memory (memory64), which modules import as `(memory i64 ...)`.
+    public init(minPages: UInt32, maxPages: UInt32? = nil, is64: Bool = false) throws(WasmcError) {
         var error = wasmc_error()
         guard let raw = wasmc_memory_new(minPages, maxPages == nil ? 0 : 1, maxPages ?? 0, &error) else {
             throw WasmcError(error)
         }
+        raw.pointee.is64 = is64 ? 1 : 0
         self.raw = raw
         self.owner = nil
     }
+
+    /// Whether this is a 64-bit memory (memory64).
+    public var is64: Bool { raw.pointee.is64 != 0 }
 
     deinit {
         if owner == nil { wasmc_memory_release(raw) }
@@ -188,14 +193,20 @@ public final class Table: @unchecked Sendable {
         self.owner = owner
     }
 
-    public init(kind: ValueKind, min: UInt32, max: UInt32? = nil) throws(WasmcError) {
+    /// A table of `kind` with `min` entries that can grow to `max`; with `is64`, a 64-bit
+    /// table (memory64), which modules import as `(table i64 ...)`.
+    public init(kind: ValueKind, min: UInt32, max: UInt32? = nil, is64: Bool = false) throws(WasmcError) {
         var error = wasmc_error()
         guard let raw = wasmc_table_new(kind.rawValue, min, max == nil ? 0 : 1, max ?? 0, nil, &error) else {
             throw WasmcError(error)
         }
+        raw.pointee.is64 = is64 ? 1 : 0
         self.raw = raw
         self.owner = nil
     }
+
+    /// Whether this is a 64-bit table (memory64).
+    public var is64: Bool { raw.pointee.is64 != 0 }
 
     deinit {
         if owner == nil { wasmc_table_release(raw) }

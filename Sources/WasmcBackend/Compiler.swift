@@ -219,9 +219,11 @@ public struct Compiler: Sendable {
         guard options.output == .sharedObject else {
             throw .profile(ProfileError("applies to shared objects only (--emit so), not --emit \(options.output.rawValue)"))
         }
-        let defined = module.importedFunctionCount..<module.functionTypes.count
-        if let beyond = profile.counts.keys.first(where: { $0 >= defined.upperBound }) {
-            throw .profile(ProfileError("counts function \(beyond), but the module has \(defined.upperBound) functions"))
+        // Profiles count by function index: the defined functions' indices.
+        let functionCount = FunctionSpace.count(in: module)
+        let defined = module.index(of: DefinedFuncIndex(0)).rawValue..<functionCount
+        if let beyond = profile.counts.keys.first(where: { $0 >= functionCount }) {
+            throw .profile(ProfileError("counts function \(beyond), but the module has \(functionCount) functions"))
         }
         guard options.hotShare > 0 && options.hotShare <= 1 else {
             throw .profile(ProfileError("the hot share must be above 0 and at most 1, not \(options.hotShare)"))

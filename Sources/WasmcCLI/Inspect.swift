@@ -221,7 +221,9 @@ struct ModuleMetadata {
     private mutating func describe(kind: UInt8) throws(InspectError) -> String {
         func limits() throws(InspectError) -> String {
             let min = try u()
-            return try b() != 0 ? "\(min)..\(try u())" : "\(min).."
+            let flags = try b()
+            let range = flags & 1 != 0 ? "\(min)..\(try u())" : "\(min).."
+            return flags & 2 != 0 ? "i64 " + range : range
         }
         switch kind {
         case 0: return "func \(signature(Int(try u())))"

@@ -6,7 +6,8 @@ import WasmTypes
 ///
 /// Each index space (functions, tables, memories, globals) lists imported items first, as the spec
 /// numbers them (<https://webassembly.github.io/spec/core/syntax/modules.html#indices>); the
-/// `imported*Count` properties tell where the defined items begin.
+/// `imported*Count` properties tell where the defined items begin, and `Index`/`DefinedIndex`
+/// (Indices.swift) convert between the two numberings.
 public struct ModuleInfo: Sendable {
     /// The type section's function types, by type index.
     public var types: [FunctionType] = []
@@ -43,16 +44,16 @@ public struct ModuleInfo: Sendable {
 
     public init() {}
 
-    public var definedFunctionCount: Int { functionTypes.count - importedFunctionCount }
+    public var definedFunctionCount: Int { definedCount(FunctionSpace.self) }
 
     /// The type of a function in the function index space.
-    public func functionType(of function: FunctionIndex) -> FunctionType {
-        types[Int(functionTypes[Int(function)])]
+    public func functionType(of function: FuncIndex) -> FunctionType {
+        types[Int(functionTypes[function.rawValue])]
     }
 
-    /// Whether `function` names an imported function.
-    public func isImportedFunction(_ function: FunctionIndex) -> Bool {
-        Int(function) < importedFunctionCount
+    /// The name the name section gives `function`, if any.
+    public func name(of function: FuncIndex) -> String? {
+        functionNames[FunctionIndex(function.rawValue)]
     }
 
     /// Byte offsets of sections in the binary, used to point errors at the right place.

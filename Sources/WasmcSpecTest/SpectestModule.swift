@@ -23,6 +23,8 @@ final class SpectestModule {
             "global_f32": .global(Global(value: .f32(666.6), mutable: false)),
             "global_f64": .global(Global(value: .f64(666.6), mutable: false)),
             "table": .table(try Table(kind: .funcref, min: 10, max: 20)),
+            // WebAssembly 3.0's spectest also has a 64-bit table (memory64).
+            "table64": .table(try Table(kind: .funcref, min: 10, max: 20, is64: true)),
             "memory": .memory(try Memory(minPages: 1, maxPages: 2)),
         ]
     }

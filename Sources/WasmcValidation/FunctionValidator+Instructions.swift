@@ -44,8 +44,11 @@ extension FunctionValidator {
 
     // MARK: Memory
 
-    func checkMemory(_ index: UInt32) throws(ModuleError) {
+    /// The address type of memory `index` (i32, or i64 for a 64-bit memory).
+    @discardableResult
+    func checkMemory(_ index: UInt32) throws(ModuleError) -> OperandType {
         guard Int(index) < context.memoryCount else { throw .unknownMemory(index) }
+        return context.memoryAddressTypes[Int(index)]
     }
 
     /// A memory access needs the memory and an alignment no larger than the access size.
@@ -54,12 +57,16 @@ extension FunctionValidator {
     ///
     /// An alignment exponent of 32 or more cannot be encoded in the flags of a memarg (the spec
     /// suite's `align.wast` expects "malformed memop flags"), so it is malformed, not invalid.
-    func checkMemArg(_ memarg: MemArg, naturalAlignment: Int) throws(ModuleError) {
+    /// Returns the memory's address type, the type of the address operand.
+    @discardableResult
+    func checkMemArg(_ memarg: MemArg, naturalAlignment: Int) throws(ModuleError) -> OperandType {
         guard memarg.align < 32 else { throw .malformedMemopFlags(memarg.align) }
-        try checkMemory(memarg.memory)
+        let addressType = try checkMemory(memarg.memory)
         guard memarg.align <= naturalAlignment else {
             throw .alignmentTooLarge(align: memarg.align, natural: naturalAlignment)
         }
+        if addressType == .i32, memarg.offset > UInt64(UInt32.max) { throw .offsetOutOfRange(memarg.offset) }
+        return addressType
     }
 
     mutating func validateLoad(_ load: Instruction.Load, memarg: MemArg) throws(ModuleError) {
@@ -72,8 +79,8 @@ extension FunctionValidator {
             .v128Load, .v128Load8X8S, .v128Load8X8U, .v128Load16X4S, .v128Load16X4U, .v128Load32X2S,
             .v128Load32X2U, .v128Load8Splat, .v128Load16Splat, .v128Load32Splat, .v128Load64Splat,
             .v128Load32Zero, .v128Load64Zero:
-            try checkMemArg(memarg, naturalAlignment: load.naturalAlignment)
-            try pop(.i32)
+            let addressType = try checkMemArg(memarg, naturalAlignment: load.naturalAlignment)
+            try pop(addressType)
             push(try OperandType.checked(load.type))
         }
     }
@@ -85,9 +92,9 @@ extension FunctionValidator {
             throw .unsupportedInstruction("\(store)", .threads)
         case .i32Store, .i64Store, .f32Store, .f64Store, .i32Store8, .i32Store16, .i64Store8, .i64Store16,
             .i64Store32, .v128Store:
-            try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)
+            let addressType = try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)
             try pop(try OperandType.checked(store.type))
-            try pop(.i32)
+            try pop(addressType)
         }
     }
 
@@ -96,17 +103,17 @@ extension FunctionValidator {
         switch instruction {
         case .memoryInit(let data, let memory):
             try checkDataSegment(data)
-            try checkMemory(memory)
-            try pop([.i32, .i32, .i32])
+            try pop([try checkMemory(memory), .i32, .i32])
         case .dataDrop(let data):
             try checkDataSegment(data)
         case .memoryCopy(let destination, let source):
-            try checkMemory(destination)
-            try checkMemory(source)
-            try pop([.i32, .i32, .i32])
+            let to = try checkMemory(destination)
+            let from = try checkMemory(source)
+            // The length is an i64 only when both memories are 64-bit.
+            try pop([to, from, to == .i64 && from == .i64 ? .i64 : .i32])
         case .memoryFill(let memory):
-            try checkMemory(memory)
-            try pop([.i32, .i32, .i32])
+            let addressType = try checkMemory(memory)
+            try pop([addressType, .i32, addressType])
         default:
             preconditionFailure("not a bulk memory instruction: \(instruction)")
         }
@@ -126,6 +133,9 @@ extension FunctionValidator {
         return context.tables[Int(index)]
     }
 
+    /// The address type of table `index` (i32, or i64 for a 64-bit table), which must exist.
+    func tableAddress(_ index: UInt32) -> OperandType { context.tableAddressTypes[Int(index)] }
+
     func elementSegment(_ index: UInt32) throws(ModuleError) -> OperandType {
         guard Int(index) < context.elements.count else { throw .unknownElemSegment(index) }
         return context.elements[Int(index)]
@@ -136,39 +146,40 @@ extension FunctionValidator {
         switch instruction {
         case .tableGet(let index):
             let type = try table(index)
-            try pop(.i32)
+            try pop(tableAddress(index))
             push(type)
         case .tableSet(let index):
             let type = try table(index)
             try pop(type)
-            try pop(.i32)
+            try pop(tableAddress(index))
         case .tableSize(let index):
             _ = try table(index)
-            push(.i32)
+            push(tableAddress(index))
         case .tableGrow(let index):
             let type = try table(index)
-            try pop(.i32)
+            try pop(tableAddress(index))
             try pop(type)
-            push(.i32)
+            push(tableAddress(index))
         case .tableFill(let index):
             let type = try table(index)
-            try pop(.i32)
+            try pop(tableAddress(index))
             try pop(type)
-            try pop(.i32)
+            try pop(tableAddress(index))
         case .tableCopy(let destination, let source):
             let destinationType = try table(destination)
             let sourceType = try table(source)
             guard sourceType == destinationType else {
                 throw .typeMismatchTableCopy(destination: destinationType, source: sourceType)
             }
-            try pop([.i32, .i32, .i32])
+            let to = tableAddress(destination), from = tableAddress(source)
+            try pop([to, from, to == .i64 && from == .i64 ? .i64 : .i32])
         case .tableInit(let segment, let index):
             let tableType = try table(index)
             let segmentType = try elementSegment(segment)
             guard segmentType == tableType else {
                 throw .typeMismatchTableElements(table: tableType, segment: segmentType)
             }
-            try pop([.i32, .i32, .i32])
+            try pop([tableAddress(index), .i32, .i32])
         case .elemDrop(let segment):
             _ = try elementSegment(segment)
         default:

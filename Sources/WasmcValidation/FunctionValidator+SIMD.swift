@@ -86,23 +86,8 @@ extension FunctionValidator {
         }
     }
 
-    /// Whether `simd` belongs to the relaxed SIMD proposal (0xFD 0x100...0x113).
-    static func isRelaxed(_ simd: Instruction.Simd) -> Bool {
-        switch simd {
-        case .i8x16RelaxedSwizzle, .i32x4RelaxedTruncF32X4S, .i32x4RelaxedTruncF32X4U,
-            .i32x4RelaxedTruncF64X2SZero, .i32x4RelaxedTruncF64X2UZero, .f32x4RelaxedMadd,
-            .f32x4RelaxedNmadd, .f64x2RelaxedMadd, .f64x2RelaxedNmadd, .i8x16RelaxedLaneselect,
-            .i16x8RelaxedLaneselect, .i32x4RelaxedLaneselect, .i64x2RelaxedLaneselect, .f32x4RelaxedMin,
-            .f32x4RelaxedMax, .f64x2RelaxedMin, .f64x2RelaxedMax, .i16x8RelaxedQ15MulrS,
-            .i16x8RelaxedDotI8X16I7X16S, .i32x4RelaxedDotI8X16I7X16AddS:
-            true
-        default:
-            false
-        }
-    }
-
     mutating func validateSIMD(_ simd: Instruction.Simd) throws(ModuleError) {
-        if Self.isRelaxed(simd), !context.features.allows(.relaxedSIMD) {
+        if simd.isRelaxed, !context.features.allows(.relaxedSIMD) {
             throw .unsupportedInstruction("\(simd)", .relaxedSIMD)
         }
         switch Self.shape(of: simd) {
@@ -192,11 +177,11 @@ extension FunctionValidator {
     /// lane index below 128 / N.
     mutating func validateSIMDMemoryLane(_ op: Instruction.SimdMemLane, memarg: MemArg, lane: UInt8) throws(ModuleError) {
         let (naturalAlignment, isStore) = Self.memoryLaneOperation(op)
-        try checkMemArg(memarg, naturalAlignment: naturalAlignment)
+        let addressType = try checkMemArg(memarg, naturalAlignment: naturalAlignment)
         let laneCount = 16 >> naturalAlignment
         guard Int(lane) < laneCount else { throw .invalidLaneIndex(lane, laneCount: laneCount) }
         try pop(.v128)
-        try pop(.i32)
+        try pop(addressType)
         if !isStore {
             push(.v128)
         }

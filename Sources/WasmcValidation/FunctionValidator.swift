@@ -295,7 +295,7 @@ public struct FunctionValidator: AnyInstructionVisitor {
             push(signature.results)
         case .callIndirect(let typeIndex, let table):
             let signature = try indirectCallSignature(typeIndex: typeIndex, table: table)
-            try pop(.i32)
+            try pop(context.tableAddressTypes[Int(table)])
             try pop(signature.parameters)
             push(signature.results)
         // The callee's results become this function's: their types must be the same.
@@ -308,7 +308,7 @@ public struct FunctionValidator: AnyInstructionVisitor {
         case .returnCallIndirect(let typeIndex, let table):
             let signature = try indirectCallSignature(typeIndex: typeIndex, table: table)
             try checkTailCallResults(signature)
-            try pop(.i32)
+            try pop(context.tableAddressTypes[Int(table)])
             try pop(signature.parameters)
             markUnreachable()
         default:
@@ -373,12 +373,11 @@ public struct FunctionValidator: AnyInstructionVisitor {
         case .store(let store, let memarg):
             try validateStore(store, memarg: memarg)
         case .memorySize(let memory):
-            try checkMemory(memory)
-            push(.i32)
+            push(try checkMemory(memory))
         case .memoryGrow(let memory):
-            try checkMemory(memory)
-            try pop(.i32)
-            push(.i32)
+            let addressType = try checkMemory(memory)
+            try pop(addressType)
+            push(addressType)
         case .memoryInit, .dataDrop, .memoryCopy, .memoryFill:
             try validateBulkMemory(instruction)
 

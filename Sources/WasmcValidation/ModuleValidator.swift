@@ -13,9 +13,9 @@ import WasmcModule
 /// > Note: <https://webassembly.github.io/spec/core/valid/modules.html#valid-module>
 public func validateModule(_ module: ModuleInfo, features: WasmFeatures = .default) throws(ModuleError) {
     let context = try ValidationContext(validating: module, features: features)
-    for (definedIndex, code) in module.codes.enumerated() {
-        let functionIndex = module.importedFunctionCount + definedIndex
-        var validator = try FunctionValidator(context: context, functionIndex: functionIndex, locals: code.locals)
+    for defined in module.definedIndices(FunctionSpace.self) {
+        let code = module.code(defined)
+        var validator = try FunctionValidator(context: context, functionIndex: module.index(of: defined).rawValue, locals: code.locals)
         try validator.validateBody(code)
     }
 }
@@ -64,29 +64,40 @@ struct ModuleValidator {
         for (index, table) in module.tables.enumerated() {
             let offset = index < module.importedTableCount ? offsets.imports : offsets.tables
             let elementType = try located(offset) { () throws(ModuleError) -> OperandType in
-                if table.limits.isMemory64 { throw ModuleError.unsupported(.memory64, "64-bit table") }
                 if table.limits.shared { throw ModuleError.malformed("malformed limits flags: shared table") }
-                try checkLimits(table.limits, range: UInt64(UInt32.max), rangeError: .tableSizeTooLarge)
+                if table.limits.isMemory64 {
+                    guard features.allows(.memory64) else { throw ModuleError.unsupported(.memory64, "64-bit table") }
+                    try checkLimits(table.limits, range: UInt64.max, rangeError: .tableSizeTooLarge)
+                } else {
+                    try checkLimits(table.limits, range: UInt64(UInt32.max), rangeError: .tableSizeTooLarge)
+                }
                 return try OperandType.checked(table.elementType)
             }
             context.tables.append(elementType)
+            context.tableAddressTypes.append(table.limits.isMemory64 ? .i64 : .i32)
         }
 
-        // Memories: limits, and at most one memory.
+        // Memories: address type and limits (at most 4 GiB, or 2^48 pages for a 64-bit memory),
+        // and at most one memory in 2.0.
         for (index, memory) in module.memories.enumerated() {
             let offset = index < module.importedMemoryCount ? offsets.imports : offsets.memories
-            try located(offset) { () throws(ModuleError) in
-                if memory.isMemory64 { throw ModuleError.unsupported(.memory64, "64-bit memory") }
+            let addressType = try located(offset) { () throws(ModuleError) -> OperandType in
                 if memory.shared { throw ModuleError.unsupported(.threads, "shared memory") }
+                if memory.isMemory64 {
+                    guard features.allows(.memory64) else { throw ModuleError.unsupported(.memory64, "64-bit memory") }
+                    try checkLimits(memory, range: 1 << 48, rangeError: .memory64SizeTooLarge)
+                    return .i64
+                }
                 try checkLimits(memory, range: 65536, rangeError: .memorySizeTooLarge)
+                return .i32
             }
+            context.memoryAddressTypes.append(addressType)
         }
         if module.memories.count > 1, !features.allows(.multiMemory) {
             // 2.0 allows one memory; 3.0 (multi-memory) any number.
             let offset = module.importedMemoryCount > 1 ? offsets.imports : offsets.memories
             throw ModuleError.multipleMemories.at(offset)
         }
-        context.memoryCount = module.memories.count
 
         // Globals: types (initializers are checked below, once C.refs is known).
         for (index, global) in module.globals.enumerated() {
@@ -107,11 +118,11 @@ struct ModuleValidator {
 
         // Global initializers, under C': the imported globals (2.0), or every global before the
         // one initialized (3.0).
-        for (definedIndex, initializer) in module.globalInitializers.enumerated() {
-            let index = module.importedGlobalCount + definedIndex
+        for defined in module.definedIndices(GlobalSpace.self) {
+            let index = module.index(of: defined).rawValue
             let visible = features.constantsReadDefinedGlobals ? index : module.importedGlobalCount
             try located(offsets.globals) { () throws(ModuleError) in
-                try checkConstant(initializer, type: context.globals[index].type, visibleGlobals: visible)
+                try checkConstant(module.initializer(defined), type: context.globals[index].type, visibleGlobals: visible)
             }
         }
 
@@ -167,7 +178,7 @@ struct ModuleValidator {
                 guard Int(table) < context.tables.count else { throw .unknownTable(table) }
                 let tableType = context.tables[Int(table)]
                 guard tableType == type else { throw .typeMismatchTableElements(table: tableType, segment: type) }
-                try checkConstant(offset, type: .i32)
+                try checkConstant(offset, type: context.tableAddressTypes[Int(table)])
             }
         }
     }
@@ -177,7 +188,7 @@ struct ModuleValidator {
         for segment in module.data {
             guard case .active(let active) = segment else { continue }
             guard Int(active.index) < context.memoryCount else { throw .unknownMemory(active.index) }
-            try checkConstant(active.offset, type: .i32)
+            try checkConstant(active.offset, type: context.memoryAddressTypes[Int(active.index)])
         }
     }
 

@@ -19,7 +19,11 @@ public struct ValidationContext: Sendable {
     public internal(set) var importedFunctionCount = 0
     /// The element type of every table, imported ones first.
     public internal(set) var tables: [OperandType] = []
-    public internal(set) var memoryCount = 0
+    /// The address type of every table (i32, or i64 for a 64-bit table), imported ones first.
+    public internal(set) var tableAddressTypes: [OperandType] = []
+    /// The address type of every memory (i32, or i64 for a 64-bit memory), imported ones first.
+    public internal(set) var memoryAddressTypes: [OperandType] = []
+    public var memoryCount: Int { memoryAddressTypes.count }
     /// Every global, imported ones first.
     public internal(set) var globals: [Global] = []
     public internal(set) var importedGlobalCount = 0

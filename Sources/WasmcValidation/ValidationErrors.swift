@@ -122,6 +122,10 @@ extension ModuleError {
 
     static let sizeMinimumGreaterThanMaximum = ModuleError.invalid("size minimum must not be greater than maximum")
     static let memorySizeTooLarge = ModuleError.invalid("memory size must be at most 65536 pages (4GiB)")
+    static let memory64SizeTooLarge = ModuleError.invalid("memory size must be at most 2^48 pages")
+    static func offsetOutOfRange(_ offset: UInt64) -> ModuleError {
+        .invalid("offset out of range: \(offset) does not fit a 32-bit memory's u32")
+    }
     /// Cannot happen with 32-bit limits; kept for the rule's completeness.
     static let tableSizeTooLarge = ModuleError.invalid("table size must be at most 2^32-1")
     static let multipleMemories = ModuleError.invalid("multiple memories")

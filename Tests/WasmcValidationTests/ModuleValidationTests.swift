@@ -1,5 +1,6 @@
 import Testing
 import WasmcModule
+import WAT
 import WasmcValidation
 
 /// Module-level rules: types, imports, exports, limits, start, globals, segments and C.refs.
@@ -11,6 +12,27 @@ struct ModuleValidationTests {
         // (import "m" "f" (func (type 3)))
         let bytes = Binary.module(imports: [[0x01, 0x6D, 0x01, 0x66, 0x00, 0x03]], bodies: [])
         expectInvalid(bytes: bytes, "unknown type 3")
+    }
+
+    @Test func indexSpacesListImportsFirst() throws {
+        // Two imported functions and one defined; one imported global and two defined.
+        let bytes = try wat2wasm(
+            #"""
+            (module
+              (import "m" "f" (func)) (import "m" "g" (func))
+              (import "m" "x" (global i32))
+              (global i32 (i32.const 1)) (global i64 (i64.const 2))
+              (func))
+            """#, features: testFeatures)
+        let module = try decodeModule(bytes)
+        #expect(module.defined(FuncIndex(1)) == nil)
+        #expect(module.defined(FuncIndex(2)) == DefinedFuncIndex(0))
+        #expect(module.index(of: DefinedFuncIndex(0)) == FuncIndex(2))
+        #expect(module.definedIndices(FunctionSpace.self) == [DefinedFuncIndex(0)])
+        #expect(module.defined(Index<GlobalSpace>(0)) == nil)
+        #expect(module.index(of: DefinedGlobalIndex(1)) == Index<GlobalSpace>(2))
+        #expect(module.definedCount(GlobalSpace.self) == 2)
+        #expect(module.initializer(DefinedGlobalIndex(1)).first == .i64Const(value: 2))
     }
 
     @Test func functionWithUnknownType() {
@@ -77,6 +99,35 @@ struct ModuleValidationTests {
         expectInvalid(bytes: function, "unknown function 0")
     }
 
+    @Test func memory64AddressTypes() throws {
+        // A 64-bit memory takes i64 addresses (loads, stores, size, grow, fill, data offsets);
+        // memory.copy's length is i64 only between two 64-bit memories.
+        func module(_ body: [UInt8], memories: [[UInt8]], data: [UInt8]? = nil) -> [UInt8] {
+            Binary.module(
+                types: [[0x60, 0x00, 0x00]], sections: [Binary.section(5, Binary.vector(memories))], bodies: [body],
+                after: data.map { [Binary.section(11, $0)] } ?? [])
+        }
+        let memory64: [UInt8] = [0x04, 0x01], memory32: [UInt8] = [0x00, 0x01]
+        // i64.const 8, i32.load offset=0, drop
+        let load: [UInt8] = [0x42, 0x08, 0x28, 0x02, 0x00, 0x1A, 0x0B]
+        try validate(bytes: module(load, memories: [memory64]))
+        expectInvalid(bytes: module(load, memories: [memory32]), "type mismatch")
+        // memory.size, i64.eqz, drop
+        try validate(bytes: module([0x3F, 0x00, 0x50, 0x1A, 0x0B], memories: [memory64]))
+        // A 32-bit memory's offsets stay u32: i32.const 0, i32.load offset=2^32.
+        expectInvalid(bytes: module([0x41, 0x00, 0x28, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10, 0x1A, 0x0B], memories: [memory32]), "offset out of range")
+        // memory.copy 0 1 between a 64-bit and a 32-bit memory: i64 i32 i32.
+        let mixedCopy: [UInt8] = [0x42, 0x00, 0x41, 0x00, 0x41, 0x00, 0xFC, 0x0A, 0x00, 0x01, 0x0B]
+        try validate(bytes: module(mixedCopy, memories: [memory64, memory32]))
+        // A data segment's offset has the memory's address type.
+        let data64: [UInt8] = [0x01, 0x00, 0x42, 0x00, 0x0B, 0x00]
+        try validate(bytes: module([0x0B], memories: [memory64], data: data64))
+        expectInvalid(bytes: module([0x0B], memories: [memory32], data: data64), "type mismatch")
+        // Under 2.0's rules a 64-bit memory is refused by proposal.
+        let error = expectInvalid(bytes: module([0x0B], memories: [memory64]), "64-bit memory", kind: .unsupported, features: .wasm2)
+        #expect(error?.proposal == .memory64)
+    }
+
     @Test func sectionsOfUnimplementedProposalsAreUnsupported() {
         func expectUnsupported(_ bytes: [UInt8], _ proposal: Proposal, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
             do {
@@ -92,8 +143,7 @@ struct ModuleValidationTests {
         // A struct type (GC), a rec group of two function types (GC).
         expectUnsupported(Binary.module(types: [[0x5F, 0x00]], bodies: []), .gc, "struct or array type")
         expectUnsupported(Binary.module(types: [[0x4E, 0x02, 0x60, 0x00, 0x00, 0x60, 0x00, 0x00]], bodies: []), .gc, "recursive type group")
-        // A 64-bit memory (memory64) and a shared one (threads).
-        expectUnsupported(Binary.module(sections: [Binary.section(5, [0x01, 0x04, 0x01])], bodies: []), .memory64, "64-bit memory")
+        // A shared memory (threads).
         expectUnsupported(Binary.module(sections: [Binary.section(5, [0x01, 0x03, 0x01, 0x01])], bodies: []), .threads, "shared memory")
     }
 

@@ -182,6 +182,12 @@ static void make_spectest(void) {
     table.of.table = wasmc_table_new(WASMC_FUNCREF, 10, 1, 20, NULL, &error);
     if (!table.of.table) die("spectest table: %s", error.message);
     spectest[spectest_count++] = (spectest_export){"table", table};
+    /* WebAssembly 3.0's spectest also has a 64-bit table (memory64). */
+    wasmc_extern table64 = {.kind = WASMC_EXTERN_TABLE};
+    table64.of.table = wasmc_table_new(WASMC_FUNCREF, 10, 1, 20, NULL, &error);
+    if (!table64.of.table) die("spectest table64: %s", error.message);
+    table64.of.table->is64 = 1;
+    spectest[spectest_count++] = (spectest_export){"table64", table64};
     wasmc_extern memory = {.kind = WASMC_EXTERN_MEMORY};
     memory.of.memory = wasmc_memory_new(1, 1, 2, &error);
     if (!memory.of.memory) die("spectest memory: %s", error.message);

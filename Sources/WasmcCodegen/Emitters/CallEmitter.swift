@@ -1,5 +1,6 @@
 import CLLVM
 import WasmParser
+import WasmcModule
 import WasmTypes
 
 /// call, call_indirect and their tail-call forms, return_call and return_call_indirect.
@@ -12,13 +13,13 @@ import WasmTypes
 /// replaces the caller's frame, and a chain of tail calls runs in constant stack whatever the
 /// signatures.
 extension FunctionTranslator {
-    func emitCall(function callee: Int) {
+    func emitCall(function callee: FuncIndex) {
         let (type, code, calleeCtx) = directCallee(callee)
         let args = pop(type.parameters.count)
         pushResults(wasmCall(env.callWasm(type, code, [calleeCtx] + args, b)), type)
     }
 
-    func emitCallIndirect(typeIndex: Int, table: Int) {
+    func emitCallIndirect(typeIndex: Int, table: Index<TableSpace>) {
         let type = env.module.types[typeIndex]
         let i = pop()
         let args = pop(type.parameters.count)
@@ -26,13 +27,13 @@ extension FunctionTranslator {
         pushResults(wasmCall(env.callWasm(type, code, [calleeCtx] + args, b)), type)
     }
 
-    func emitReturnCall(function callee: Int) {
+    func emitReturnCall(function callee: FuncIndex) {
         let (type, code, calleeCtx) = directCallee(callee)
         let args = pop(type.parameters.count)
         tailCall(type, code, [calleeCtx] + args)
     }
 
-    func emitReturnCallIndirect(typeIndex: Int, table: Int) {
+    func emitReturnCallIndirect(typeIndex: Int, table: Index<TableSpace>) {
         let type = env.module.types[typeIndex]
         let i = pop()
         let args = pop(type.parameters.count)
@@ -41,27 +42,22 @@ extension FunctionTranslator {
     }
 
     /// The type, code and ctx of function `callee` of the function index space.
-    private func directCallee(_ callee: Int) -> (FunctionType, LLVMValue, LLVMValue) {
-        let type = env.module.functionType(of: FunctionIndex(callee))
-        guard env.module.isImportedFunction(FunctionIndex(callee)) else { return (type, env.functions[callee]!, ctx) }
-        let funcRef = b.byteOffset(ctx, env.offsets.funcRef(callee))
-        let code = b.invariantLoad(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.code))
-        let calleeCtx = b.invariantLoad(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.ctx))
+    private func directCallee(_ callee: FuncIndex) -> (FunctionType, LLVMValue, LLVMValue) {
+        let type = env.module.functionType(of: callee)
+        if let function = env.function(callee) { return (type, function, ctx) }
+        let (code, calleeCtx) = env.funcRefTarget(env.funcRef(callee, ctx: ctx, b), invariant: true, b)
         return (type, code, calleeCtx)
     }
 
     /// The code and ctx of entry `index` of `table`, checked: in bounds, not null, of type
     /// `typeIndex` (by canonical signature id).
-    private func indirectCallee(typeIndex: Int, table: Int, index: LLVMValue) -> (LLVMValue, LLVMValue) {
+    private func indirectCallee(typeIndex: Int, table: Index<TableSpace>, index: LLVMValue) -> (LLVMValue, LLVMValue) {
         let entry = tableEntry(tableObject(table), index, orTrap: .undefinedElement)
         let funcRef = b.load(ir.ptr, entry)
         trap(if: b.icmp(LLVMIntEQ, funcRef, ir.null()), .uninitializedElement)
-        let expected = b.invariantLoad(ir.i32, b.byteOffset(ctx, env.offsets.typeID(typeIndex)))
-        let actual = b.load(ir.i32, b.byteOffset(funcRef, RuntimeABI.FuncRef.typeID))
-        trap(if: b.icmp(LLVMIntNE, expected, actual), .indirectCallTypeMismatch)
-        let code = b.load(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.code))
-        let calleeCtx = b.load(ir.ptr, b.byteOffset(funcRef, RuntimeABI.FuncRef.ctx))
-        return (code, calleeCtx)
+        let expected = env.typeID(typeIndex, ctx: ctx, b)
+        trap(if: b.icmp(LLVMIntNE, expected, env.funcRefTypeID(funcRef, b)), .indirectCallTypeMismatch)
+        return env.funcRefTarget(funcRef, invariant: false, b)
     }
 
     /// A guaranteed tail call, whose results are this function's (validation checked that the

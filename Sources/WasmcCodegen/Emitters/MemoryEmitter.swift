@@ -1,5 +1,6 @@
 import CLLVM
 import WasmParser
+import WasmcModule
 
 /// Loads, stores, memory.size/grow and the bulk memory instructions.
 /// <https://webassembly.github.io/spec/core/exec/instructions.html#memory-instructions>
@@ -10,7 +11,7 @@ import WasmParser
 /// mode each access compares its end against the current size.
 extension FunctionTranslator {
     /// The base of memory `index`, loaded in the entry block the first time a function needs it.
-    func memoryBase(_ index: Int) -> LLVMValue {
+    func memoryBase(_ index: Index<MemorySpace>) -> LLVMValue {
         if let base = memoryBases[index] { return base }
         let base = env.memoryBase(index, ctx: ctx, allocaBuilder)
         memoryBases[index] = base
@@ -19,12 +20,51 @@ extension FunctionTranslator {
 
     /// The host address for an access of `size` bytes at `address` (i32) + `offset` in `memory`.
     func effectiveAddress(_ address: LLVMValue, offset: UInt64, size: Int, memory: UInt32) -> LLVMValue {
+        if env.is64(Index(memory)) { return effectiveAddress64(address, offset: offset, size: size, memory: Index(memory)) }
         let index = b.add(b.zext(address, ir.i64), ir.i64(offset))
         if env.explicitBoundsChecks {
             let end = b.add(index, ir.i64(size))
-            trap(if: b.icmp(LLVMIntUGT, end, env.memorySize(Int(memory), ctx: ctx, b)), .memoryOutOfBounds)
+            trap(if: b.icmp(LLVMIntUGT, end, env.memorySize(Index(memory), ctx: ctx, b)), .memoryOutOfBounds)
         }
-        return b.rawByteOffset(memoryBase(Int(memory)), index)
+        return b.rawByteOffset(memoryBase(Index(memory)), index)
+    }
+
+    /// The host address for an access of `size` bytes at `address` (i64) + `offset` in a 64-bit
+    /// memory.
+    ///
+    /// Guard mode: no reservation covers every i64 address, but wasmc's memories hold at most
+    /// 4 GiB, and their reservation covers 8 GiB + 64 KiB. The address is clamped to 2^32
+    /// (`umin`, one branch-free instruction that vectorizes), so any address past 4 GiB lands in
+    /// the guard region and faults there; an offset of 4 GiB or more can never be in bounds and
+    /// traps outright. Measured on the benchmark kernels rebuilt for wasm64: see codegen.md.
+    ///
+    /// Explicit mode: `address + offset + size` must not wrap and must not pass the memory's
+    /// size. (An offset plus size beyond 2^64 always traps.)
+    func effectiveAddress64(_ address: LLVMValue, offset: UInt64, size: Int, memory: Index<MemorySpace>) -> LLVMValue {
+        if !env.explicitBoundsChecks {
+            let fourGiB: UInt64 = 1 << 32
+            if offset >= fourGiB { trap(if: ir.i1(true), .memoryOutOfBounds) }
+            let clamped = b.callIntrinsic("llvm.umin", [ir.i64], [address, ir.i64(fourGiB)])
+            return b.rawByteOffset(memoryBase(memory), b.add(clamped, ir.i64(offset)))
+        }
+        let (reach, reachOverflows) = offset.addingReportingOverflow(UInt64(size))
+        if reachOverflows {
+            trap(if: ir.i1(true), .memoryOutOfBounds)
+        } else {
+            let sum = b.callIntrinsic("llvm.uadd.with.overflow", [ir.i64], [address, ir.i64(reach)])
+            let end = b.extractValue(sum, 0)
+            let wrapped = b.extractValue(sum, 1)
+            let beyond = b.icmp(LLVMIntUGT, end, env.memorySize(memory, ctx: ctx, b))
+            trap(if: b.or(wrapped, beyond), .memoryOutOfBounds)
+        }
+        return b.rawByteOffset(memoryBase(memory), b.add(address, ir.i64(offset)))
+    }
+
+    /// An i64 operand of a bulk operation on a 64-bit memory as the runtime's u32: a value past
+    /// u32 is past the end of any memory wasmc makes (at most 4 GiB), so it traps out of bounds.
+    func address32(_ value: LLVMValue) -> LLVMValue {
+        trap(if: b.icmp(LLVMIntUGT, value, ir.i64(UInt64(UInt32.max))), .memoryOutOfBounds)
+        return b.trunc(value, ir.i32)
     }
 
     func emitLoad(_ op: Instruction.Load, _ memarg: MemArg) throws(CodegenError) {
@@ -83,19 +123,36 @@ extension FunctionTranslator {
 
     func emitBulkMemory(_ instruction: Instruction) {
         switch instruction {
+        // A 64-bit memory's operands are i64: the runtime takes them as u32 (`address32`).
         case .memorySize(let memory):
-            push(b.trunc(b.lshr(env.memorySize(Int(memory), ctx: ctx, b), ir.i64(16)), ir.i32))
+            let pages = b.lshr(env.memorySize(Index(memory), ctx: ctx, b), ir.i64(16))
+            push(env.is64(Index(memory)) ? pages : b.trunc(pages, ir.i32))
         case .memoryGrow(let memory):
             let delta = pop()
-            push(env.callRuntime(.memoryGrow, [ctx, ir.i32(Int(memory)), delta], b))
+            guard env.is64(Index(memory)) else {
+                push(env.callRuntime(.memoryGrow, [ctx, ir.i32(Int(memory)), delta], b))
+                break
+            }
+            // More than 2^32 pages can never be added: -1, as a failed grow returns.
+            let tooMany = b.icmp(LLVMIntUGT, delta, ir.i64(UInt64(UInt32.max)))
+            let grown = env.callRuntime(.memoryGrow, [ctx, ir.i32(Int(memory)), b.trunc(delta, ir.i32)], b)
+            push(b.select(tooMany, ir.i64(UInt64.max), b.sext(grown, ir.i64)))
         case .memoryFill(let memory):
-            let n = pop(), value = pop(), dst = pop()
+            var n = pop()
+            let value = pop()
+            var dst = pop()
+            if env.is64(Index(memory)) { (dst, n) = (address32(dst), address32(n)) }
             env.callRuntime(.memoryFill, [ctx, ir.i32(Int(memory)), dst, value, n], b)
         case .memoryCopy(let dstMemory, let srcMemory):
-            let n = pop(), src = pop(), dst = pop()
+            var n = pop(), src = pop(), dst = pop()
+            if env.is64(Index(dstMemory)) { dst = address32(dst) }
+            if env.is64(Index(srcMemory)) { src = address32(src) }
+            if LLVMTypeOf(n) == ir.i64 { n = address32(n) }
             env.callRuntime(.memoryCopy, [ctx, ir.i32(Int(dstMemory)), ir.i32(Int(srcMemory)), dst, src, n], b)
         case .memoryInit(let data, let memory):
-            let n = pop(), src = pop(), dst = pop()
+            let n = pop(), src = pop()
+            var dst = pop()
+            if env.is64(Index(memory)) { dst = address32(dst) }
             env.callRuntime(.memoryInit, [ctx, ir.i32(Int(memory)), ir.i32(Int(data)), dst, src, n], b)
         case .dataDrop(let data):
             env.callRuntime(.dataDrop, [ctx, ir.i32(Int(data))], b)

@@ -310,15 +310,11 @@ extension FunctionTranslator {
         case .f64x2PromoteLowF32X4:
             pushVector(b.fpext(lanes(popVector(.f32x4), 0..<2), vectorType(.f64x2)))
 
-        case .i8x16RelaxedSwizzle, .i32x4RelaxedTruncF32X4S, .i32x4RelaxedTruncF32X4U,
-            .i32x4RelaxedTruncF64X2SZero, .i32x4RelaxedTruncF64X2UZero, .f32x4RelaxedMadd,
-            .f32x4RelaxedNmadd, .f64x2RelaxedMadd, .f64x2RelaxedNmadd, .i8x16RelaxedLaneselect,
-            .i16x8RelaxedLaneselect, .i32x4RelaxedLaneselect, .i64x2RelaxedLaneselect, .f32x4RelaxedMin,
-            .f32x4RelaxedMax, .f64x2RelaxedMin, .f64x2RelaxedMax, .i16x8RelaxedQ15MulrS,
-            .i16x8RelaxedDotI8X16I7X16S, .i32x4RelaxedDotI8X16I7X16AddS:
-            try emitRelaxedSIMD(op)
-
         default:
+            if op.isRelaxed {
+                try emitRelaxedSIMD(op)
+                return
+            }
             throw CodegenError("\(op) is not a WebAssembly 2.0 instruction", functionIndex: functionIndex, offset: binaryOffset)
         }
     }

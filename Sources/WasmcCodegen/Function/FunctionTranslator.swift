@@ -63,7 +63,8 @@ final class FunctionTranslator: AnyInstructionVisitor {
     let env: ModuleEnvironment
     let ir: IRModule
     let b: IRBuilder
-    let functionIndex: Int
+    /// The function translated, and its LLVM function.
+    let wasmFunction: FuncIndex
     let function: LLVMValue
     let type: FunctionType
     let ctx: LLVMValue
@@ -80,17 +81,20 @@ final class FunctionTranslator: AnyInstructionVisitor {
     var trapBlocks: [RuntimeABI.Trap: LLVMBasicBlockRef] = [:]
     /// The base of each memory the function accesses, by memory index, loaded once in the entry
     /// block (`memoryBase(_:)`).
-    var memoryBases: [Int: LLVMValue] = [:]
+    var memoryBases: [Index<MemorySpace>: LLVMValue] = [:]
 
-    init(env: ModuleEnvironment, functionIndex: Int) {
+    /// For error messages: the function's index in the function index space.
+    var functionIndex: Int { wasmFunction.rawValue }
+
+    init(env: ModuleEnvironment, function: FuncIndex) {
         self.env = env
         self.ir = env.ir
         self.b = IRBuilder(env.ir)
-        self.functionIndex = functionIndex
-        self.function = env.functions[functionIndex]!
-        self.type = env.module.functionType(of: FunctionIndex(functionIndex))
-        self.ctx = LLVMGetParam(function, 0)
-        self.allocaBlock = LLVMAppendBasicBlockInContext(env.ir.context, function, "entry")
+        self.wasmFunction = function
+        self.function = env.function(function)!
+        self.type = env.module.functionType(of: function)
+        self.ctx = LLVMGetParam(self.function, 0)
+        self.allocaBlock = LLVMAppendBasicBlockInContext(env.ir.context, self.function, "entry")
         self.allocaBuilder = IRBuilder(env.ir)
         allocaBuilder.position(at: allocaBlock)
     }
@@ -117,7 +121,7 @@ final class FunctionTranslator: AnyInstructionVisitor {
         if env.module.memories.count > 0 {
             // Loaded whether used or not, as before multi-memory, so code for memory 0 alone is
             // the same as it was.
-            _ = memoryBase(0)
+            _ = memoryBase(Index(0))
         }
         let body = b.appendBlock(function, "body")
         let returnBlock = b.appendBlock(function, "return")
@@ -206,7 +210,7 @@ final class FunctionTranslator: AnyInstructionVisitor {
     /// done in the function that costs no clock (Documentation/profiles.md).
     func countExecution() {
         guard let counts = env.executionCounts, let scope = env.executionCountsScope else { return }
-        let slot = b.byteOffset(counts, 8 * (functionIndex - env.module.importedFunctionCount))
+        let slot = b.byteOffset(counts, 8 * env.module.defined(wasmFunction)!.rawValue)
         let count = b.load(ir.i64, slot, align: 8)
         let store = b.store(b.add(count, ir.i64(1)), slot, align: 8)
         let kind = ir.metadataKind("alias.scope")
@@ -216,8 +220,7 @@ final class FunctionTranslator: AnyInstructionVisitor {
 
     /// Traps with `call stack exhausted` when the native stack is nearly used up.
     func emitStackCheck() {
-        let store = b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.store), "store")
-        let limit = b.load(ir.i64, b.byteOffset(store, RuntimeABI.Store.stackLimit))
+        let limit = env.stackLimit(ctx: ctx, b)
         let sp = b.ptrToInt(b.callIntrinsic("llvm.stacksave", [ir.ptr], []), ir.i64)
         trap(if: b.icmp(LLVMIntULT, sp, limit), .callStackExhausted)
     }
@@ -245,13 +248,13 @@ final class FunctionTranslator: AnyInstructionVisitor {
         case .unreachable, .nop, .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return:
             try emitControl(instruction)
         case .call(let function):
-            emitCall(function: Int(function))
+            emitCall(function: FuncIndex(function))
         case .callIndirect(let typeIndex, let tableIndex):
-            emitCallIndirect(typeIndex: Int(typeIndex), table: Int(tableIndex))
+            emitCallIndirect(typeIndex: Int(typeIndex), table: Index(tableIndex))
         case .returnCall(let function):
-            emitReturnCall(function: Int(function))
+            emitReturnCall(function: FuncIndex(function))
         case .returnCallIndirect(let typeIndex, let tableIndex):
-            emitReturnCallIndirect(typeIndex: Int(typeIndex), table: Int(tableIndex))
+            emitReturnCallIndirect(typeIndex: Int(typeIndex), table: Index(tableIndex))
         case .drop:
             keepTrappingLoad(pop())
         case .select, .typedSelect:
@@ -268,9 +271,9 @@ final class FunctionTranslator: AnyInstructionVisitor {
             b.store(stack[stack.count - 1], locals[Int(index)].slot)
         case .globalGet(let index):
             let global = env.module.globals[Int(index)]
-            push(b.load(env.llvmType(global.valueType), env.globalAddress(Int(index), ctx: ctx, b)))
+            push(b.load(env.llvmType(global.valueType), env.globalAddress(Index(index), ctx: ctx, b)))
         case .globalSet(let index):
-            b.store(pop(), env.globalAddress(Int(index), ctx: ctx, b))
+            b.store(pop(), env.globalAddress(Index(index), ctx: ctx, b))
         case .load(let op, let memarg):
             try emitLoad(op, memarg)
         case .store(let op, let memarg):
@@ -290,7 +293,7 @@ final class FunctionTranslator: AnyInstructionVisitor {
         case .refIsNull:
             push(b.zext(b.icmp(LLVMIntEQ, pop(), ir.null()), ir.i32))
         case .refFunc(let function):
-            push(b.byteOffset(ctx, env.offsets.funcRef(Int(function))))
+            push(env.funcRef(FuncIndex(function), ctx: ctx, b))
         case .i32Eqz:
             push(b.zext(b.icmp(LLVMIntEQ, pop(), ir.i32(0)), ir.i32))
         case .i64Eqz:

@@ -29,13 +29,13 @@ public struct VMOffsets: Sendable {
         memories = tables + 8 * module.tables.count
         globalPtrs = memories + 8 * module.memories.count
         globalCells = align(globalPtrs + 8 * module.globals.count, 16)
-        size = align(globalCells + 16 * (module.globals.count - module.importedGlobalCount), 16)
+        size = align(globalCells + 16 * module.definedCount(GlobalSpace.self), 16)
     }
 
     public func typeID(_ typeIndex: Int) -> Int { typeIDs + 4 * typeIndex }
-    public func funcRef(_ function: Int) -> Int { funcRefs + RuntimeABI.FuncRef.size * function }
-    public func table(_ table: Int) -> Int { tables + 8 * table }
-    public func memory(_ memory: Int) -> Int { memories + 8 * memory }
-    public func globalPtr(_ global: Int) -> Int { globalPtrs + 8 * global }
-    public func globalCell(definedIndex: Int) -> Int { globalCells + 16 * definedIndex }
+    public func funcRef(_ function: FuncIndex) -> Int { funcRefs + RuntimeABI.FuncRef.size * function.rawValue }
+    public func table(_ table: Index<TableSpace>) -> Int { tables + 8 * table.rawValue }
+    public func memory(_ memory: Index<MemorySpace>) -> Int { memories + 8 * memory.rawValue }
+    public func globalPtr(_ global: Index<GlobalSpace>) -> Int { globalPtrs + 8 * global.rawValue }
+    public func globalCell(_ global: DefinedGlobalIndex) -> Int { globalCells + 16 * global.rawValue }
 }

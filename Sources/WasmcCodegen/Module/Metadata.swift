@@ -53,9 +53,10 @@ struct MetadataWriter {
         bytes.append(contentsOf: utf8)
     }
 
+    /// Limits: min, flags (bit 0: a max follows; bit 1: a 64-bit memory), max.
     mutating func limits(_ limits: Limits) {
         u(limits.min)
-        b(limits.max != nil)
+        b(UInt8(limits.max != nil ? 1 : 0) | (limits.isMemory64 ? 2 : 0))
         if let max = limits.max { u(max) }
     }
 

@@ -28,10 +28,9 @@ public struct ModuleCompiler {
             wasmCalls: WasmCallingConvention(triple: record.targetTriple),
             countsExecutions: record.countsExecutions)
         declareFunctions(env)
-        for defined in 0..<module.definedFunctionCount {
-            let index = module.importedFunctionCount + defined
-            let translator = FunctionTranslator(env: env, functionIndex: index)
-            try translator.translate(code: module.codes[defined])
+        for defined in module.definedIndices(FunctionSpace.self) {
+            let translator = FunctionTranslator(env: env, function: module.index(of: defined))
+            try translator.translate(code: module.code(defined))
         }
         separateExecutionCounts(env)
         let initFunction = emitInit(env)
@@ -46,12 +45,12 @@ public struct ModuleCompiler {
     private func declareFunctions(_ env: ModuleEnvironment) {
         let ir = env.ir
         env.functions = Array(repeating: nil, count: module.functionTypes.count)
-        for index in module.importedFunctionCount..<module.functionTypes.count {
-            let type = module.functionType(of: FunctionIndex(index))
-            let name = module.functionNames[FunctionIndex(index)].map { "wasm:\($0)" } ?? "wasm:f\(index)"
-            let function = env.addWasmFunction(name, type)
-            if let level = functionLevels[index] { ir.addFunctionAttribute(function, "wasmc-level", "\(level)") }
-            env.functions[index] = function
+        for defined in module.definedIndices(FunctionSpace.self) {
+            let index = module.index(of: defined)
+            let name = module.name(of: index).map { "wasm:\($0)" } ?? "wasm:f\(index)"
+            let function = env.addWasmFunction(name, module.functionType(of: index))
+            if let level = functionLevels[index.rawValue] { ir.addFunctionAttribute(function, "wasmc-level", "\(level)") }
+            env.functions[index.rawValue] = function
         }
     }
 
@@ -92,9 +91,9 @@ public struct ModuleCompiler {
         b.position(at: b.appendBlock(function, "entry"))
         let ctx = LLVMGetParam(function, 0)!
 
-        for (defined, expression) in module.globalInitializers.enumerated() {
-            let index = module.importedGlobalCount + defined
-            let value = constant(expression, type: module.globals[index].valueType, env: env, ctx: ctx, b)
+        for defined in module.definedIndices(GlobalSpace.self) {
+            let index = module.index(of: defined)
+            let value = constant(module.initializer(defined), type: module.globals[index.rawValue].valueType, env: env, ctx: ctx, b)
             b.store(value, env.globalAddress(index, ctx: ctx, b))
         }
         for (index, segment) in module.elements.enumerated() {
@@ -107,7 +106,8 @@ public struct ModuleCompiler {
         for (index, segment) in module.elements.enumerated() {
             switch segment.mode {
             case .active(let table, let offset):
-                let start = constant(offset, type: .i32, env: env, ctx: ctx, b)
+                var start = constant(offset, type: .i32, env: env, ctx: ctx, b)
+                if env.tableIs64(Index(table)) { start = clampedToU32(start, env, b) }
                 env.callRuntime(.tableInit, [ctx, ir.i32(Int(table)), ir.i32(index), start, ir.i32(0), ir.i32(segment.initializer.count)], b)
                 env.callRuntime(.elemDrop, [ctx, ir.i32(index)], b)
             case .declarative:
@@ -118,12 +118,22 @@ public struct ModuleCompiler {
         }
         for (index, segment) in module.data.enumerated() {
             guard case .active(let active) = segment else { continue }
-            let start = constant(active.offset, type: .i32, env: env, ctx: ctx, b)
+            var start = constant(active.offset, type: .i32, env: env, ctx: ctx, b)
+            if env.is64(Index(active.index)) { start = clampedToU32(start, env, b) }
             env.callRuntime(.memoryInit, [ctx, ir.i32(Int(active.index)), ir.i32(index), start, ir.i32(0), ir.i32(active.initializer.count)], b)
             env.callRuntime(.dataDrop, [ctx, ir.i32(index)], b)
         }
         b.ret(nil)
         return function
+    }
+
+    /// A 64-bit memory's or table's segment offset (i64) as the runtime's u32: any offset past
+    /// u32 lies beyond every memory and table wasmc makes (at most 4 GiB, 2^32-1 entries), and
+    /// u32's maximum traps there as well (but for a segment of length 0 at exactly the end of a
+    /// 4 GiB memory).
+    private func clampedToU32(_ value: LLVMValue, _ env: ModuleEnvironment, _ b: IRBuilder) -> LLVMValue {
+        let limit = env.ir.i64(UInt64(UInt32.max))
+        return b.trunc(b.select(b.icmp(LLVMIntUGT, value, limit), limit, value), env.ir.i32)
     }
 
     /// The value of a constant expression (validated: constant instructions, then `end`; with
@@ -139,9 +149,9 @@ public struct ModuleCompiler {
             case .f64Const(let value): stack.append(ir.f64(bits: value.bitPattern))
             case .v128Const(let value): stack.append(ir.v128(bytes: value.bytes))
             case .refNull: stack.append(ir.null())
-            case .refFunc(let function): stack.append(b.byteOffset(ctx, env.offsets.funcRef(Int(function))))
+            case .refFunc(let function): stack.append(env.funcRef(FuncIndex(function), ctx: ctx, b))
             case .globalGet(let global):
-                stack.append(b.load(env.llvmType(module.globals[Int(global)].valueType), env.globalAddress(Int(global), ctx: ctx, b)))
+                stack.append(b.load(env.llvmType(module.globals[Int(global)].valueType), env.globalAddress(Index(global), ctx: ctx, b)))
             case .binary(let operation):
                 let right = stack.removeLast()
                 let left = stack.removeLast()

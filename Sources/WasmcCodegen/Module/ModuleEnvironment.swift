@@ -83,7 +83,8 @@ final class ModuleEnvironment {
     /// See `roundingQuietsNaN(triple:)`.
     let roundingQuietsNaN: Bool
     let wasmCalls: WasmCallingConvention
-    /// LLVM function of every defined function (nil for imports), by function index.
+    /// LLVM function of every defined function (nil for imports), by function index
+    /// (`function(_:)`).
     var functions: [LLVMValue?] = []
     /// `@wasmc.rt`: the runtime function table, stored by the loader before anything runs.
     let runtimeTable: LLVMValue
@@ -184,32 +185,87 @@ final class ModuleEnvironment {
         }
     }
 
+    // MARK: The instance layout (VMOffsets, RuntimeABI): the only code that reads it
+
+    /// The LLVM function of defined function `function` (nil for an import).
+    func function(_ function: FuncIndex) -> LLVMValue? { functions[function.rawValue] }
+
+    /// The `wasmc_funcref` of function `function` in the vmctx (a funcref value).
+    func funcRef(_ function: FuncIndex, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        b.byteOffset(ctx, offsets.funcRef(function))
+    }
+
+    /// A funcref's code pointer and callee ctx; invariant for the vmctx's own slots (imports).
+    func funcRefTarget(_ funcRef: LLVMValue, invariant: Bool, _ b: IRBuilder) -> (code: LLVMValue, ctx: LLVMValue) {
+        func load(_ offset: Int) -> LLVMValue {
+            invariant ? b.invariantLoad(ir.ptr, b.byteOffset(funcRef, offset)) : b.load(ir.ptr, b.byteOffset(funcRef, offset))
+        }
+        return (load(RuntimeABI.FuncRef.code), load(RuntimeABI.FuncRef.ctx))
+    }
+
+    /// A funcref's canonical signature id.
+    func funcRefTypeID(_ funcRef: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        b.load(ir.i32, b.byteOffset(funcRef, RuntimeABI.FuncRef.typeID))
+    }
+
+    /// The canonical signature id of type `typeIndex` in this instance.
+    func typeID(_ typeIndex: Int, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        b.invariantLoad(ir.i32, b.byteOffset(ctx, offsets.typeID(typeIndex)))
+    }
+
+    /// The `wasmc_table` of table `index`. Invariant: an instance's tables never change.
+    func tableObject(_ index: Index<TableSpace>, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        b.invariantLoad(ir.ptr, b.byteOffset(ctx, offsets.table(index)))
+    }
+
+    /// Whether table `index` is a 64-bit table (i64 indices, memory64).
+    func tableIs64(_ index: Index<TableSpace>) -> Bool { module.tables[index.rawValue].limits.isMemory64 }
+
+    /// A table's current size (i32) and its elements array.
+    func tableSize(_ table: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        b.load(ir.i32, b.byteOffset(table, RuntimeABI.Table.size))
+    }
+
+    func tableElements(_ table: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        b.load(ir.ptr, b.byteOffset(table, RuntimeABI.Table.elements))
+    }
+
     /// The `wasmc_memory` of memory `index`: memory 0 from the vmctx header, the others from the
     /// memories array. Invariant: an instance's memories never change.
-    func memoryObject(_ index: Int, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
-        let offset = index == 0 ? RuntimeABI.Header.memory0 : offsets.memory(index)
+    func memoryObject(_ index: Index<MemorySpace>, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        let offset = index.rawValue == 0 ? RuntimeABI.Header.memory0 : offsets.memory(index)
         return b.invariantLoad(ir.ptr, b.byteOffset(ctx, offset))
     }
 
     /// The base address of memory `index`'s bytes. Invariant: a memory's base never moves (its
     /// reservation covers every size it can grow to).
-    func memoryBase(_ index: Int, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
-        if index == 0 { return b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.memory0Base), "membase") }
+    func memoryBase(_ index: Index<MemorySpace>, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        if index.rawValue == 0 { return b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.memory0Base), "membase") }
         return b.invariantLoad(ir.ptr, b.byteOffset(memoryObject(index, ctx: ctx, b), RuntimeABI.Memory.base), "membase\(index)")
     }
 
+    /// Whether memory `index` is a 64-bit memory (memory64: i64 addresses).
+    func is64(_ index: Index<MemorySpace>) -> Bool { module.memories[index.rawValue].isMemory64 }
+
     /// The current size in bytes (i64) of memory `index`.
-    func memorySize(_ index: Int, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+    func memorySize(_ index: Index<MemorySpace>, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
         b.load(ir.i64, b.byteOffset(memoryObject(index, ctx: ctx, b), RuntimeABI.Memory.size))
     }
 
-    /// Address of global `index`'s 16-byte cell.
-    func globalAddress(_ index: Int, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
-        if index >= module.importedGlobalCount {
-            return b.byteOffset(ctx, offsets.globalCell(definedIndex: index - module.importedGlobalCount))
-        }
+    /// Address of global `index`'s 16-byte cell: in the vmctx for a defined global, the
+    /// exporter's for an imported one.
+    func globalAddress(_ index: Index<GlobalSpace>, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        if let defined = module.defined(index) { return b.byteOffset(ctx, offsets.globalCell(defined)) }
         return b.invariantLoad(ir.ptr, b.byteOffset(ctx, offsets.globalPtr(index)))
     }
+
+    /// The lowest stack address wasm code may use (the store's `stack_limit`), as an i64.
+    func stackLimit(ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        let store = b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.store), "store")
+        return b.load(ir.i64, b.byteOffset(store, RuntimeABI.Store.stackLimit))
+    }
+
+    // MARK: Runtime calls
 
     func runtimeFunctionType(_ function: RuntimeABI.Function) -> LLVMType {
         func type(_ c: Character) -> LLVMType {

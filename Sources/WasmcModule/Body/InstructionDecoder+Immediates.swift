@@ -181,9 +181,14 @@ extension InstructionDecoder {
         let flags = try u32("memarg alignment")
         if memoryIndices, flags & 0x40 != 0, flags < 0x80 {
             let memory = try u32("memory index")
-            return MemArg(offset: UInt64(try u32("memarg offset")), align: flags & 0x3F, memory: memory)
+            return MemArg(offset: try memargOffset(), align: flags & 0x3F, memory: memory)
         }
-        return MemArg(offset: UInt64(try u32("memarg offset")), align: flags)
+        return MemArg(offset: try memargOffset(), align: flags)
+    }
+
+    /// A memarg's offset: a u64 with memory64, else a u32.
+    mutating func memargOffset() throws(ModuleError) -> UInt64 {
+        try leb128(bits: wideOffsets ? 64 : 32, signed: false, "memarg offset")
     }
 
     /// The memory an instruction without memarg names: a u32 with multi-memory, else 2.0's

@@ -421,3 +421,13 @@ extension InstructionDecoder {
         }
     }
 }
+
+extension Instruction.Simd {
+    /// Whether this is an instruction of the relaxed SIMD proposal (0xFD 0x100...0x113, read off
+    /// the decoder's table).
+    public var isRelaxed: Bool { InstructionDecoder.relaxedOperators.contains(self) }
+}
+
+extension InstructionDecoder {
+    static let relaxedOperators: [Instruction.Simd] = (0x100...0x113).compactMap { vectorOperator($0) }
+}

@@ -42,6 +42,9 @@ public struct InstructionDecoder {
     /// Whether memory indices are encoded (multi-memory, 3.0): in a memarg behind bit 6 of its
     /// flags, and as a u32 where 2.0 has a reserved zero byte.
     let memoryIndices: Bool
+    /// Whether a memarg's offset is a u64 (memory64, 3.0; the validator keeps it below 2^32 for
+    /// a 32-bit memory) rather than 2.0's u32.
+    let wideOffsets: Bool
 
     /// Prepares to decode the body of `code` (its locals are already decoded in `code.locals`),
     /// encoded as `features` say (the proposals that change how 2.0 instructions are encoded).
@@ -50,6 +53,7 @@ public struct InstructionDecoder {
         position = bytes.startIndex
         instructionStart = position
         memoryIndices = features.allows(.multiMemory)
+        wideOffsets = features.allows(.memory64)
     }
 
     /// The byte offset in the module of the next instruction; once the body is decoded, the
