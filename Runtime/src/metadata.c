@@ -108,13 +108,13 @@ static bool rd_flag(reader *r) {
     return b;
 }
 
-/* Limits: u min, flags (bit 0: a max follows; bit 1: 64-bit addresses, for memories and tables
- * only (`memory64`), whose bound is then `bound64`), u max. */
-static rt_limits rd_limits_of(reader *r, uint64_t bound, bool memory64, uint64_t bound64) {
+/* Limits of a memory or table: u min, flags (bit 0: a max follows; bit 1: 64-bit addresses
+ * (memory64), whose bound is then `bound64`), u max. */
+static rt_limits rd_limits(reader *r, uint64_t bound, uint64_t bound64) {
     rt_limits l = {0, 0, 0, 0};
     l.min = rd_u64(r);
     uint8_t flags = rd_b(r);
-    if (!r->failed && flags > (memory64 ? 3 : 1)) fail(r, "invalid limits flags %u", flags);
+    if (!r->failed && flags > 3) fail(r, "invalid limits flags %u", flags);
     l.has_max = flags & 1;
     l.is64 = (flags >> 1) & 1;
     if (l.is64) bound = bound64;
@@ -124,8 +124,8 @@ static rt_limits rd_limits_of(reader *r, uint64_t bound, bool memory64, uint64_t
     return l;
 }
 
-static rt_limits rd_memory_limits(reader *r) { return rd_limits_of(r, WASMC_MAX_PAGES, true, 1ull << 48); }
-static rt_limits rd_table_limits(reader *r) { return rd_limits_of(r, UINT32_MAX, true, UINT64_MAX); }
+static rt_limits rd_memory_limits(reader *r) { return rd_limits(r, WASMC_MAX_PAGES, 1ull << 48); }
+static rt_limits rd_table_limits(reader *r) { return rd_limits(r, UINT32_MAX, UINT64_MAX); }
 
 static uint32_t rd_index(reader *r, uint32_t count, const char *what) {
     uint32_t i = rd_u32(r);
