@@ -54,19 +54,19 @@ final class JSONScriptRunner {
         switch command.type {
         case "module":
             let bytes = try script.module(try file(of: command))
-            if skipIfNeedsGC(bytes, .module, line, moduleName: command.name) { return }
+            if skipIfNeedsGC(bytes, moduleName: command.name) { return }
             skippedModules.remove(nil)
             if let name = command.name { skippedModules.remove(name) }
             engine.run(.instantiate(wasm: bytes, id: command.name, category: .module, expect: .success), line: line, into: &result)
         case "module_definition":
             let bytes = try script.module(try file(of: command))
-            if skipIfNeedsGC(bytes, .module, line, moduleName: command.name) { return }
+            if skipIfNeedsGC(bytes, moduleName: command.name) { return }
             if let name = command.name { definitions[name] = bytes }
             expectAccepted(bytes, line: line)
         case "module_instance":
             guard let definition = command.module.flatMap({ definitions[$0] }) else {
                 if skippedModules.contains(command.module) {
-                    skip(.module, Self.needsGC, instance: command.instance)
+                    skip(Self.needsGC, instance: command.instance)
                 } else {
                     result.record(.module, false, line, "no module definition \(command.module ?? "-")")
                 }
@@ -76,7 +76,7 @@ final class JSONScriptRunner {
             engine.run(.instantiate(wasm: definition, id: command.instance, category: .module, expect: .success), line: line, into: &result)
         case "register":
             if skippedModules.contains(command.name) {
-                skip(.register, Self.needsGC)
+                skip(Self.needsGC)
                 return
             }
             engine.run(.register(name: Array((command.as ?? "").utf8), module: command.name), line: line, into: &result)
@@ -84,7 +84,7 @@ final class JSONScriptRunner {
             try perform(command, .action, .anyResults)
         case "assert_return":
             if (command.expected ?? []).contains(where: \.needsGC) {
-                skip(.assertReturn, Self.needsGC)
+                skip(Self.needsGC)
                 return
             }
             try perform(command, .assertReturn, .results(try (command.expected ?? []).map { try $0.expectation() }))
@@ -106,11 +106,11 @@ final class JSONScriptRunner {
             // Text-format annotations: a text parser's concern, like the text assert_malformed.
             result.textMalformed += 1
         case "assert_invalid_custom":
-            skip(.assertInvalid, "checks a custom section's contents (branch hints), which wasmc ignores as the spec allows")
+            skip("checks a custom section's contents (branch hints), which wasmc ignores as the spec allows")
         case "assert_unlinkable", "assert_uninstantiable":
             let category: Category = command.type == "assert_unlinkable" ? .assertUnlinkable : .assertUninstantiable
             let bytes = try script.module(try file(of: command))
-            if skipIfNeedsGC(bytes, category, line, moduleName: nil, keepCurrent: true) { return }
+            if skipIfNeedsGC(bytes, moduleName: nil, keepCurrent: true) { return }
             let outcome: InstantiationOutcome = category == .assertUnlinkable ? .linkError(command.text ?? "") : .trap(command.text ?? "")
             engine.run(.instantiate(wasm: bytes, id: nil, category: category, expect: outcome), line: line, into: &result)
         default:
@@ -126,7 +126,7 @@ final class JSONScriptRunner {
     func perform(_ command: JSONCommand, _ category: Category, _ expect: ActionOutcome) throws {
         guard let action = command.action else { throw ConversionError("\(command.type) without an action") }
         if skippedModules.contains(action.module) || (action.args ?? []).contains(where: \.needsGC) {
-            skip(category, Self.needsGC)
+            skip(Self.needsGC)
             return
         }
         let specAction: SpecAction
@@ -143,15 +143,16 @@ final class JSONScriptRunner {
 
     /// Whether `bytes` is a module wasmc refuses for needing GC: then the command is skipped, and
     /// so is every later command on the module (the current one, unless `keepCurrent`).
-    func skipIfNeedsGC(_ bytes: [UInt8], _ category: Category, _ line: Int, moduleName: String?, keepCurrent: Bool = false) -> Bool {
+    func skipIfNeedsGC(_ bytes: [UInt8], moduleName: String?, keepCurrent: Bool = false) -> Bool {
         guard Self.refusedForGC(bytes, features) else { return false }
-        skip(category, Self.needsGC)
+        skip(Self.needsGC)
         if !keepCurrent { skippedModules.insert(nil) }
         if let moduleName { skippedModules.insert(moduleName) }
         return true
     }
 
-    func skip(_ category: Category, _ reason: String, instance: String? = nil) {
+    /// Counts a command not run, by `reason`; a skipped `instance` is skipped from then on too.
+    func skip(_ reason: String, instance: String? = nil) {
         result.skipped[reason, default: 0] += 1
         if let instance { skippedModules.insert(instance) }
     }
@@ -184,7 +185,7 @@ final class JSONScriptRunner {
                 // Refused for a proposal wasmc lacks, not for the reason the script tests (a 2.0
                 // script's modules may not use any later proposal).
                 if error.proposal == .gc {
-                    skip(category, Self.needsGC)
+                    skip(Self.needsGC)
                 } else {
                     result.record(category, false, line, "\(error), expected \"\(message)\"")
                 }

@@ -60,10 +60,12 @@ extension FunctionTranslator {
         return b.rawByteOffset(memoryBase(memory), b.add(address, ir.i64(offset)))
     }
 
-    /// An i64 operand of a bulk operation on a 64-bit memory as the runtime's u32: a value past
-    /// u32 is past the end of any memory wasmc makes (at most 4 GiB), so it traps out of bounds.
-    func address32(_ value: LLVMValue) -> LLVMValue {
-        trap(if: b.icmp(LLVMIntUGT, value, ir.i64(UInt64(UInt32.max))), .memoryOutOfBounds)
+    /// An operand of a bulk memory or table operation as the runtime's u32. An i32 passes as it
+    /// is; an i64 (a 64-bit memory's or table's) past u32 is past the end of any memory (at most
+    /// 4 GiB) or table (at most 2^32-1 entries) wasmc makes, so it traps with `trap`.
+    func runtimeU32(_ value: LLVMValue, orTrap trap: RuntimeABI.Trap) -> LLVMValue {
+        guard LLVMTypeOf(value) == ir.i64 else { return value }
+        self.trap(if: b.icmp(LLVMIntUGT, value, ir.i64(UInt64(UInt32.max))), trap)
         return b.trunc(value, ir.i32)
     }
 
@@ -123,7 +125,7 @@ extension FunctionTranslator {
 
     func emitBulkMemory(_ instruction: Instruction) {
         switch instruction {
-        // A 64-bit memory's operands are i64: the runtime takes them as u32 (`address32`).
+        // A 64-bit memory's operands are i64: the runtime takes them as u32 (`runtimeU32`).
         case .memorySize(let memory):
             let pages = b.lshr(env.memorySize(Index(memory), ctx: ctx, b), ir.i64(16))
             push(env.is64(Index(memory)) ? pages : b.trunc(pages, ir.i32))
@@ -138,21 +140,15 @@ extension FunctionTranslator {
             let grown = env.callRuntime(.memoryGrow, [ctx, ir.i32(Int(memory)), b.trunc(delta, ir.i32)], b)
             push(b.select(tooMany, ir.i64(UInt64.max), b.sext(grown, ir.i64)))
         case .memoryFill(let memory):
-            var n = pop()
-            let value = pop()
-            var dst = pop()
-            if env.is64(Index(memory)) { (dst, n) = (address32(dst), address32(n)) }
+            let n = runtimeU32(pop(), orTrap: .memoryOutOfBounds), value = pop()
+            let dst = runtimeU32(pop(), orTrap: .memoryOutOfBounds)
             env.callRuntime(.memoryFill, [ctx, ir.i32(Int(memory)), dst, value, n], b)
         case .memoryCopy(let dstMemory, let srcMemory):
-            var n = pop(), src = pop(), dst = pop()
-            if env.is64(Index(dstMemory)) { dst = address32(dst) }
-            if env.is64(Index(srcMemory)) { src = address32(src) }
-            if LLVMTypeOf(n) == ir.i64 { n = address32(n) }
+            let n = runtimeU32(pop(), orTrap: .memoryOutOfBounds), src = runtimeU32(pop(), orTrap: .memoryOutOfBounds)
+            let dst = runtimeU32(pop(), orTrap: .memoryOutOfBounds)
             env.callRuntime(.memoryCopy, [ctx, ir.i32(Int(dstMemory)), ir.i32(Int(srcMemory)), dst, src, n], b)
         case .memoryInit(let data, let memory):
-            let n = pop(), src = pop()
-            var dst = pop()
-            if env.is64(Index(memory)) { dst = address32(dst) }
+            let n = pop(), src = pop(), dst = runtimeU32(pop(), orTrap: .memoryOutOfBounds)
             env.callRuntime(.memoryInit, [ctx, ir.i32(Int(memory)), ir.i32(Int(data)), dst, src, n], b)
         case .dataDrop(let data):
             env.callRuntime(.dataDrop, [ctx, ir.i32(Int(data))], b)

@@ -19,14 +19,6 @@ extension FunctionTranslator {
         return b.byteOffset(env.tableElements(table, b), b.mul(wide ? i : b.zext(i, ir.i64), ir.i64(8)))
     }
 
-    /// An i64 operand of a bulk operation on a 64-bit table as the runtime's u32: a value past
-    /// u32 is past the end of any table (at most 2^32-1 entries), so it traps out of bounds.
-    func tableAddress32(_ value: LLVMValue) -> LLVMValue {
-        guard LLVMTypeOf(value) == ir.i64 else { return value }
-        trap(if: b.icmp(LLVMIntUGT, value, ir.i64(UInt64(UInt32.max))), .tableOutOfBounds)
-        return b.trunc(value, ir.i32)
-    }
-
     func emitTable(_ instruction: Instruction) {
         switch instruction {
         case .tableGet(let table):
@@ -35,7 +27,7 @@ extension FunctionTranslator {
         case .tableSet(let table):
             let value = pop(), i = pop()
             b.store(value, tableEntry(tableObject(Index(table)), i, orTrap: .tableOutOfBounds))
-        // A 64-bit table's operands are i64: the runtime takes them as u32 (`tableAddress32`).
+        // A 64-bit table's operands are i64: the runtime takes them as u32 (`runtimeU32`).
         case .tableSize(let table):
             let size = env.tableSize(tableObject(Index(table)), b)
             push(env.tableIs64(Index(table)) ? b.zext(size, ir.i64) : size)
@@ -51,13 +43,13 @@ extension FunctionTranslator {
             let failed = b.or(tooMany, b.icmp(LLVMIntEQ, grown, ir.i32(-1)))
             push(b.select(failed, ir.i64(UInt64.max), b.zext(grown, ir.i64)))
         case .tableFill(let table):
-            let n = tableAddress32(pop()), value = pop(), dst = tableAddress32(pop())
+            let n = runtimeU32(pop(), orTrap: .tableOutOfBounds), value = pop(), dst = runtimeU32(pop(), orTrap: .tableOutOfBounds)
             env.callRuntime(.tableFill, [ctx, ir.i32(Int(table)), dst, value, n], b)
         case .tableCopy(let dstTable, let srcTable):
-            let n = tableAddress32(pop()), src = tableAddress32(pop()), dst = tableAddress32(pop())
+            let n = runtimeU32(pop(), orTrap: .tableOutOfBounds), src = runtimeU32(pop(), orTrap: .tableOutOfBounds), dst = runtimeU32(pop(), orTrap: .tableOutOfBounds)
             env.callRuntime(.tableCopy, [ctx, ir.i32(Int(dstTable)), ir.i32(Int(srcTable)), dst, src, n], b)
         case .tableInit(let elem, let table):
-            let n = pop(), src = pop(), dst = tableAddress32(pop())
+            let n = pop(), src = pop(), dst = runtimeU32(pop(), orTrap: .tableOutOfBounds)
             env.callRuntime(.tableInit, [ctx, ir.i32(Int(table)), ir.i32(Int(elem)), dst, src, n], b)
         case .elemDrop(let elem):
             env.callRuntime(.elemDrop, [ctx, ir.i32(Int(elem))], b)
