@@ -27,6 +27,7 @@ typedef enum wasmc_error_kind {
     WASMC_ERROR_LINK = 2,        /* imports missing or incompatible ("incompatible import type") */
     WASMC_ERROR_TRAP = 3,        /* instantiation trapped (segment out of bounds, start function) */
     WASMC_ERROR_RESOURCE = 4,    /* out of memory or address space */
+    WASMC_ERROR_EXCEPTION = 5,   /* the start function threw (wasmc_store_exception has it) */
 } wasmc_error_kind;
 
 typedef struct wasmc_error {
@@ -125,6 +126,7 @@ typedef struct wasmc_extern {
         wasmc_table *table;
         wasmc_memory *memory;
         wasmc_global global;
+        wasmc_tag *tag;
     } of;
     uint32_t is_host; /* 1 if `of.host` is set for a function */
 } wasmc_extern;
@@ -157,6 +159,27 @@ int32_t wasmc_table_grow(wasmc_table *table, uint32_t delta, void *init);
 wasmc_global wasmc_global_new(uint8_t kind, uint8_t mutable_, wasmc_value initial);
 void wasmc_global_release(wasmc_global global);
 
+/* ---- tags and exceptions --------------------------------------------------------------- */
+
+/* A tag of the host's, with payload kinds `params` (e.g. to import into modules, or to throw
+ * from a host function). Released with wasmc_tag_release; instances that import it keep a
+ * reference of their own. */
+wasmc_tag *wasmc_tag_new(const uint8_t *params, uint32_t nparams);
+void wasmc_tag_release(wasmc_tag *tag);
+
+/* A new exception of `tag` with payload values[0..tag->nparams), owned by `store` (freed with
+ * it); with a NULL store, by the store of the innermost wasmc_call running on this thread (for a
+ * host callback). NULL when out of memory, or without a store outside any call. */
+wasmc_exception *wasmc_exception_new(wasmc_store *store, wasmc_tag *tag, const wasmc_value *values);
+/* After wasmc_call returned WASMC_EXCEPTION (or instantiation failed with
+ * WASMC_ERROR_EXCEPTION): the exception that left the call. Owned by the store; it stays valid
+ * until the store is deleted. NULL if the last call on the store did not end that way. */
+wasmc_exception *wasmc_store_exception(wasmc_store *store);
+/* For a host callback: makes the calling wasm code throw `exception` (one of the store's, e.g.
+ * from wasmc_exception_new or wasmc_store_exception). Returns WASMC_EXCEPTION, which the callback
+ * must return: `return wasmc_host_throw(exn);`. */
+uint32_t wasmc_host_throw(wasmc_exception *exception);
+
 /* ---- instances ------------------------------------------------------------------------- */
 
 /* Instantiates `module` with one wasmc_extern per import, in import order. Checks each import's
@@ -177,10 +200,16 @@ int wasmc_instance_export_bytes(const wasmc_instance *instance, const char *name
                                 wasmc_extern *out);
 /* The function with the given index in the instance's function index space. */
 const wasmc_funcref *wasmc_instance_function(const wasmc_instance *instance, uint32_t index);
+/* The tag with the given index in the instance's tag index space (imported first), or NULL. */
+wasmc_tag *wasmc_instance_tag(const wasmc_instance *instance, uint32_t index);
+/* How many tags the module has (the whole index space) and its imported ones in `*imported`;
+ * the type index of tag `index` (its parameters are the payload). */
+uint32_t wasmc_module_tag_count(const wasmc_module *module, uint32_t *imported);
+uint32_t wasmc_module_tag_type(const wasmc_module *module, uint32_t index);
 
 /* Calls a function: io holds the arguments on entry and the results on return (it must have
- * room for max(nparams, nresults) values). Returns WASMC_TRAP_NONE or the trap that ended the
- * call. Host functions may call back into wasm through wasmc_call. `store` must be the store of
+ * room for max(nparams, nresults) values). Returns WASMC_TRAP_NONE, the trap that ended the
+ * call, or WASMC_EXCEPTION when a wasm exception left it (wasmc_store_exception gives it). Host functions may call back into wasm through wasmc_call. `store` must be the store of
  * the instance the function belongs to: compiled code reads its stack limit from there. */
 uint32_t wasmc_call(wasmc_store *store, const wasmc_funcref *func, wasmc_value *io);
 

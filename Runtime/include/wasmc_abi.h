@@ -27,7 +27,7 @@ extern "C" {
 
 /* Bumped whenever anything in this file changes meaning. A .so built for another version is
  * refused by the loader. */
-#define WASMC_ABI_VERSION 3u
+#define WASMC_ABI_VERSION 4u
 /* "WSMC", little endian. */
 #define WASMC_DESCRIPTOR_MAGIC 0x434d5357u
 
@@ -43,11 +43,12 @@ enum {
     WASMC_V128 = 4,
     WASMC_FUNCREF = 5,
     WASMC_EXTERNREF = 6,
+    WASMC_EXNREF = 7, /* exception handling: a `wasmc_exception *` (NULL = ref.null exn) */
 };
 
 /* One argument or result slot of the uniform calling convention: 16 bytes, so that a v128 fits.
  * A funcref is a `wasmc_funcref *` (NULL = ref.null func); an externref is an opaque pointer
- * supplied by the host (NULL = ref.null extern). */
+ * supplied by the host (NULL = ref.null extern); an exnref is a `wasmc_exception *`. */
 typedef union wasmc_value {
     int32_t i32;
     int64_t i64;
@@ -73,8 +74,15 @@ typedef enum wasmc_trap {
     WASMC_TRAP_INVALID_CONVERSION = 9,          /* "invalid conversion to integer" */
     WASMC_TRAP_CALL_STACK_EXHAUSTED = 10,       /* "call stack exhausted" */
     WASMC_TRAP_HOST = 11,                       /* a host function reported failure */
+    WASMC_TRAP_NULL_REFERENCE = 12,             /* "null reference" (ref.as_non_null) */
+    WASMC_TRAP_NULL_FUNCTION_REFERENCE = 13,    /* "null function reference" (call_ref) */
+    WASMC_TRAP_NULL_EXCEPTION_REFERENCE = 14,   /* "null exception reference" (throw_ref) */
     WASMC_TRAP_COUNT
 } wasmc_trap;
+
+/* Not a trap: what wasmc_call returns (and a host callback may return, see wasmc_host_throw)
+ * when a wasm exception leaves the called function. Distinct from every wasmc_trap. */
+#define WASMC_EXCEPTION 0x100u
 
 const char *wasmc_trap_message(uint32_t trap);
 
@@ -123,6 +131,32 @@ typedef struct wasmc_table {
     uint32_t refcount; /* offset 24 */
 } wasmc_table;
 
+/* A tag (exception handling). Exceptions match a `catch` by the identity of their tag object:
+ * every instance that defines a tag makes one, an imported tag is the exporter's object. */
+typedef struct wasmc_tag {
+    uint32_t type_id;  /* canonical signature id of the tag's type, (params) -> () */
+    uint32_t refcount;
+    uint32_t nparams;  /* payload values */
+    uint32_t pad;
+    uint8_t *params;   /* their kinds (WASMC_I32...) */
+} wasmc_tag;
+
+/* A thrown exception: what an exnref points to. It starts with the native unwinder's
+ * `struct _Unwind_Exception` (32 bytes on the 64-bit targets), so that the pointer the unwinder
+ * hands a landing pad is the exception itself. Exceptions belong to the store they were made in
+ * (freed with it). One caught by a plain `catch` that was never an exnref value is freed at
+ * once. */
+typedef struct wasmc_exception {
+    uint64_t unwind_header[4] __attribute__((aligned(16))); /* offset 0 */
+    wasmc_tag *tag;    /* offset 32 */
+    uint32_t nvalues;  /* offset 40 */
+    uint32_t exposed;  /* offset 44: 1 once the exception has been an exnref value */
+    struct wasmc_exception *next, *prev; /* offset 48, 56: the owning store's list */
+    struct wasmc_store *store; /* offset 64: the owner */
+    uint64_t reserved;    /* offset 72 */
+    wasmc_value values[]; /* offset 80: the payload */
+} wasmc_exception;
+
 /* Per-store state (a store is used by one thread at a time). */
 typedef struct wasmc_store {
     uintptr_t stack_limit; /* offset 0: compiled functions trap when the stack pointer is below */
@@ -154,6 +188,7 @@ typedef struct wasmc_host_func {
 /*   memories        wasmc_memory *[nmemories]                                                 */
 /*   global_ptrs     wasmc_value *[nglobals]                to the global's 16-byte cell       */
 /*   global_cells    wasmc_value[ndefinedglobals], 16-byte aligned                             */
+/*   tags            wasmc_tag *[ntags]                     every tag, imported first          */
 
 typedef struct wasmc_vmctx_header {
     uint8_t *memory0_base;         /* offset 0: base of memory 0 (NULL without memories) */
@@ -189,8 +224,23 @@ typedef struct wasmc_runtime_functions {
     /* During instantiation only: storage for element segment `elem`'s `count` references, which
      * the init function then fills in. */
     void **(*elem_segment_alloc)(void *ctx, uint32_t elem, uint32_t count);
-    /* Called by host thunks; traps if the host callback returns a trap code. */
+    /* Called by host thunks; traps if the host callback returns a trap code, throws if it
+     * returns WASMC_EXCEPTION. */
     void (*call_host)(wasmc_host_func *func, wasmc_value *io);
+    /* throw: a new exception of tag `tag` (the caller's tag index) whose payload is the tag's
+     * parameters in payload[0..]; unwinds to the innermost matching handler. Never returns. */
+    void (*throw_)(void *ctx, uint32_t tag, const wasmc_value *payload);
+    /* throw_ref: throws `exception` again (traps on NULL). Never returns. */
+    void (*throw_ref)(void *ctx, wasmc_exception *exception);
+    /* After a plain `catch` took the payload: frees the exception unless it was ever exposed. */
+    void (*exception_drop)(void *ctx, wasmc_exception *exception);
+    /* The personality routine of compiled functions with handlers (the .so's own personality
+     * forwards here): installs the landing pad of every wasm frame the exception unwinds. */
+    int (*personality)(int version, int actions, uint64_t exception_class, void *unwind_exception,
+                       void *unwind_context);
+    /* A new exception as throw_ makes it, returned instead of thrown: for a throw that a handler
+     * of the same function catches, which branches there without unwinding. */
+    wasmc_exception *(*exception_new)(void *ctx, uint32_t tag, const wasmc_value *payload);
 } wasmc_runtime_functions;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -226,15 +276,16 @@ typedef struct wasmc_module_descriptor {
  *   s target triple, s cpu name, s cpu features, s compile options, s wasm content hash (hex)
  *   u bounds mode (0 = guard pages, 1 = explicit checks)
  *   u ctx_size, u off_type_ids, u off_funcrefs, u off_tables, u off_memories, u off_global_ptrs,
- *     u off_global_cells
+ *     u off_global_cells, u off_tags
  *   u ntypes      × (u nparams, b kind × nparams, u nresults, b kind × nresults)
  *   u nimports    × (s module, s name, b extern kind, desc)
  *                     function: u type index | table: b ref kind, limits | memory: limits
- *                     global: b value kind, b mutable
+ *                     global: b value kind, b mutable | tag: u type index
  *   u nfuncs      × u type index                     (the whole index space, imported first)
  *   u ntables     × (b ref kind, limits)             (imported first)
  *   u nmemories   × limits                           (imported first)
  *   u nglobals    × (b value kind, b mutable)        (imported first)
+ *   u ntags       × u type index                     (imported first)
  *   u nexports    × (s name, b extern kind, u index)
  *   u start       (0 = none, else function index + 1)
  *   u ndata       × u size in bytes
@@ -256,6 +307,7 @@ enum {
     WASMC_EXTERN_TABLE = 1,
     WASMC_EXTERN_MEMORY = 2,
     WASMC_EXTERN_GLOBAL = 3,
+    WASMC_EXTERN_TAG = 4,
 };
 
 enum {
@@ -279,6 +331,7 @@ typedef struct wasmc_abi_layout_info {
     uint32_t header_size, header_memory0_base, header_memory0, header_store, header_instance;
     uint32_t runtime_functions_count;
     uint32_t descriptor_size;
+    uint32_t exception_tag, exception_exposed, exception_values;
 } wasmc_abi_layout_info;
 
 wasmc_abi_layout_info wasmc_abi_layout(void);

@@ -89,8 +89,10 @@ int wasmc_wasi_bind(wasmc_wasi *wasi, wasmc_instance *instance);
 /* Runs a WASI command: binds `instance`, calls its `_start` export and sets *exit_code: 0 when
  * _start returns, or the code given to proc_exit. proc_exit unwinds the wasm stack as a
  * WASMC_TRAP_HOST trap that this function recognizes. Returns 0, or -1 with a link error (no
- * `_start` function of type [] -> []) or a trap error (kind WASMC_ERROR_TRAP, `trap` set, the
- * message naming it) when the program trapped. */
+ * `_start` function of type [] -> []), a trap error (kind WASMC_ERROR_TRAP, `trap` set, the
+ * message naming it) when the program trapped, or an exception error (WASMC_ERROR_EXCEPTION;
+ * wasmc_store_exception has it) when an exception left `_start`. proc_exit stops the program
+ * whatever handlers are active: a trap is never caught by wasm code. */
 int wasmc_wasi_run(wasmc_wasi *wasi, wasmc_store *store, wasmc_instance *instance,
                    int *exit_code, wasmc_error *error);
 

@@ -39,6 +39,11 @@ const wasmc_runtime_functions rt_functions = {
     .elem_drop = rt_elem_drop,
     .elem_segment_alloc = rt_elem_segment_alloc,
     .call_host = rt_call_host,
+    .throw_ = rt_throw,
+    .throw_ref = rt_throw_ref,
+    .exception_drop = rt_exception_drop,
+    .personality = rt_personality,
+    .exception_new = rt_exception_new,
 };
 
 wasmc_abi_layout_info wasmc_abi_layout(void) {
@@ -61,5 +66,8 @@ wasmc_abi_layout_info wasmc_abi_layout(void) {
         .header_instance = offsetof(wasmc_vmctx_header, instance),
         .runtime_functions_count = sizeof(wasmc_runtime_functions) / sizeof(void (*)(void)),
         .descriptor_size = sizeof(wasmc_module_descriptor),
+        .exception_tag = offsetof(wasmc_exception, tag),
+        .exception_exposed = offsetof(wasmc_exception, exposed),
+        .exception_values = offsetof(wasmc_exception, values),
     };
 }

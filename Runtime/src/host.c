@@ -43,6 +43,7 @@ void wasmc_host_func_release(wasmc_host_func *f) {
 
 void rt_call_host(wasmc_host_func *f, wasmc_value *io) {
     uint32_t trap = f->callback(f->env, io);
+    if (trap == WASMC_EXCEPTION) rt_raise_pending();
     if (trap != WASMC_TRAP_NONE) rt_trap(NULL, trap);
 }
 
@@ -68,5 +69,6 @@ void wasmc_store_delete(wasmc_store *store) {
         s->zombies = z->next_zombie;
         rt_instance_release(z);
     }
+    rt_store_free_exceptions(s);
     free(s);
 }

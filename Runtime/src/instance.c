@@ -279,8 +279,8 @@ void wasmc_module_export(const wasmc_module *m, uint32_t index, wasmc_export_inf
 /* ---- instantiation ------------------------------------------------------------------ */
 
 static const char *kind_name(uint32_t kind) {
-    static const char *const names[] = {"function", "table", "memory", "global"};
-    return kind <= WASMC_EXTERN_GLOBAL ? names[kind] : "unknown extern";
+    static const char *const names[] = {"function", "table", "memory", "global", "tag"};
+    return kind <= WASMC_EXTERN_TAG ? names[kind] : "unknown extern";
 }
 
 /* Import matching (spec 2.0, "external types" subtyping). Returns NULL or why it fails. */
@@ -318,6 +318,12 @@ static const char *match_import(const wasmc_module *m, const rt_import *im, cons
             return "memory limits mismatch";
         return NULL;
     }
+    case WASMC_EXTERN_TAG:
+        if (!x->of.tag) return "null tag";
+        /* Tag types match exactly (iso-recursive equality of function types, here the
+         * canonical signature id). */
+        if (x->of.tag->type_id != m->types[im->type_index].id) return "tag type mismatch";
+        return NULL;
     default:
         if (!x->of.global.cell) return "null global";
         if (x->of.global.kind != im->value_kind) return "global type mismatch";
@@ -352,6 +358,7 @@ static void instance_free(wasmc_instance *inst) {
         pthread_mutex_unlock(&live_lock);
         for (uint32_t i = 0; i < m->ntables; i++) wasmc_table_release(inst->tables[i]);
         for (uint32_t i = 0; i < m->nmemories; i++) wasmc_memory_release(inst->memories[i]);
+        for (uint32_t i = 0; i < m->ntags; i++) wasmc_tag_release(inst->tags[i]);
     }
     for (uint32_t i = 0; inst->hosts && i < m->nimports; i++) wasmc_host_func_release(inst->hosts[i]);
     for (uint32_t i = 0; i < inst->nowners; i++) rt_instance_release(inst->owners[i]);
@@ -413,6 +420,7 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
     inst->refcount = 1;
     inst->tables = (wasmc_table **)(ctx + m->off_tables);
     inst->memories = (wasmc_memory **)(ctx + m->off_memories);
+    inst->tags = (wasmc_tag **)(ctx + m->off_tags);
     inst->data = calloc(m->ndata ? m->ndata : 1, sizeof *inst->data);
     inst->elems = calloc(m->nelem ? m->nelem : 1, sizeof *inst->elems);
     inst->hosts = calloc(nimports ? nimports : 1, sizeof *inst->hosts);
@@ -436,7 +444,7 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
     wasmc_value **global_ptrs = (wasmc_value **)(ctx + m->off_global_ptrs);
     wasmc_value *global_cells = (wasmc_value *)(ctx + m->off_global_cells);
 
-    uint32_t next[4] = {0, 0, 0, 0};
+    uint32_t next[5] = {0, 0, 0, 0, 0};
     for (uint32_t i = 0; i < nimports; i++) {
         const wasmc_extern *x = &imports[i];
         uint32_t k = next[x->kind]++;
@@ -461,6 +469,10 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
         case WASMC_EXTERN_MEMORY:
             rt_memory_retain(x->of.memory);
             inst->memories[k] = x->of.memory;
+            break;
+        case WASMC_EXTERN_TAG:
+            rt_tag_retain(x->of.tag);
+            inst->tags[k] = x->of.tag;
             break;
         default:
             global_ptrs[k] = x->of.global.cell;
@@ -512,6 +524,14 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
     }
     for (uint32_t i = next[WASMC_EXTERN_GLOBAL]; i < m->nglobals; i++)
         global_ptrs[i] = &global_cells[i - next[WASMC_EXTERN_GLOBAL]];
+    for (uint32_t i = next[WASMC_EXTERN_TAG]; i < m->ntags; i++) {
+        const rt_functype *t = &m->types[m->tag_types[i]];
+        inst->tags[i] = wasmc_tag_new(t->params, t->nparams);
+        if (!inst->tags[i]) {
+            instance_free(inst);
+            return rt_fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory for an instance");
+        }
+    }
     for (uint32_t i = 0; i < m->ndata; i++)
         inst->data[i] = (rt_data){m->data_sizes[i] ? d->data_segments[i] : NULL, m->data_sizes[i]};
     if (m->nmemories) {
@@ -530,6 +550,8 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
         rt_store *s = (rt_store *)store;
         inst->next_zombie = s->zombies;
         s->zombies = inst;
+        if (trap == WASMC_EXCEPTION)
+            return rt_fail(error, WASMC_ERROR_EXCEPTION, 0, "instantiation threw an exception");
         return rt_fail(error, WASMC_ERROR_TRAP, trap, "instantiation trapped: %s",
                        wasmc_trap_message(trap));
     }
@@ -569,6 +591,7 @@ int wasmc_instance_export_bytes(const wasmc_instance *inst, const char *name, si
     case WASMC_EXTERN_FUNC: out->of.func = wasmc_instance_function(inst, e->index); break;
     case WASMC_EXTERN_TABLE: out->of.table = inst->tables[e->index]; break;
     case WASMC_EXTERN_MEMORY: out->of.memory = inst->memories[e->index]; break;
+    case WASMC_EXTERN_TAG: out->of.tag = inst->tags[e->index]; break;
     default:
         out->of.global = (wasmc_global){((wasmc_value **)(inst->ctx + m->off_global_ptrs))[e->index],
                                         m->globals[e->index].kind, m->globals[e->index].mutable_};
@@ -580,4 +603,17 @@ int wasmc_instance_export_bytes(const wasmc_instance *inst, const char *name, si
 const wasmc_funcref *wasmc_instance_function(const wasmc_instance *inst, uint32_t index) {
     if (index >= inst->module->nfuncs) return NULL;
     return (const wasmc_funcref *)(inst->ctx + inst->module->off_funcrefs) + index;
+}
+
+wasmc_tag *wasmc_instance_tag(const wasmc_instance *inst, uint32_t index) {
+    return index < inst->module->ntags ? inst->tags[index] : NULL;
+}
+
+uint32_t wasmc_module_tag_count(const wasmc_module *m, uint32_t *imported) {
+    if (imported) *imported = m->nimported[WASMC_EXTERN_TAG];
+    return m->ntags;
+}
+
+uint32_t wasmc_module_tag_type(const wasmc_module *m, uint32_t index) {
+    return index < m->ntags ? m->tag_types[index] : 0;
 }

@@ -31,7 +31,7 @@ typedef struct rt_import {
     uint8_t kind;       /* WASMC_EXTERN_* */
     uint8_t value_kind; /* globals: value kind; tables: reference kind */
     uint8_t mutable_;
-    uint32_t type_index; /* functions */
+    uint32_t type_index; /* functions, tags */
     rt_limits limits;    /* tables, memories */
 } rt_import;
 
@@ -64,9 +64,10 @@ struct wasmc_module {
     const char *target, *cpu, *features, *options, *hash;
     uint32_t bounds_mode;
     uint64_t ctx_size, off_type_ids, off_funcrefs, off_tables, off_memories, off_global_ptrs,
-        off_global_cells;
-    uint32_t ntypes, nimports, nfuncs, ntables, nmemories, nglobals, nexports, ndata, nelem, nnames;
-    uint32_t nimported[4]; /* imports by WASMC_EXTERN_* kind */
+        off_global_cells, off_tags;
+    uint32_t ntypes, nimports, nfuncs, ntables, nmemories, nglobals, ntags, nexports, ndata, nelem,
+        nnames;
+    uint32_t nimported[5]; /* imports by WASMC_EXTERN_* kind */
     uint32_t start;        /* 0 = none, else function index + 1 */
     rt_functype *types;
     rt_import *imports;
@@ -74,6 +75,7 @@ struct wasmc_module {
     rt_tabletype *tables;
     rt_limits *memories;
     rt_globaltype *globals;
+    uint32_t *tag_types; /* type index of every tag, imported first */
     rt_export *exports;   /* sorted by name */
     uint64_t *data_sizes;
     uint8_t *elem_kinds;
@@ -112,6 +114,7 @@ struct wasmc_instance {
     uint32_t refcount; /* the user's reference + importers of its functions or globals */
     wasmc_table **tables;   /* into ctx */
     wasmc_memory **memories; /* into ctx */
+    wasmc_tag **tags;        /* into ctx */
     rt_data *data;
     rt_elem *elems;
     wasmc_host_func **hosts; /* per import: the host function it holds, or NULL */
@@ -127,6 +130,8 @@ struct wasmc_instance {
 typedef struct rt_store {
     wasmc_store pub;
     wasmc_instance *zombies;
+    wasmc_exception *exceptions; /* every exception the store owns (see wasmc_exception) */
+    wasmc_exception *uncaught;   /* the one that ended the last call with WASMC_EXCEPTION */
 } rt_store;
 
 void rt_instance_release(wasmc_instance *inst);
@@ -136,10 +141,33 @@ void rt_instance_release(wasmc_instance *inst);
 typedef void (*rt_trampoline)(void *code, void *ctx, wasmc_value *io);
 
 void rt_signals_init(void);
-/* Runs tramp(code, ctx, io) under a trap point; returns the trap code or 0. */
+/* Runs tramp(code, ctx, io) under a trap point; returns the trap code, WASMC_EXCEPTION (the
+ * exception is then the store's `uncaught`) or 0. */
 uint32_t rt_protected_call(wasmc_store *store, rt_trampoline tramp, void *code, void *ctx,
                            wasmc_value *io);
 _Noreturn void rt_trap(void *ctx, uint32_t code);
+/* Hands an exception that reached the innermost wasmc_call to it (from the unwinder's stop
+ * function, or when unwinding cannot start). */
+_Noreturn void rt_deliver_uncaught(wasmc_exception *exn);
+/* The innermost call's stack boundary: frames whose CFA lies above it are not wasm's. */
+uintptr_t rt_call_boundary(void);
+/* The store of the innermost wasmc_call. */
+wasmc_store *rt_call_store(void);
+
+/* ---- exceptions (exception.c) ----------------------------------------------------- */
+
+void rt_tag_retain(wasmc_tag *tag);
+/* Frees every exception the store owns. */
+void rt_store_free_exceptions(rt_store *s);
+_Noreturn void rt_throw(void *ctx, uint32_t tag, const wasmc_value *payload);
+_Noreturn void rt_throw_ref(void *ctx, wasmc_exception *exn);
+void rt_exception_drop(void *ctx, wasmc_exception *exn);
+wasmc_exception *rt_exception_new(void *ctx, uint32_t tag, const wasmc_value *payload);
+int rt_personality(int version, int actions, uint64_t exception_class, void *unwind_exception,
+                   void *unwind_context);
+/* Raises the exception a host callback left with wasmc_host_throw (after it returned
+ * WASMC_EXCEPTION). */
+_Noreturn void rt_raise_pending(void);
 
 /* ---- memories and tables (memory.c, table.c) ---------------------------------------- */
 

@@ -98,7 +98,7 @@ int rt_name_cmp(const char *a, uint32_t alen, const char *b, uint32_t blen) {
 
 static uint8_t rd_kind(reader *r, bool ref_only) {
     uint8_t k = rd_b(r);
-    if (k > WASMC_EXTERNREF || (ref_only && k < WASMC_FUNCREF)) fail(r, "invalid kind %u", k);
+    if (k > WASMC_EXNREF || (ref_only && k < WASMC_FUNCREF)) fail(r, "invalid kind %u", k);
     return k;
 }
 
@@ -158,6 +158,7 @@ static void check_layout(reader *r, wasmc_module *m) {
         {m->off_memories, 8ull * m->nmemories, 8},
         {m->off_global_ptrs, 8ull * m->nglobals, 8},
         {m->off_global_cells, 16ull * (m->nglobals - m->nimported[WASMC_EXTERN_GLOBAL]), 16},
+        {m->off_tags, 8ull * m->ntags, 8},
     };
     const size_t n = sizeof regions / sizeof regions[0];
     if (m->ctx_size > (1ull << 32)) fail(r, "ctx_size %llu too large", (unsigned long long)m->ctx_size);
@@ -191,8 +192,9 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
     m->bounds_mode = rd_u32(r);
     if (m->bounds_mode > WASMC_BOUNDS_EXPLICIT) fail(r, "invalid bounds mode");
     uint64_t *offsets[] = {&m->ctx_size, &m->off_type_ids, &m->off_funcrefs, &m->off_tables,
-                           &m->off_memories, &m->off_global_ptrs, &m->off_global_cells};
-    for (size_t i = 0; i < 7; i++) *offsets[i] = rd_u64(r);
+                           &m->off_memories, &m->off_global_ptrs, &m->off_global_cells,
+                           &m->off_tags};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) *offsets[i] = rd_u64(r);
 
     m->ntypes = rd_count(r, 2, "types");
     m->types = alloc(r, m->ntypes, sizeof *m->types);
@@ -226,6 +228,7 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
             im->value_kind = rd_kind(r, false);
             im->mutable_ = rd_flag(r);
             break;
+        case WASMC_EXTERN_TAG: im->type_index = rd_index(r, m->ntypes, "type"); break;
         default: fail(r, "invalid import kind %u", im->kind);
         }
         if (!r->failed) m->nimported[im->kind]++;
@@ -251,10 +254,16 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
         m->globals[i].kind = rd_kind(r, false);
         m->globals[i].mutable_ = rd_flag(r);
     }
+    m->ntags = rd_count(r, 1, "tags");
+    m->tag_types = alloc(r, m->ntags, sizeof *m->tag_types);
+    for (uint32_t i = 0; i < m->ntags && !r->failed; i++) {
+        m->tag_types[i] = rd_index(r, m->ntypes, "type");
+        if (!r->failed && m->types[m->tag_types[i]].nresults) fail(r, "tag %u has results", i);
+    }
 
     /* Imports come first in each index space and must agree with it. */
-    uint32_t seen[4] = {0, 0, 0, 0};
-    const uint32_t counts[4] = {m->nfuncs, m->ntables, m->nmemories, m->nglobals};
+    uint32_t seen[5] = {0, 0, 0, 0, 0};
+    const uint32_t counts[5] = {m->nfuncs, m->ntables, m->nmemories, m->nglobals, m->ntags};
     for (uint32_t i = 0; i < m->nimports && !r->failed; i++) {
         const rt_import *im = &m->imports[i];
         uint32_t k = seen[im->kind]++;
@@ -264,7 +273,8 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
                   (m->tables[k].kind != im->value_kind || !same_limits(m->tables[k].limits, im->limits))) ||
                  (im->kind == WASMC_EXTERN_MEMORY && !same_limits(m->memories[k], im->limits)) ||
                  (im->kind == WASMC_EXTERN_GLOBAL &&
-                  (m->globals[k].kind != im->value_kind || m->globals[k].mutable_ != im->mutable_)))
+                  (m->globals[k].kind != im->value_kind || m->globals[k].mutable_ != im->mutable_)) ||
+                 (im->kind == WASMC_EXTERN_TAG && m->tag_types[k] != im->type_index))
             fail(r, "import %u disagrees with its index space entry", i);
     }
 
@@ -274,7 +284,7 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
         rt_export *e = &m->exports[i];
         e->name = rd_sn(r, &e->name_len);
         e->kind = rd_b(r);
-        if (e->kind > WASMC_EXTERN_GLOBAL) fail(r, "invalid export kind %u", e->kind);
+        if (e->kind > WASMC_EXTERN_TAG) fail(r, "invalid export kind %u", e->kind);
         else e->index = rd_index(r, counts[e->kind], "export");
     }
     if (!r->failed) {
@@ -319,6 +329,7 @@ void rt_metadata_free(wasmc_module *m) {
     free(m->tables);
     free(m->memories);
     free(m->globals);
+    free(m->tag_types);
     free(m->exports);
     free(m->data_sizes);
     free(m->elem_kinds);

@@ -33,7 +33,9 @@
 
 typedef struct rt_frame {
     sigjmp_buf jb;
-    volatile uint32_t trap;
+    volatile uint32_t trap; /* or WASMC_EXCEPTION, with `exception` */
+    wasmc_exception *volatile exception;
+    wasmc_store *store;
     volatile int signal; /* the signal that ended the call, or 0 */
     sigset_t fault_mask; /* the thread's signal mask when that signal arrived */
     struct rt_frame *prev;
@@ -168,6 +170,8 @@ uint32_t rt_protected_call(wasmc_store *store, rt_trampoline tramp, void *code, 
     if (!self.ready) thread_init();
     rt_frame frame;
     frame.trap = WASMC_TRAP_NONE;
+    frame.exception = NULL;
+    frame.store = store;
     frame.signal = 0;
     frame.prev = self.top;
     uintptr_t saved_limit = store->stack_limit;
@@ -185,7 +189,26 @@ uint32_t rt_protected_call(wasmc_store *store, rt_trampoline tramp, void *code, 
     self.top = frame.prev;
     store->stack_limit = saved_limit;
     store->depth = saved_depth;
+    if (frame.trap == WASMC_EXCEPTION) {
+        frame.exception->exposed = 1; /* the host may keep it */
+        ((rt_store *)store)->uncaught = frame.exception;
+    }
     return frame.trap;
+}
+
+uintptr_t rt_call_boundary(void) { return (uintptr_t)self.top; }
+
+wasmc_store *rt_call_store(void) { return self.top ? self.top->store : NULL; }
+
+_Noreturn void rt_deliver_uncaught(wasmc_exception *exn) {
+    rt_frame *frame = self.top;
+    if (!frame) {
+        fprintf(stderr, "wasmc: exception thrown outside of any wasmc_call\n");
+        abort();
+    }
+    frame->exception = exn;
+    frame->trap = WASMC_EXCEPTION;
+    siglongjmp(frame->jb, 1);
 }
 
 uint32_t wasmc_call(wasmc_store *store, const wasmc_funcref *func, wasmc_value *io) {
@@ -219,6 +242,10 @@ const char *wasmc_trap_message(uint32_t trap) {
         [WASMC_TRAP_INVALID_CONVERSION] = "invalid conversion to integer",
         [WASMC_TRAP_CALL_STACK_EXHAUSTED] = "call stack exhausted",
         [WASMC_TRAP_HOST] = "host function trapped",
+        [WASMC_TRAP_NULL_REFERENCE] = "null reference",
+        [WASMC_TRAP_NULL_FUNCTION_REFERENCE] = "null function reference",
+        [WASMC_TRAP_NULL_EXCEPTION_REFERENCE] = "null exception reference",
     };
+    if (trap == WASMC_EXCEPTION) return "uncaught exception";
     return trap < WASMC_TRAP_COUNT ? messages[trap] : "unknown trap";
 }

@@ -106,7 +106,8 @@ public final class CompiledModule: @unchecked Sendable {
         public var module: String
         public var name: String
         public var kind: ExternKind
-        /// Function imports: the expected type.
+        /// Function imports: the expected type; tag imports: the tag's type (its parameters are
+        /// the payload).
         public var functionType: FunctionType?
         /// Tables and memories: the minimum and optional maximum (entries or pages).
         public var minimum: UInt64
@@ -123,7 +124,7 @@ public final class CompiledModule: @unchecked Sendable {
             let kind = ExternKind(rawValue: info.kind)!
             return Import(
                 module: bytesToString(info.module, info.module_len), name: bytesToString(info.name, info.name_len), kind: kind,
-                functionType: kind == .function ? type(Int(info.type_index)) : nil,
+                functionType: kind == .function || kind == .tag ? type(Int(info.type_index)) : nil,
                 minimum: info.min, maximum: info.has_max != 0 ? info.max : nil,
                 valueKind: kind == .global || kind == .table ? ValueKind(rawValue: info.value_kind) : nil,
                 isMutable: info.mutable_ != 0)
@@ -151,7 +152,7 @@ func bytesToString(_ pointer: UnsafePointer<CChar>, _ count: UInt32) -> String {
 }
 
 public enum ExternKind: UInt32, Sendable, CustomStringConvertible {
-    case function = 0, table = 1, memory = 2, global = 3
+    case function = 0, table = 1, memory = 2, global = 3, tag = 4
 
     public var description: String {
         switch self {
@@ -159,6 +160,7 @@ public enum ExternKind: UInt32, Sendable, CustomStringConvertible {
         case .table: return "table"
         case .memory: return "memory"
         case .global: return "global"
+        case .tag: return "tag"
         }
     }
 }

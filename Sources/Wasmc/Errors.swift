@@ -19,6 +19,9 @@ public struct Trap: Error, Equatable, Sendable, CustomStringConvertible {
     public static let invalidConversion = Trap(code: 9)
     public static let callStackExhausted = Trap(code: 10)
     public static let hostError = Trap(code: 11)
+    public static let nullReference = Trap(code: 12)
+    public static let nullFunctionReference = Trap(code: 13)
+    public static let nullExceptionReference = Trap(code: 14)
 
     /// The spec's wording, e.g. "integer divide by zero".
     public var message: String { String(cString: wasmc_trap_message(code)) }
@@ -34,6 +37,8 @@ public struct WasmcError: Error, Sendable, CustomStringConvertible {
         case link
         /// Instantiation trapped (segment out of bounds, trap in the start function).
         case trap(Trap)
+        /// The start function threw an exception it did not catch.
+        case exception(WasmException)
         /// Out of memory or address space.
         case resource
         /// The wasm input did not compile.

@@ -6,6 +6,7 @@ public enum Extern {
     case table(Table)
     case memory(Memory)
     case global(Global)
+    case tag(Tag)
 
     public var kind: ExternKind {
         switch self {
@@ -13,8 +14,86 @@ public enum Extern {
         case .table: return .table
         case .memory: return .memory
         case .global: return .global
+        case .tag: return .tag
         }
     }
+}
+
+/// A tag (exception handling): exceptions are thrown with one and caught by it. Two `Tag`s are
+/// equal when they are the same runtime tag (an imported tag is its exporter's).
+public final class Tag: Equatable, @unchecked Sendable {
+    let raw: UnsafeMutablePointer<wasmc_tag>
+    let owner: AnyObject?
+    private let ownsTag: Bool
+
+    init(raw: UnsafeMutablePointer<wasmc_tag>, owner: AnyObject?) {
+        self.raw = raw
+        self.owner = owner
+        self.ownsTag = false
+    }
+
+    /// A tag of the host's whose exceptions carry values of `parameters`.
+    public init(parameters: [ValueKind]) {
+        let kinds = parameters.map(\.rawValue)
+        raw = wasmc_tag_new(kinds, UInt32(kinds.count))
+        owner = nil
+        ownsTag = true
+    }
+
+    deinit { if ownsTag { wasmc_tag_release(raw) } }
+
+    /// The kinds of the values an exception of this tag carries.
+    public var parameters: [ValueKind] {
+        (0..<Int(raw.pointee.nparams)).map { ValueKind(rawValue: raw.pointee.params[$0])! }
+    }
+
+    public static func == (lhs: Tag, rhs: Tag) -> Bool { lhs.raw == rhs.raw }
+}
+
+/// A wasm exception: thrown by wasm code and not caught there (from `Function.call`), or thrown
+/// by a host function into the wasm code that called it (`throw WasmException(tag:payload:)`).
+public struct WasmException: Error, @unchecked Sendable, CustomStringConvertible {
+    public let tag: Tag
+    public let payload: [Value]
+    /// The runtime's exception, and the store that owns it, when wasm code threw it.
+    let raw: UnsafeMutablePointer<wasmc_exception>?
+    let store: Store?
+
+    /// An exception to throw from a host function.
+    public init(tag: Tag, payload: [Value]) {
+        precondition(payload.map(\.kind) == tag.parameters, "the payload must match the tag's parameters")
+        self.tag = tag
+        self.payload = payload
+        self.raw = nil
+        self.store = nil
+    }
+
+    /// The exception that ended the last call on `store`.
+    init(uncaughtIn store: Store) {
+        let raw = wasmc_store_exception(store.raw)!
+        self.init(raw, store: store)
+    }
+
+    /// The exception an exnref value points to (of `store`).
+    public init(_ reference: ExceptionReference, store: Store) {
+        self.init(reference.pointer, store: store)
+    }
+
+    private init(_ raw: UnsafeMutablePointer<wasmc_exception>, store: Store) {
+        // The exception holds a reference to its tag, and the store holds the exception.
+        let tag = Tag(raw: raw.pointee.tag, owner: store)
+        let values = UnsafeMutableRawPointer(raw).advanced(by: MemoryLayout<wasmc_exception>.size)
+            .assumingMemoryBound(to: wasmc_value.self)
+        self.tag = tag
+        self.payload = tag.parameters.enumerated().map { Value.load($1, from: values + $0) }
+        self.raw = raw
+        self.store = store
+    }
+
+    /// The exception as an exnref value (valid while its store lives).
+    public var reference: ExceptionReference? { raw.map(ExceptionReference.init) }
+
+    public var description: String { "uncaught exception" }
 }
 
 /// A callable function: a wasm function of some instance, or a host function written in Swift.
@@ -53,8 +132,8 @@ public final class Function: @unchecked Sendable {
         self.implementation = { _ in throw WasmcError(.link, "this host function is called by wasm code only") }
     }
 
-    /// A host function. When `body` throws a `Trap` the calling wasm code traps with it; any other
-    /// error traps with `Trap.hostError`.
+    /// A host function. When `body` throws a `Trap` the calling wasm code traps with it; a
+    /// `WasmException`, the calling code throws it; any other error traps with `Trap.hostError`.
     public init(type: CompiledModule.FunctionType, _ body: @escaping ([Value]) throws -> [Value]) {
         self.type = type
         self.funcRef = nil
@@ -74,7 +153,8 @@ public final class Function: @unchecked Sendable {
         if let host, ownsHost { wasmc_host_func_release(host) }
     }
 
-    /// Calls the function. Throws `Trap` if the wasm code traps, `WasmcError` on bad arguments.
+    /// Calls the function. Throws `Trap` if the wasm code traps, `WasmException` if an exception
+    /// leaves it, `WasmcError` on bad arguments.
     public func call(_ arguments: [Value]) throws -> [Value] {
         // The hot path of every host→wasm call: no allocation besides the results array (the
         // argument check compares in place, io lives on the stack).
@@ -88,6 +168,7 @@ public final class Function: @unchecked Sendable {
             let io = $0.baseAddress!
             for i in arguments.indices { arguments[i].store(to: io + i) }
             let trap = wasmc_call(store!.raw, funcRef!, io)
+            if trap == WASMC_EXCEPTION { throw WasmException(uncaughtIn: store!) }
             if trap != 0 { throw Trap(code: trap) }
             var values: [Value] = []
             values.reserveCapacity(results.count)
@@ -122,6 +203,15 @@ private let hostTrampoline: wasmc_host_callback = { env, io in
         return 0
     } catch let trap as Trap {
         return trap.code
+    } catch let exception as WasmException {
+        if let raw = exception.raw { return wasmc_host_throw(raw) }
+        var values = [wasmc_value](repeating: wasmc_value(), count: max(1, exception.payload.count))
+        values.withUnsafeMutableBufferPointer { buffer in
+            for (i, value) in exception.payload.enumerated() { value.store(to: buffer.baseAddress! + i) }
+        }
+        // Owned by the store of the call it is thrown into.
+        guard let raw = wasmc_exception_new(nil, exception.tag.raw, values) else { return WASMC_TRAP_HOST.rawValue }
+        return wasmc_host_throw(raw)
     } catch {
         return WASMC_TRAP_HOST.rawValue
     }

@@ -32,11 +32,15 @@ public final class Instance: @unchecked Sendable {
             case .table(let table): value.of.table = table.raw
             case .memory(let memory): value.of.memory = memory.raw
             case .global(let global): value.of.global = global.raw
+            case .tag(let tag): value.of.tag = tag.raw
             }
             externs.append(value)
         }
         var error = wasmc_error()
         guard let raw = wasmc_instantiate(store.raw, module.raw, externs, UInt32(externs.count), &error) else {
+            if error.kind == WASMC_ERROR_EXCEPTION {
+                throw WasmcError(.exception(WasmException(uncaughtIn: store)), "instantiation threw an exception")
+            }
             throw WasmcError(error)
         }
         self.raw = raw
@@ -75,6 +79,7 @@ public final class Instance: @unchecked Sendable {
         case .table: return .table(Table(raw: value.of.table, owner: self))
         case .memory: return .memory(Memory(raw: value.of.memory, owner: self))
         case .global: return .global(Global(raw: value.of.global, owner: self))
+        case .tag: return .tag(Tag(raw: value.of.tag, owner: self))
         }
     }
 
@@ -90,6 +95,25 @@ public final class Instance: @unchecked Sendable {
 
     public func global(_ name: String) -> Global? {
         if case .global(let global) = export(name) { return global }
+        return nil
+    }
+
+    public func tag(_ name: String) -> Tag? {
+        if case .tag(let tag) = export(name) { return tag }
+        return nil
+    }
+
+    /// The name `tag` is exported under from this instance (or imported as, "module.name"), if
+    /// it is one of the instance's tags: for messages about an uncaught exception.
+    public func name(of tag: Tag) -> String? {
+        for export in module.exports where export.kind == .tag {
+            if wasmc_instance_tag(raw, UInt32(export.index)) == tag.raw { return export.name }
+        }
+        var tagIndex: UInt32 = 0
+        for entry in module.imports where entry.kind == .tag {
+            if wasmc_instance_tag(raw, tagIndex) == tag.raw { return "\(entry.module).\(entry.name)" }
+            tagIndex += 1
+        }
         return nil
     }
 

@@ -10,6 +10,8 @@ public enum Value: Equatable, Hashable, Sendable, CustomStringConvertible {
     case v128(V128)
     case funcref(FunctionReference?)
     case externref(ExternReference?)
+    /// An exception (exception handling), as `catch_ref` and `catch_all_ref` give it.
+    case exnref(ExceptionReference?)
 
     public var kind: ValueKind {
         switch self {
@@ -20,6 +22,7 @@ public enum Value: Equatable, Hashable, Sendable, CustomStringConvertible {
         case .v128: return .v128
         case .funcref: return .funcref
         case .externref: return .externref
+        case .exnref: return .exnref
         }
     }
 
@@ -33,6 +36,7 @@ public enum Value: Equatable, Hashable, Sendable, CustomStringConvertible {
         case .v128: return .v128(V128(bytes: Array(repeating: 0, count: 16)))
         case .funcref: return .funcref(nil)
         case .externref: return .externref(nil)
+        case .exnref: return .exnref(nil)
         }
     }
 
@@ -45,6 +49,7 @@ public enum Value: Equatable, Hashable, Sendable, CustomStringConvertible {
         case (.v128(let a), .v128(let b)): return a == b
         case (.funcref(let a), .funcref(let b)): return a == b
         case (.externref(let a), .externref(let b)): return a == b
+        case (.exnref(let a), .exnref(let b)): return a == b
         default: return false
         }
     }
@@ -58,6 +63,7 @@ public enum Value: Equatable, Hashable, Sendable, CustomStringConvertible {
         case .v128(let v): hasher.combine(4); hasher.combine(v)
         case .funcref(let v): hasher.combine(5); hasher.combine(v)
         case .externref(let v): hasher.combine(6); hasher.combine(v)
+        case .exnref(let v): hasher.combine(7); hasher.combine(v)
         }
     }
 
@@ -72,6 +78,7 @@ public enum Value: Equatable, Hashable, Sendable, CustomStringConvertible {
         case .v128(let v): return v.description
         case .funcref(let f): return f == nil ? "ref.null func" : "ref.func"
         case .externref(let e): return e.map { "ref.extern \($0.bits)" } ?? "ref.null extern"
+        case .exnref(let e): return e == nil ? "ref.null exn" : "ref.exn"
         }
     }
 
@@ -88,7 +95,7 @@ public enum Value: Equatable, Hashable, Sendable, CustomStringConvertible {
 
 /// The kinds of WebAssembly values, numbered as the runtime ABI numbers them.
 public enum ValueKind: UInt8, Sendable, CustomStringConvertible {
-    case i32 = 0, i64 = 1, f32 = 2, f64 = 3, v128 = 4, funcref = 5, externref = 6
+    case i32 = 0, i64 = 1, f32 = 2, f64 = 3, v128 = 4, funcref = 5, externref = 6, exnref = 7
 
     public var description: String {
         switch self {
@@ -99,6 +106,7 @@ public enum ValueKind: UInt8, Sendable, CustomStringConvertible {
         case .v128: return "v128"
         case .funcref: return "funcref"
         case .externref: return "externref"
+        case .exnref: return "exnref"
         }
     }
 }
@@ -123,6 +131,12 @@ public struct FunctionReference: Hashable, @unchecked Sendable {
     let pointer: UnsafeRawPointer
 }
 
+/// A non-null reference to an exception (a `wasmc_exception`), valid as long as the store it
+/// belongs to.
+public struct ExceptionReference: Hashable, @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<wasmc_exception>
+}
+
 /// A non-null external reference: an opaque, non-zero word chosen by the host.
 public struct ExternReference: Hashable, Sendable {
     public let bits: UInt
@@ -145,6 +159,7 @@ extension Value {
             v.bytes.withUnsafeBytes { UnsafeMutableRawPointer(slot).copyMemory(from: $0.baseAddress!, byteCount: 16) }
         case .funcref(let f): slot.pointee.ref = UnsafeMutableRawPointer(mutating: f?.pointer)
         case .externref(let e): slot.pointee.ref = e.flatMap { UnsafeMutableRawPointer(bitPattern: $0.bits) }
+        case .exnref(let e): slot.pointee.ref = e.map { UnsafeMutableRawPointer($0.pointer) }
         }
     }
 
@@ -161,6 +176,10 @@ extension Value {
         case .externref:
             let bits = UInt(bitPattern: raw.load(as: UnsafeRawPointer?.self))
             return .externref(bits == 0 ? nil : ExternReference(bits: bits))
+        case .exnref:
+            return .exnref(raw.load(as: UnsafeMutableRawPointer?.self).map {
+                ExceptionReference(pointer: $0.assumingMemoryBound(to: wasmc_exception.self))
+            })
         }
     }
 }

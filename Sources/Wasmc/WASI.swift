@@ -136,12 +136,13 @@ public final class WASI: @unchecked Sendable {
     }
 
     /// Runs a WASI command: calls `_start` and returns the exit status (0 when `_start` returns,
-    /// else the code given to `proc_exit`). Throws `Trap` when the program traps, `WasmcError`
-    /// when the instance has no `_start`.
+    /// else the code given to `proc_exit`). Throws `Trap` when the program traps, `WasmException`
+    /// when an exception leaves it, `WasmcError` when the instance has no `_start`.
     public func run(_ instance: Instance) throws -> Int32 {
         var status: Int32 = 0
         var error = wasmc_error()
         if wasmc_wasi_run(raw, instance.store.raw, instance.raw, &status, &error) != 0 {
+            if error.kind == WASMC_ERROR_EXCEPTION { throw WasmException(uncaughtIn: instance.store) }
             let failure = WasmcError(error)
             if case .trap(let trap) = failure.kind { throw trap }
             throw failure

@@ -35,7 +35,7 @@ enum Linker {
         }
         // Link next to the output, then rename: a failed link never leaves a half-written file.
         let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        let arguments = ["-shared", "--hash-style=gnu", "-z", "noexecstack", "-z", "relro", "-z", "now", "-o", partial] + objectPaths
+        let arguments = ["-shared", "--eh-frame-hdr", "--hash-style=gnu", "-z", "noexecstack", "-z", "relro", "-z", "now", "-o", partial] + objectPaths
         let (status, messages) = try run(executable, arguments)
         guard status == 0 else {
             try? FileManager.default.removeItem(atPath: partial)

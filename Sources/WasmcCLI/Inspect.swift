@@ -169,7 +169,7 @@ struct ModuleMetadata {
     var types: [(params: [UInt8], results: [UInt8])] = []
     var imports: [(module: String, name: String, description: String)] = []
     var funcTypes: [Int] = []
-    var tables: [String] = [], memories: [String] = [], globals: [String] = []
+    var tables: [String] = [], memories: [String] = [], globals: [String] = [], tags: [String] = []
     var exports: [(name: String, kind: UInt8, index: Int)] = []
 
     private var blob: ArraySlice<UInt8>
@@ -185,7 +185,7 @@ struct ModuleMetadata {
         options = try s()
         hash = try s()
         explicitBounds = try u() == 1
-        for _ in 0..<7 { _ = try u() }  // the vmctx layout
+        for _ in 0..<8 { _ = try u() }  // the vmctx layout
         for _ in 0..<(try count()) {
             var params: [UInt8] = [], results: [UInt8] = []
             for _ in 0..<(try count()) { params.append(try b()) }
@@ -200,13 +200,14 @@ struct ModuleMetadata {
         for _ in 0..<(try count()) { tables.append(try describe(kind: 1)) }
         for _ in 0..<(try count()) { memories.append(try describe(kind: 2)) }
         for _ in 0..<(try count()) { globals.append(try describe(kind: 3)) }
+        for _ in 0..<(try count()) { tags.append(try describe(kind: 4)) }
         for _ in 0..<(try count()) {
             let name = try s(), kind = try b(), index = Int(try u())
             exports.append((name, kind, index))
         }
     }
 
-    private static let kindNames = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref"]
+    private static let kindNames = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref"]
     private static func kindName(_ kind: UInt8) -> String {
         Int(kind) < kindNames.count ? kindNames[Int(kind)] : "kind\(kind)"
     }
@@ -234,6 +235,7 @@ struct ModuleMetadata {
         case 3:
             let value = try b()
             return "global \(try b() != 0 ? "mut " : "")\(Self.kindName(value))"
+        case 4: return "tag \(signature(Int(try u())))"
         default: throw InspectError("metadata: unknown extern kind \(kind)")
         }
     }
@@ -259,6 +261,7 @@ struct ModuleMetadata {
             case 1: what = e.index < tables.count ? tables[e.index] : "table"
             case 2: what = e.index < memories.count ? memories[e.index] : "memory"
             case 3: what = e.index < globals.count ? globals[e.index] : "global"
+            case 4: what = e.index < tags.count ? tags[e.index] : "tag"
             default: what = "kind \(e.kind)"
             }
             text += "  \(e.name): \(what)\n"

@@ -165,7 +165,9 @@ struct Run: ParsableCommand {
             any lane shape: i8x16:..., i16x8:..., i32x4:..., i64x2:..., f32x4:..., f64x2:... (one \
             value per lane). A module that imports WASI gets it here too.
 
-            A trap prints "wasm trap: <reason>" on stderr and exits with status 134.
+            A trap prints "wasm trap: <reason>" on stderr and exits with status 134; so does \
+            an exception no wasm code catches, as "wasm exception: uncaught, tag <name> \
+            (<payload>)", the tag named as the module exports or imports it.
             """)
 
     @Argument(help: "A .wasm or .wat module (compiled on the fly), or a .so compiled by wasmc.")
@@ -219,6 +221,8 @@ struct Run: ParsableCommand {
                 exit(try wasi!.run(instance))
             } catch let trap as Trap {
                 trapped(trap)
+            } catch let exception as WasmException {
+                uncaught(exception, in: instance)
             } catch {
                 fail("\(file): \(error)", status: 1)
             }
@@ -237,6 +241,8 @@ struct Run: ParsableCommand {
         } catch let trap as Trap {
             if trap == .hostError, let code = wasi?.exitCode { exit(code) }
             trapped(trap)
+        } catch let exception as WasmException {
+            uncaught(exception, in: instance)
         } catch {
             fail("\(error)", status: 1)
         }
@@ -326,6 +332,7 @@ struct Run: ParsableCommand {
 
     private func report(_ error: WasmcError) -> Never {
         if case .trap(let trap) = error.kind { trapped(trap) }
+        if case .exception(let exception) = error.kind { uncaught(exception, in: nil) }
         // Load errors start with the path the runtime was given; say it once.
         var message = error.message
         for path in [file, "./" + file] where message.hasPrefix(path + ": ") {
@@ -336,6 +343,14 @@ struct Run: ParsableCommand {
 
     private func trapped(_ trap: Trap) -> Never {
         FileHandle.standardError.write(Data("wasm trap: \(trap.message)\n".utf8))
+        exit(134)
+    }
+
+    /// An exception left the program: one line naming its tag, and the status of a trap.
+    private func uncaught(_ exception: WasmException, in instance: Instance?) -> Never {
+        let tag = instance.flatMap { $0.name(of: exception.tag) }.map { "\"\($0)\"" } ?? "(unnamed)"
+        let payload = exception.payload.map(ValueText.format).joined(separator: ", ")
+        FileHandle.standardError.write(Data("wasm exception: uncaught, tag \(tag) (\(payload))\n".utf8))
         exit(134)
     }
 }

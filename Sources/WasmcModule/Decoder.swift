@@ -109,8 +109,9 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
                     case .global(let type):
                         info.globals.append(type)
                         info.importedGlobalCount += 1
-                    case .tag:
-                        throw ModuleError.unsupported(.exceptionHandling, "tag import", offset: sectionStart)
+                    case .tag(let typeIndex):
+                        info.tags.append(typeIndex)
+                        info.importedTagCount += 1
                     }
                 }
             case .functionSection(let typeIndices):
@@ -151,8 +152,9 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
             case .dataCount(let count):
                 info.sectionOffsets.dataCount = sectionStart
                 info.dataCount = count
-            case .tagSection:
-                throw ModuleError.unsupported(.exceptionHandling, "tag section", offset: sectionStart)
+            case .tagSection(let tags):
+                info.sectionOffsets.tags = sectionStart
+                info.tags.append(contentsOf: tags.map(\.type))
             }
         }
     } catch let error as ModuleError {

@@ -37,6 +37,12 @@ public enum GlobalSpace: IndexSpace {
     public static func count(in module: ModuleInfo) -> Int { module.globals.count }
 }
 
+/// The tag index space (exception handling).
+public enum TagSpace: IndexSpace {
+    public static func importedCount(in module: ModuleInfo) -> Int { module.importedTagCount }
+    public static func count(in module: ModuleInfo) -> Int { module.tags.count }
+}
+
 /// An index of `Space`, imports included: what instructions and exports name.
 public struct Index<Space: IndexSpace>: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let rawValue: Int

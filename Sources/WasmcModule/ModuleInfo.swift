@@ -25,6 +25,9 @@ public struct ModuleInfo: Sendable {
     /// Every global type, imported ones first.
     public var globals: [GlobalType] = []
     public var importedGlobalCount = 0
+    /// The type index of every tag (exception handling), imported ones first.
+    public var tags: [TypeIndex] = []
+    public var importedTagCount = 0
     /// Initializers of the defined globals (by defined index).
     public var globalInitializers: [ConstExpression] = []
     public var exports: [Export] = []
@@ -46,6 +49,10 @@ public struct ModuleInfo: Sendable {
 
     public var definedFunctionCount: Int { definedCount(FunctionSpace.self) }
 
+    /// Whether the module has tags, and so may catch exceptions: only then do its functions
+    /// get landing pads (a module without tags compiles as it would without exception handling).
+    public var hasTags: Bool { !tags.isEmpty }
+
     /// The type of a function in the function index space.
     public func functionType(of function: FuncIndex) -> FunctionType {
         types[Int(functionTypes[function.rawValue])]
@@ -63,6 +70,7 @@ public struct ModuleInfo: Sendable {
         public var tables = 0
         public var memories = 0
         public var globals = 0
+        public var tags = 0
         public var exports = 0
         public var start = 0
         public var elements = 0

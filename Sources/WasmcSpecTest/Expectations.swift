@@ -109,6 +109,7 @@ extension ExpectedValue {
         case (.either(let options), _): return options.contains { $0.matches(value) }
         case (.null, .funcref(let f)): return f == nil
         case (.null, .externref(let e)): return e == nil
+        case (.null, .exnref(let e)): return e == nil
         case (.someFunction, .funcref(let f)): return f != nil
         case (.extern(let expected), .externref(let e)):
             guard let e else { return false }
@@ -136,7 +137,7 @@ extension ExpectedValue {
         case .f32(let v): return littleEndian(v.bitPattern)
         case .f64(let v): return littleEndian(v.bitPattern)
         case .v128(let v): return v.bytes
-        case .funcref, .externref: return nil
+        case .funcref, .externref, .exnref: return nil
         }
     }
 }

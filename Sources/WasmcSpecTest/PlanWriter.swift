@@ -66,9 +66,7 @@ final class PlanWriter: SpecEngine {
         case .perform(let action, let category, let expect):
             let outcome: String
             switch expect {
-            case .exception:
-                result.record(category, false, line, "the cross driver does not run exceptions (not implemented)")
-                return
+            case .exception: outcome = "exception"
             case .anyResults: outcome = "any"
             case .trap(let message): outcome = "trap \(Self.string(message))"
             case .results(let values): outcome = (["results", String(values.count)] + values.map(Self.expectation)).joined(separator: " ")
@@ -173,6 +171,7 @@ final class PlanWriter: SpecEngine {
         case .v128(let v): return "v128:" + hex(v.bytes)
         case .funcref: return "funcref:null"  // the scripts pass no non-null funcrefs
         case .externref(let e): return "externref:" + (e.map { String($0.bits - 1) } ?? "null")
+        case .exnref: return "exnref:null"  // the scripts pass no non-null exnrefs
         }
     }
 

@@ -35,7 +35,9 @@ public struct FunctionValidator: AnyInstructionVisitor {
 
     struct ControlFrame {
         enum Kind: UInt8 {
-            case function, block, loop, `if`, `else`
+            case function, block, loop, `if`, `else`, tryTable
+            /// The legacy `try`, before its first handler; its `catch` and `catch_all` handlers.
+            case legacyTry, legacyCatch, legacyCatchAll
         }
 
         var kind: Kind
@@ -87,15 +89,18 @@ public struct FunctionValidator: AnyInstructionVisitor {
         var decoder = InstructionDecoder(code: code, features: context.features)
         while true {
             let offset = decoder.offset
-            let instruction: Instruction?
+            let next: Operator?
             do {
-                instruction = try decoder.next()
+                next = try decoder.nextOperator()
             } catch {
                 throw error.at(offset, function: functionIndex)
             }
-            guard let instruction else { break }
+            guard let next else { break }
             binaryOffset = offset
-            try validate(instruction)
+            switch next {
+            case .instruction(let instruction): try validate(instruction)
+            case .legacy(let instruction): try validate(instruction)
+            }
         }
         guard isFinished else {
             throw ModuleError.unexpectedEndOfBody.at(decoder.offset, function: functionIndex)
@@ -113,6 +118,53 @@ public struct FunctionValidator: AnyInstructionVisitor {
             try step(instruction)
         } catch {
             throw error.at(binaryOffset, function: functionIndex)
+        }
+    }
+
+    /// Validates the next instruction of the body when it is a legacy exception instruction.
+    ///
+    /// > Note: <https://webassembly.github.io/spec/core/appendix/legacy.html>
+    public mutating func validate(_ instruction: LegacyExceptionInstruction) throws(ModuleError) {
+        guard !isFinished else { throw ModuleError.operatorsAfterEnd.at(binaryOffset, function: functionIndex) }
+        do throws(ModuleError) {
+            guard context.features.allows(.exceptionHandling) else {
+                throw ModuleError.unsupportedInstruction("\(instruction)", .exceptionHandling)
+            }
+            try validateLegacy(instruction)
+        } catch {
+            throw error.at(binaryOffset, function: functionIndex)
+        }
+    }
+
+    mutating func validateLegacy(_ instruction: LegacyExceptionInstruction) throws(ModuleError) {
+        switch instruction {
+        case .try(let blockType):
+            let signature = try blockSignature(blockType)
+            try pop(signature.parameters)
+            pushControl(.legacyTry, signature)
+        case .catch(let tag):
+            let kind = controls[controls.count - 1].kind
+            guard kind == .legacyTry || kind == .legacyCatch else { throw .invalid("catch without try") }
+            let payload = try tagPayload(tag)
+            let frame = try popControl()
+            pushControl(.legacyCatch, Signature(parameters: [], results: frame.results))
+            push(payload)
+        case .catchAll:
+            let kind = controls[controls.count - 1].kind
+            guard kind == .legacyTry || kind == .legacyCatch else { throw .invalid("catch_all without try") }
+            let frame = try popControl()
+            pushControl(.legacyCatchAll, Signature(parameters: [], results: frame.results))
+        case .delegate(let depth):
+            guard controls[controls.count - 1].kind == .legacyTry else { throw .invalid("delegate without try") }
+            let frame = try popControl()
+            // The label counts from outside the try.
+            guard Int(depth) < controls.count else { throw .unknownLabel(depth) }
+            push(frame.results)
+        case .rethrow(let depth):
+            guard Int(depth) < controls.count else { throw .unknownLabel(depth) }
+            let kind = controls[controls.count - 1 - Int(depth)].kind
+            guard kind == .legacyCatch || kind == .legacyCatchAll else { throw .invalid("invalid rethrow label") }
+            markUnreachable()
         }
     }
 
@@ -208,6 +260,10 @@ public struct FunctionValidator: AnyInstructionVisitor {
         case .loop: "end of loop"
         case .if: "end of if"
         case .else: "end of else"
+        case .tryTable: "end of try_table"
+        case .legacyTry: "end of try"
+        case .legacyCatch: "end of catch"
+        case .legacyCatchAll: "end of catch_all"
         }
     }
 
@@ -314,6 +370,45 @@ public struct FunctionValidator: AnyInstructionVisitor {
         default:
             preconditionFailure("not a control instruction: \(instruction)")
         }
+    }
+
+    /// throw, throw_ref and try_table (exception handling).
+    ///
+    /// > Note: <https://webassembly.github.io/spec/core/valid/instructions.html#control-instructions>
+    mutating func validateException(_ instruction: Instruction) throws(ModuleError) {
+        switch instruction {
+        case .throw(let tag):
+            try pop(try tagPayload(tag))
+            markUnreachable()
+        case .throwRef:
+            try pop(.exnref)
+            markUnreachable()
+        case .tryTable(let blockType, let tryCatch):
+            let signature = try blockSignature(blockType)
+            // A handler branches to a label outside the try_table with what it caught.
+            for clause in tryCatch.catches {
+                let (carried, depth): ([OperandType], UInt32)
+                switch clause {
+                case .catch(let tag, let label): (carried, depth) = (try tagPayload(tag), label)
+                case .catchRef(let tag, let label): (carried, depth) = (try tagPayload(tag) + [.exnref], label)
+                case .catchAll(let label): (carried, depth) = ([], label)
+                case .catchAllRef(let label): (carried, depth) = ([.exnref], label)
+                }
+                let expected = try labelTypes(depth)
+                guard carried.count == expected.count, zip(carried, expected).allSatisfy({ $0.matches($1) }) else {
+                    throw .typeMismatch(expected: ModuleError.describe(expected), got: ModuleError.describe(carried))
+                }
+            }
+            try pop(signature.parameters)
+            pushControl(.tryTable, signature)
+        default:
+            preconditionFailure("not an exception instruction: \(instruction)")
+        }
+    }
+
+    func tagPayload(_ tag: UInt32) throws(ModuleError) -> [OperandType] {
+        guard Int(tag) < context.tags.count else { throw .unknownTag(tag) }
+        return context.tags[Int(tag)]
     }
 
     /// The type a call_indirect (or return_call_indirect) through `table` expects.
@@ -436,9 +531,13 @@ public struct FunctionValidator: AnyInstructionVisitor {
         case .simdMemLane(let op, let memarg, let lane):
             try validateSIMDMemoryLane(op, memarg: memarg, lane: lane)
 
-        // Instructions of later proposals, which WasmParser decodes whatever the features.
         case .throw, .throwRef, .tryTable:
-            throw .unsupportedInstruction(Self.name(of: instruction), .exceptionHandling)
+            guard context.features.allows(.exceptionHandling) else {
+                throw .unsupportedInstruction(Self.name(of: instruction), .exceptionHandling)
+            }
+            try validateException(instruction)
+
+        // Instructions of later proposals, which WasmParser decodes whatever the features.
         case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull:
             throw .unsupportedInstruction(Self.name(of: instruction), .typedFunctionReferences)
         case .atomicFence, .memoryAtomicNotify, .memoryAtomicWait32, .memoryAtomicWait64,

@@ -41,16 +41,7 @@ struct ModuleValidator {
                 Signature(parameters: try OperandType.checked(type.parameters), results: try OperandType.checked(type.results)))
         }
 
-        // Imports: the type index of imported functions is checked with all functions below, and
-        // imported tables, memories and globals with the defined ones; WasmcModule refuses tags.
-        for entry in module.imports {
-            switch entry.descriptor {
-            case .function, .table, .memory, .global:
-                break
-            case .tag:
-                throw ModuleError.unsupportedInstruction("tag import", .exceptionHandling).at(offsets.imports)
-            }
-        }
+        // Imports are checked with the items of their index space below.
 
         // Functions: type index of every one, imported or defined.
         for (index, typeIndex) in module.functionTypes.enumerated() {
@@ -106,6 +97,19 @@ struct ModuleValidator {
             context.globals.append(.init(type: type, isMutable: global.mutability == .variable))
         }
         context.importedGlobalCount = module.importedGlobalCount
+
+        // Tags: a function type without results, whose parameters are the payload.
+        for (index, typeIndex) in module.tags.enumerated() {
+            let offset = index < module.importedTagCount ? offsets.imports : offsets.tags
+            let payload = try located(offset) { () throws(ModuleError) -> [OperandType] in
+                guard features.allows(.exceptionHandling) else { throw ModuleError.unsupported(.exceptionHandling, "tag") }
+                try checkTypeIndex(typeIndex)
+                let type = context.types[Int(typeIndex)]
+                guard type.results.isEmpty else { throw ModuleError.nonEmptyTagResultType }
+                return type.parameters
+            }
+            context.tags.append(payload)
+        }
 
         // Element segment types, data segment count: C.elems and C.datas.
         for segment in module.elements {
@@ -218,8 +222,8 @@ struct ModuleValidator {
                 guard Int(index) < context.memoryCount else { throw .unknownMemory(index) }
             case .global(let index):
                 guard Int(index) < context.globals.count else { throw .unknownGlobal(index) }
-            case .tag:
-                throw .unsupportedInstruction("tag export", .exceptionHandling)
+            case .tag(let index):
+                guard Int(index) < context.tags.count else { throw .unknownTag(index) }
             }
         }
     }

@@ -2,16 +2,16 @@ import WasmParser
 import WasmTypes
 import WasmcModule
 
-/// A WebAssembly 2.0 value type as the validator tracks it, plus `unknown`: the type of an
-/// operand popped from the polymorphic stack of unreachable code, which matches every type.
+/// A value type as the validator tracks it (2.0's, and 3.0's `exnref`), plus `unknown`: the type
+/// of an operand popped from the polymorphic stack of unreachable code, which matches every type.
 ///
 /// > Note: <https://webassembly.github.io/spec/core/appendix/algorithm.html>
 public enum OperandType: UInt8, Sendable, Hashable, CustomStringConvertible {
-    case i32, i64, f32, f64, v128, funcref, externref
+    case i32, i64, f32, f64, v128, funcref, externref, exnref
     case unknown
 
-    /// The 2.0 value type for `type`, or `nil` when WasmParser decoded a type of a later proposal
-    /// (`exnref`, a concrete or non-nullable reference type).
+    /// The value type for `type`, or `nil` when WasmParser decoded a type of a proposal wasmc
+    /// does not implement (a concrete or non-nullable reference type).
     public init?(_ type: ValueType) {
         switch type {
         case .i32: self = .i32
@@ -25,17 +25,18 @@ public enum OperandType: UInt8, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The 2.0 reference type for `type` (`funcref` or `externref`), or `nil`.
+    /// The nullable reference type for `type` (`funcref`, `externref` or `exnref`), or `nil`.
     public init?(_ type: ReferenceType) {
         guard type.isNullable, let type = OperandType(type.heapType) else { return nil }
         self = type
     }
 
-    /// The nullable reference type over an abstract heap type of 2.0 (`func` or `extern`).
+    /// The nullable reference type over an abstract heap type (`func`, `extern` or `exn`).
     public init?(_ heapType: HeapType) {
         switch heapType {
         case .abstract(.funcRef): self = .funcref
         case .abstract(.externRef): self = .externref
+        case .abstract(.exnRef): self = .exnref
         default: return nil
         }
     }
@@ -50,6 +51,7 @@ public enum OperandType: UInt8, Sendable, Hashable, CustomStringConvertible {
         case .v128: .v128
         case .funcref: .ref(.funcRef)
         case .externref: .ref(.externRef)
+        case .exnref: .ref(.exnRef)
         case .unknown: nil
         }
     }
@@ -66,7 +68,7 @@ public enum OperandType: UInt8, Sendable, Hashable, CustomStringConvertible {
     var isVector: Bool { self == .v128 || self == .unknown }
 
     /// A reference type (or `unknown`).
-    var isReference: Bool { self == .funcref || self == .externref || self == .unknown }
+    var isReference: Bool { self == .funcref || self == .externref || self == .exnref || self == .unknown }
 
     /// Whether an operand of type `self` may stand where `other` is expected.
     func matches(_ other: OperandType) -> Bool {
@@ -82,12 +84,13 @@ public enum OperandType: UInt8, Sendable, Hashable, CustomStringConvertible {
         case .v128: "v128"
         case .funcref: "funcref"
         case .externref: "externref"
+        case .exnref: "exnref"
         case .unknown: "unknown"
         }
     }
 
     /// One-element result lists, shared so that block types never allocate.
-    static let singletons: [[OperandType]] = [[.i32], [.i64], [.f32], [.f64], [.v128], [.funcref], [.externref], [.unknown]]
+    static let singletons: [[OperandType]] = [[.i32], [.i64], [.f32], [.f64], [.v128], [.funcref], [.externref], [.exnref], [.unknown]]
 
     var singleton: [OperandType] { Self.singletons[Int(rawValue)] }
 }

@@ -27,6 +27,8 @@ public struct ValidationContext: Sendable {
     /// Every global, imported ones first.
     public internal(set) var globals: [Global] = []
     public internal(set) var importedGlobalCount = 0
+    /// The payload types of every tag, imported ones first (a tag's type has no results).
+    public internal(set) var tags: [[OperandType]] = []
     /// The reference type of every element segment.
     public internal(set) var elements: [OperandType] = []
     /// The number of data segments (the data section's length).

@@ -91,6 +91,8 @@ extension ModuleError {
     static func unknownTable(_ index: UInt32) -> ModuleError { .invalid("unknown table \(index)") }
     static func unknownMemory(_ index: UInt32) -> ModuleError { .invalid("unknown memory \(index)") }
     static func unknownGlobal(_ index: UInt32) -> ModuleError { .invalid("unknown global \(index)") }
+    static func unknownTag(_ index: UInt32) -> ModuleError { .invalid("unknown tag \(index)") }
+    static var nonEmptyTagResultType: ModuleError { .invalid("non-empty tag result type") }
     static func unknownLocal(_ index: UInt32) -> ModuleError { .invalid("unknown local \(index)") }
     static func unknownLabel(_ depth: UInt32) -> ModuleError { .invalid("unknown label \(depth)") }
     static func unknownDataSegment(_ index: UInt32) -> ModuleError { .invalid("unknown data segment \(index)") }

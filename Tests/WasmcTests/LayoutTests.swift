@@ -29,6 +29,9 @@ struct LayoutTests {
         #expect(Int(layout.header_instance) == RuntimeABI.Header.instance)
         #expect(Int(layout.runtime_functions_count) == RuntimeABI.Function.allCases.count)
         #expect(Int(layout.descriptor_size) == RuntimeABI.descriptorSize)
+        #expect(Int(layout.exception_tag) == RuntimeABI.Exception.tag)
+        #expect(Int(layout.exception_exposed) == RuntimeABI.Exception.exposed)
+        #expect(Int(layout.exception_values) == RuntimeABI.Exception.values)
         #expect(RuntimeABI.version == WASMC_ABI_VERSION)
         #expect(RuntimeABI.descriptorMagic == WASMC_DESCRIPTOR_MAGIC)
     }

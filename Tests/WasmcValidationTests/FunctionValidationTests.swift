@@ -376,8 +376,62 @@ struct FunctionValidationTests {
         // i32.atomic.load (threads): a Load case WasmParser shares with the plain loads
         let atomicLoad: [UInt8] = [0x41, 0x00, 0xFE, 0x10, 0x02, 0x00, 0x1A, 0x0B]
         expectInvalid(bytes: Binary.module(sections: [Binary.memory()], bodies: [atomicLoad]), "opcode 0xfe", kind: .unsupported)
-        // throw_ref (exception handling)
-        expectInvalid(bytes: Binary.module(bodies: [[0x0A, 0x0B]]), "opcode 0x0a", kind: .unsupported)
+        // throw_ref (exception handling) under 2.0's rules
+        expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x69, 0x0A, 0x0B]]), "throwRef", kind: .unsupported, features: .wasm2)
+    }
+
+    // MARK: Exception handling
+
+    /// A module whose type 1 is [i32] -> [] and whose tag 0 has it; the bodies have type 0.
+    static func withTag(_ bodies: [[UInt8]]) -> [UInt8] {
+        Binary.module(
+            types: [[0x60, 0x00, 0x00], [0x60, 0x01, 0x7F, 0x00]], functionTypes: bodies.map { _ in 0 },
+            sections: [Binary.section(13, [0x01, 0x00, 0x01])], bodies: bodies)
+    }
+
+    @Test func throwAndThrowRef() {
+        expectValid(bytes: Self.withTag([[0x41, 0x01, 0x08, 0x00, 0x0B]]))  // i32.const 1, throw 0
+        expectInvalid(bytes: Self.withTag([[0x08, 0x00, 0x0B]]), "type mismatch")  // no payload
+        expectInvalid(bytes: Self.withTag([[0x41, 0x01, 0x08, 0x01, 0x0B]]), "unknown tag 1")
+        expectValid(bytes: Self.withTag([[0xD0, 0x69, 0x0A, 0x0B]]))  // ref.null exn, throw_ref
+        expectInvalid(bytes: Self.withTag([[0xD0, 0x70, 0x0A, 0x0B]]), "type mismatch")  // a funcref
+        // What follows a throw is unreachable: its stack is polymorphic.
+        expectValid(bytes: Self.withTag([[0x41, 0x01, 0x08, 0x00, 0x6A, 0x1A, 0x0B]]))
+    }
+
+    @Test func tryTableCatchClausesMatchTheirLabels() {
+        // block (result i32) (try_table (catch CLAUSE) end) i32.const -1 end drop
+        func body(_ clause: [UInt8], result: UInt8 = 0x7F) -> [UInt8] {
+            [0x02, result, 0x1F, 0x40, 0x01] + clause + [0x0B, 0x41, 0x7F, 0x0B, 0x1A, 0x0B]
+        }
+        expectValid(bytes: Self.withTag([body([0x00, 0x00, 0x00])]))  // catch 0 0: [i32]
+        expectInvalid(bytes: Self.withTag([body([0x01, 0x00, 0x00])]), "type mismatch")  // catch_ref: [i32 exnref]
+        expectInvalid(bytes: Self.withTag([body([0x02, 0x00])]), "type mismatch")  // catch_all: []
+        expectInvalid(bytes: Self.withTag([body([0x00, 0x01, 0x00])]), "unknown tag 1")
+        expectInvalid(bytes: Self.withTag([body([0x00, 0x00, 0x05])]), "unknown label")
+        // catch_all_ref to a block of exnref.
+        let allRef: [UInt8] = [0x02, 0x69, 0x1F, 0x40, 0x01, 0x03, 0x00, 0x0B, 0xD0, 0x69, 0x0B, 0x1A, 0x0B]
+        expectValid(bytes: Self.withTag([allRef]))
+        // The label counts from outside the try_table: 0 is the block, not the try_table.
+        let inner: [UInt8] = [0x1F, 0x7F, 0x01, 0x02, 0x00, 0x41, 0x00, 0x0B, 0x1A, 0x0B]
+        expectValid(bytes: Self.withTag([inner]))
+        // Under 2.0's rules try_table is refused by proposal.
+        expectInvalid(bytes: Self.withTag([body([0x00, 0x00, 0x00])]), "tag", kind: .unsupported, features: .wasm2)
+    }
+
+    @Test func legacyTryCatchRethrowDelegate() {
+        // try (catch 0: drop the payload, rethrow 0) end
+        expectValid(bytes: Self.withTag([[0x06, 0x40, 0x07, 0x00, 0x1A, 0x09, 0x00, 0x0B, 0x0B]]))
+        // try (result i32) i32.const 1 catch 0 (the payload is the result) catch_all i32.const 2 end drop
+        expectValid(bytes: Self.withTag([[0x06, 0x7F, 0x41, 0x01, 0x07, 0x00, 0x19, 0x41, 0x02, 0x0B, 0x1A, 0x0B]]))
+        // rethrow outside a handler
+        expectInvalid(bytes: Self.withTag([[0x06, 0x40, 0x09, 0x00, 0x0B, 0x0B]]), "invalid rethrow label")
+        // delegate to the function's label, and one past it
+        expectValid(bytes: Self.withTag([[0x06, 0x40, 0x18, 0x00, 0x0B]]))
+        expectInvalid(bytes: Self.withTag([[0x06, 0x40, 0x18, 0x01, 0x0B]]), "unknown label")
+        // catch after catch_all, catch without try
+        expectInvalid(bytes: Self.withTag([[0x06, 0x40, 0x19, 0x07, 0x00, 0x1A, 0x0B, 0x0B]]), "catch without try")
+        expectInvalid(bytes: Self.withTag([[0x19, 0x0B]]), "catch_all without try")
     }
 
     @Test func typesOfLaterProposalsAreRejected() {

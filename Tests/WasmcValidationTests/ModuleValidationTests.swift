@@ -138,13 +138,25 @@ struct ModuleValidationTests {
                 #expect(error.offset != nil, "\(error)", sourceLocation: sourceLocation)
             }
         }
-        // A tag section (exception handling): one tag of type 0.
-        expectUnsupported(Binary.module(sections: [Binary.section(13, [0x01, 0x00, 0x00])], bodies: []), .exceptionHandling, "tag section")
         // A struct type (GC), a rec group of two function types (GC).
         expectUnsupported(Binary.module(types: [[0x5F, 0x00]], bodies: []), .gc, "struct or array type")
         expectUnsupported(Binary.module(types: [[0x4E, 0x02, 0x60, 0x00, 0x00, 0x60, 0x00, 0x00]], bodies: []), .gc, "recursive type group")
         // A shared memory (threads).
         expectUnsupported(Binary.module(sections: [Binary.section(5, [0x01, 0x03, 0x01, 0x01])], bodies: []), .threads, "shared memory")
+    }
+
+    @Test func tags() {
+        // A tag's type is a function type without results; exports name existing tags.
+        let tag = Binary.section(13, [0x01, 0x00, 0x00])
+        expectValid(bytes: Binary.module(sections: [tag], bodies: []))
+        let withResult = Binary.module(types: [[0x60, 0x00, 0x01, 0x7F]], sections: [Binary.section(13, [0x01, 0x00, 0x00])], bodies: [])
+        expectInvalid(bytes: withResult, "non-empty tag result type")
+        expectInvalid(bytes: Binary.module(sections: [Binary.section(13, [0x01, 0x00, 0x03])], bodies: []), "unknown type 3")
+        let export = Binary.section(7, [0x01, 0x01, 0x65, 0x04, 0x01])  // "e" = tag 1
+        expectInvalid(bytes: Binary.module(sections: [tag, export], bodies: []), "unknown tag 1")
+        // Under 2.0's rules a tag is refused by proposal.
+        let error = expectInvalid(bytes: Binary.module(sections: [tag], bodies: []), "tag", kind: .unsupported, features: .wasm2)
+        #expect(error?.proposal == .exceptionHandling)
     }
 
     // MARK: Globals and constant expressions

@@ -396,7 +396,9 @@ static void describe(const wasmc_value *v, uint8_t kind, char *out, size_t len) 
         for (int i = 0; i < 16 && at + 2 < len; i++) at += (size_t)snprintf(out + at, len - at, "%02x", v->v128[i]);
         break;
     }
-    default: snprintf(out, len, "%s:%s", kind == WASMC_FUNCREF ? "funcref" : "externref", v->ref ? "non-null" : "null");
+    default:
+        snprintf(out, len, "%s:%s", kind == WASMC_FUNCREF ? "funcref" : kind == WASMC_EXNREF ? "exnref" : "externref",
+                 v->ref ? "non-null" : "null");
     }
 }
 
@@ -417,7 +419,7 @@ static int expectation_matches(char **field, int nfields, int *at, const wasmc_v
         for (int i = 0; i < n; i++) any |= expectation_matches(field, nfields, at, v, kind);
         return any;
     }
-    if (strcmp(token, "null") == 0) return (kind == WASMC_FUNCREF || kind == WASMC_EXTERNREF) && !v->ref;
+    if (strcmp(token, "null") == 0) return (kind == WASMC_FUNCREF || kind == WASMC_EXTERNREF || kind == WASMC_EXNREF) && !v->ref;
     if (strcmp(token, "func") == 0) return kind == WASMC_FUNCREF && v->ref;
     if (strcmp(token, "extern") == 0) return kind == WASMC_EXTERNREF && v->ref;
     if (strncmp(token, "extern:", 7) == 0)
@@ -508,6 +510,12 @@ static void command_action(char **field, int nfields, int is_invoke) {
         nresults = 1;
     }
     const char *action = is_invoke ? "invoke" : "get";
+    if (strcmp(outcome, "exception") == 0) {
+        if (trap == WASMC_EXCEPTION && wasmc_store_exception(store)) report_ok(category);
+        else if (trap == WASMC_TRAP_NONE) report_fail(category, line, "%s \"%.*s\" returned, expected an exception", action, (int)name.len, name.data);
+        else report_fail(category, line, "\"%.*s\" trapped with \"%s\", expected an exception", (int)name.len, name.data, wasmc_trap_message(trap));
+        return;
+    }
     if (strcmp(outcome, "trap") == 0) {
         bytes message = decode_string(field[at]);
         if (trap == WASMC_TRAP_NONE) {

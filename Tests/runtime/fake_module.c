@@ -209,9 +209,9 @@ static const uint8_t *const data_segments[] = {seg_hello, seg_wasm};
 
 /* ---- the metadata blob, byte by byte (string literals concatenate; the final NUL is not part
  * of it) ---- */
-_Static_assert(WASMC_ABI_VERSION == 3, "the metadata blob below spells the ABI version: update it");
+_Static_assert(WASMC_ABI_VERSION == 4, "the metadata blob below spells the ABI version: update it");
 static const uint8_t metadata[] =
-    "\x03"                                  /* abi_version */
+    "\x04"                                  /* abi_version */
     "\x18" "x86_64-unknown-linux-gnu"       /* target triple */
     "\x07" "generic"                        /* cpu */
     "\x00"                                  /* cpu features */
@@ -225,6 +225,7 @@ static const uint8_t metadata[] =
     "\xf0\x03"                              /* off_memories 496 */
     "\x80\x04"                              /* off_global_ptrs 512 */
     "\xa0\x04"                              /* off_global_cells 544 */
+    "\xc0\x04"                              /* off_tags 576 */
     "\x07"                                  /* 7 types */
     "\x02\x00\x00" "\x01\x00"               /* t0 (i32 i32) -> i32 */
     "\x00" "\x00"                           /* t1 () -> () */
@@ -242,6 +243,7 @@ static const uint8_t metadata[] =
     "\x02" "\x05\x02\x00" "\x05\x03\x01\x05"                     /* tables: 2.., 3..5 */
     "\x02" "\x01\x01\x02" "\x01\x01\x04"                         /* memories: 1..2, 1..4 */
     "\x03" "\x00\x01" "\x00\x01" "\x01\x00"                      /* globals */
+    "\x00"                                                       /* no tags */
     "\x12"                                                       /* 18 exports */
     "\x03" "add" "\x00\x01"
     "\x03" "div" "\x00\x02"

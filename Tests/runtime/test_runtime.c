@@ -193,12 +193,42 @@ static void test_abi_layout(void) {
     CHECK_EQ(l.header_memory0, 8);
     CHECK_EQ(l.header_store, 16);
     CHECK_EQ(l.header_instance, 24);
-    CHECK_EQ(l.runtime_functions_count, 13);
+    CHECK_EQ(l.runtime_functions_count, 18);
     CHECK_EQ(l.descriptor_size, 88);
+    CHECK_EQ(l.exception_tag, 32);
+    CHECK_EQ(l.exception_exposed, 44);
+    CHECK_EQ(l.exception_values, 80);
+    CHECK(strcmp(wasmc_trap_message(WASMC_TRAP_NULL_EXCEPTION_REFERENCE), "null exception reference") == 0);
+    CHECK(strcmp(wasmc_trap_message(WASMC_EXCEPTION), "uncaught exception") == 0);
     CHECK(strcmp(wasmc_trap_message(WASMC_TRAP_MEMORY_OUT_OF_BOUNDS), "out of bounds memory access") == 0);
     CHECK(strcmp(wasmc_trap_message(WASMC_TRAP_INVALID_CONVERSION), "invalid conversion to integer") == 0);
     CHECK(strcmp(wasmc_trap_message(WASMC_TRAP_CALL_STACK_EXHAUSTED), "call stack exhausted") == 0);
     CHECK(strcmp(wasmc_trap_message(1000), "unknown trap") == 0);
+}
+
+/* Tags and exceptions made by the host: payload, identity, ownership by the store (the
+ * sanitizer build checks that deleting the store frees them and their tags' last references). */
+static void test_host_exceptions(void) {
+    const uint8_t params[] = {WASMC_I32, WASMC_F64};
+    wasmc_tag *tag = wasmc_tag_new(params, 2);
+    wasmc_tag *other = wasmc_tag_new(params, 2);
+    CHECK(tag && other && tag != other);
+    CHECK_EQ(tag->nparams, 2);
+    CHECK_EQ(tag->type_id, other->type_id);
+    CHECK_EQ(tag->type_id, wasmc_signature_id(params, 2, NULL, 0));
+    wasmc_store *store = wasmc_store_new();
+    wasmc_value values[2] = {{.i32 = 7}, {.f64 = 2.5}};
+    wasmc_exception *exn = wasmc_exception_new(store, tag, values);
+    CHECK(exn && exn->tag == tag && exn->nvalues == 2 && exn->store == store);
+    CHECK_EQ(exn->values[0].i32, 7);
+    CHECK(exn->values[1].f64 == 2.5);
+    CHECK(wasmc_store_exception(store) == NULL);
+    /* The exception holds a reference to its tag: releasing the host's is safe. */
+    wasmc_tag_release(tag);
+    /* Without a store, outside any call: there is no store to own it. */
+    CHECK(wasmc_exception_new(NULL, other, values) == NULL);
+    wasmc_tag_release(other);
+    wasmc_store_delete(store);
 }
 
 static void test_load_errors(void) {
@@ -1213,6 +1243,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     run("abi layout", test_abi_layout);
+    run("host exceptions", test_host_exceptions);
     run("load errors", test_load_errors);
     run("corrupt metadata", test_corrupt_metadata);
     run("cpu supports", test_cpu_supports);

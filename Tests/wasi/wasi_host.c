@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
         if (!error.message[0]) instance = wasmc_instantiate(store, module, imports, nimports, &error);
     }
     if (instance && wasmc_wasi_run(wasi, store, instance, &status, &error) != 0)
-        status = error.kind == WASMC_ERROR_TRAP ? 134 : 1;
+        status = error.kind == WASMC_ERROR_TRAP || error.kind == WASMC_ERROR_EXCEPTION ? 134 : 1;
     if (error.message[0]) fprintf(stderr, "wasi_host: %s: %s\n", file, error.message);
 
     wasmc_instance_delete(instance);

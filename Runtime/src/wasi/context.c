@@ -291,5 +291,7 @@ int wasmc_wasi_run(wasmc_wasi *w, wasmc_store *store, wasmc_instance *instance, 
         *exit_code = w->exit_code;
         return 0;
     }
+    if (trap == WASMC_EXCEPTION)
+        return wasi_fail(error, WASMC_ERROR_EXCEPTION, 0, "uncaught wasm exception");
     return wasi_fail(error, WASMC_ERROR_TRAP, trap, "wasm trap: %s", wasmc_trap_message(trap));
 }

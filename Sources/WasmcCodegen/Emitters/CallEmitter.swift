@@ -16,7 +16,7 @@ extension FunctionTranslator {
     func emitCall(function callee: FuncIndex) {
         let (type, code, calleeCtx) = directCallee(callee)
         let args = pop(type.parameters.count)
-        pushResults(wasmCall(env.callWasm(type, code, [calleeCtx] + args, b)), type)
+        pushResults(wasmCall(type, code, [calleeCtx] + args), type)
     }
 
     func emitCallIndirect(typeIndex: Int, table: Index<TableSpace>) {
@@ -24,7 +24,7 @@ extension FunctionTranslator {
         let i = pop()
         let args = pop(type.parameters.count)
         let (code, calleeCtx) = indirectCallee(typeIndex: typeIndex, table: table, index: i)
-        pushResults(wasmCall(env.callWasm(type, code, [calleeCtx] + args, b)), type)
+        pushResults(wasmCall(type, code, [calleeCtx] + args), type)
     }
 
     func emitReturnCall(function callee: FuncIndex) {
@@ -70,8 +70,11 @@ extension FunctionTranslator {
     }
 
     /// A wasm call consumes stack. Neither tail-recursion elimination nor sibling-call lowering
-    /// may turn unbounded recursion into a loop: it must exhaust the stack and trap.
-    private func wasmCall(_ call: LLVMValue) -> LLVMValue {
+    /// may turn unbounded recursion into a loop: it must exhaust the stack and trap. Inside a
+    /// try_table the call is an `invoke` that unwinds to the handler (never a tail call).
+    private func wasmCall(_ type: FunctionType, _ code: LLVMValue, _ args: [LLVMValue]) -> LLVMValue {
+        if let unwind = unwindTarget() { return env.invokeWasm(type, code, args, unwind: unwind, b) }
+        let call = env.callWasm(type, code, args, b)
         LLVMSetTailCallKind(call, LLVMTailCallKindNoTail)
         return call
     }

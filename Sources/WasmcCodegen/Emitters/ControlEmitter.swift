@@ -66,6 +66,8 @@ extension FunctionTranslator {
             frames.append(frame)
         case .end:
             var frame = frames.removeLast()
+            if frame.kind == .tryTable || frame.kind == .legacyTry { handlers.removeLast() }
+            if frame.kind == .legacyTry || frame.kind == .legacyCatch { endLegacyDispatch(frame, frameIndex: frames.count) }
             fallThrough(to: &frame)
             stack.removeLast(stack.count - frame.height)
             if frame.kind == .ifThen, let otherwise = frame.elseBlock {
@@ -125,6 +127,10 @@ extension FunctionTranslator {
     /// At `else`/`end`: if the arm's end is reachable, carry its results to the end block.
     func fallThrough(to frame: inout ControlFrame) {
         guard !frame.unreachable else { return }
+        if frame.kind == .legacyCatch, let caught = frame.caughtSlot {
+            // The handler is done with the exception.
+            env.callRuntime(.exceptionDrop, [ctx, b.load(ir.ptr, caught)], b)
+        }
         let values = stack.suffix(frame.results.count)
         for (slot, value) in zip(frame.resultSlots, values) { b.store(value, slot) }
         b.br(frame.end)

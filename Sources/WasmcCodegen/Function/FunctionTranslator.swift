@@ -26,7 +26,7 @@ public struct CodegenError: Error, CustomStringConvertible, Sendable {
 
 /// One entry of the control stack: a block, loop, if or the function body itself.
 struct ControlFrame {
-    enum Kind { case function, block, loop, ifThen, ifElse }
+    enum Kind { case function, block, loop, ifThen, ifElse, tryTable, legacyTry, legacyCatch }
 
     var kind: Kind
     var params: [ValueType]
@@ -48,6 +48,12 @@ struct ControlFrame {
     var unreachable = false
     /// Whether some branch targets the end block.
     var endReachedByBranch = false
+    /// For a legacy try: where its handler matches the next `catch` clause (nil after
+    /// `catch_all`), the slot its landing pads leave the exception in, and (once in a handler)
+    /// the slot holding the caught exception, for `rethrow`.
+    var legacyCursor: LLVMBasicBlockRef?
+    var legacyExceptionSlot: LLVMValue?
+    var caughtSlot: LLVMValue?
 
     var labelTypes: [ValueType] { kind == .loop ? params : results }
 }
@@ -75,6 +81,8 @@ final class FunctionTranslator: AnyInstructionVisitor {
     var frames: [ControlFrame] = []
     /// Nesting depth of blocks opened inside unreachable code.
     var deadNesting = 0
+    /// The try_tables enclosing the current instruction, innermost last (ExceptionEmitter).
+    var handlers: [ExceptionHandler] = []
     /// The entry block, which holds all allocas, and the block the body starts in.
     let allocaBlock: LLVMBasicBlockRef
     let allocaBuilder: IRBuilder
@@ -140,15 +148,18 @@ final class FunctionTranslator: AnyInstructionVisitor {
         var decoder = InstructionDecoder(code: code)
         while true {
             let offset = decoder.offset
-            let instruction: Instruction?
+            let next: Operator?
             do {
-                instruction = try decoder.next()
+                next = try decoder.nextOperator()
             } catch {
                 throw CodegenError(error.message, functionIndex: functionIndex, offset: error.offset ?? offset)
             }
-            guard let instruction else { break }
+            guard let next else { break }
             binaryOffset = offset
-            try visit(instruction)
+            switch next {
+            case .instruction(let instruction): try visit(instruction)
+            case .legacy(let instruction): visit(instruction)
+            }
         }
         guard frames.isEmpty else {
             throw CodegenError("function body ended with open blocks", functionIndex: functionIndex)
@@ -227,10 +238,30 @@ final class FunctionTranslator: AnyInstructionVisitor {
 
     // MARK: Dispatch
 
+    func visit(_ instruction: LegacyExceptionInstruction) {
+        if frames.last?.unreachable == true {
+            switch instruction {
+            case .try:
+                deadNesting += 1
+                return
+            case .catch, .catchAll:
+                if deadNesting > 0 { return }
+            case .delegate:
+                if deadNesting > 0 {
+                    deadNesting -= 1
+                    return
+                }
+            case .rethrow:
+                return
+            }
+        }
+        emitLegacy(instruction)
+    }
+
     func visit(_ instruction: Instruction) throws(CodegenError) {
         if frames.last?.unreachable == true {
             switch instruction {
-            case .block, .loop, .if:
+            case .block, .loop, .if, .tryTable:
                 deadNesting += 1
                 return
             case .end where deadNesting > 0:
@@ -255,6 +286,12 @@ final class FunctionTranslator: AnyInstructionVisitor {
             emitReturnCall(function: FuncIndex(function))
         case .returnCallIndirect(let typeIndex, let tableIndex):
             emitReturnCallIndirect(typeIndex: Int(typeIndex), table: Index(tableIndex))
+        case .tryTable(let blockType, let tryCatch):
+            emitTryTable(blockType, tryCatch.catches)
+        case .throw(let tag):
+            emitThrow(tag: Index(tag))
+        case .throwRef:
+            emitThrowRef()
         case .drop:
             keepTrappingLoad(pop())
         case .select, .typedSelect:

@@ -167,6 +167,25 @@ public struct IRBuilder {
         }
     }
 
+    /// A call that continues at `normal` when it returns and at `unwind` (a block starting with
+    /// `landingpad`) when it unwinds.
+    @discardableResult
+    public func invoke(
+        _ type: LLVMType, _ function: LLVMValue, _ args: [LLVMValue], normal: LLVMBasicBlockRef, unwind: LLVMBasicBlockRef
+    ) -> LLVMValue {
+        var args: [LLVMValue?] = args
+        return args.withUnsafeMutableBufferPointer {
+            LLVMBuildInvoke2(builder, type, function, $0.baseAddress, UInt32($0.count), normal, unwind, "")
+        }
+    }
+
+    /// `landingpad { ptr, i32 } cleanup`: what the personality installed, the exception first.
+    public func cleanupLandingPad() -> LLVMValue {
+        let pad = LLVMBuildLandingPad(builder, ir.structType([ir.ptr, ir.i32]), nil, 0, "lp")!
+        LLVMSetCleanup(pad, 1)
+        return pad
+    }
+
     @discardableResult
     public func callIntrinsic(_ name: String, _ types: [LLVMType], _ args: [LLVMValue]) -> LLVMValue {
         let (function, type) = ir.intrinsic(name, types)

@@ -3,7 +3,7 @@ import WasmTypes
 /// The Swift mirror of Runtime/include/wasmc_abi.h: fixed offsets and codes the generated code
 /// relies on. `LayoutTests` checks every number here against the C runtime's `wasmc_abi_layout()`.
 public enum RuntimeABI {
-    public static let version: UInt32 = 3
+    public static let version: UInt32 = 4
     public static let descriptorMagic: UInt32 = 0x434d_5357
     public static let descriptorSymbol = "wasmc_module"
 
@@ -17,6 +17,13 @@ public enum RuntimeABI {
         public static let ctx = 8
         public static let trampoline = 16
         public static let typeID = 24
+    }
+
+    /// `wasmc_exception`: what an exnref points to.
+    public enum Exception {
+        public static let tag = 32
+        public static let exposed = 44
+        public static let values = 80
     }
 
     /// `wasmc_memory`.
@@ -61,6 +68,9 @@ public enum RuntimeABI {
         case invalidConversion = 9
         case callStackExhausted = 10
         case host = 11
+        case nullReference = 12
+        case nullFunctionReference = 13
+        case nullExceptionReference = 14
     }
 
     /// Value kinds as the metadata blob encodes them.
@@ -71,7 +81,12 @@ public enum RuntimeABI {
         case .f32: return 2
         case .f64: return 3
         case .v128: return 4
-        case .ref(let ref): return ref.heapType == .externRef ? 6 : 5
+        case .ref(let ref):
+            switch ref.heapType {
+            case .abstract(.externRef), .abstract(.noExtern): return 6
+            case .abstract(.exnRef), .abstract(.noExn): return 7
+            default: return 5
+            }
         }
     }
 
@@ -91,8 +106,13 @@ public enum RuntimeABI {
         case elemDrop
         case elemSegmentAlloc
         case callHost
+        case `throw`
+        case throwRef
+        case exceptionDrop
+        case personality
+        case exceptionNew
 
-        /// Parameter and result types, in a tiny notation: p = pointer, i = i32, v = void.
+        /// Parameter and result types, in a tiny notation: p = pointer, i = i32, l = i64, v = void.
         public var signature: (params: String, result: Character) {
             switch self {
             case .trap: return ("pi", "v")
@@ -108,6 +128,11 @@ public enum RuntimeABI {
             case .elemDrop: return ("pi", "v")
             case .elemSegmentAlloc: return ("pii", "p")
             case .callHost: return ("pp", "v")
+            case .throw: return ("pip", "v")
+            case .throwRef: return ("pp", "v")
+            case .exceptionDrop: return ("pp", "v")
+            case .personality: return ("iilpp", "i")
+            case .exceptionNew: return ("pip", "p")
             }
         }
 

@@ -11,6 +11,7 @@ import WasmcModule
 ///      memories      wasmc_memory* × memories
 ///      globalPtrs    wasmc_value* × globals (imported: the exporter's cell; defined: ours)
 ///      globalCells   wasmc_value (16 bytes) × defined globals, 16-byte aligned
+///      tags          wasmc_tag* × tags, imported first
 /// ```
 public struct VMOffsets: Sendable {
     public let typeIDs: Int
@@ -19,6 +20,7 @@ public struct VMOffsets: Sendable {
     public let memories: Int
     public let globalPtrs: Int
     public let globalCells: Int
+    public let tags: Int
     public let size: Int
 
     public init(module: ModuleInfo) {
@@ -29,7 +31,8 @@ public struct VMOffsets: Sendable {
         memories = tables + 8 * module.tables.count
         globalPtrs = memories + 8 * module.memories.count
         globalCells = align(globalPtrs + 8 * module.globals.count, 16)
-        size = align(globalCells + 16 * module.definedCount(GlobalSpace.self), 16)
+        tags = globalCells + 16 * module.definedCount(GlobalSpace.self)
+        size = align(tags + 8 * module.tags.count, 16)
     }
 
     public func typeID(_ typeIndex: Int) -> Int { typeIDs + 4 * typeIndex }
@@ -38,4 +41,5 @@ public struct VMOffsets: Sendable {
     public func memory(_ memory: Index<MemorySpace>) -> Int { memories + 8 * memory.rawValue }
     public func globalPtr(_ global: Index<GlobalSpace>) -> Int { globalPtrs + 8 * global.rawValue }
     public func globalCell(_ global: DefinedGlobalIndex) -> Int { globalCells + 16 * global.rawValue }
+    public func tag(_ tag: Index<TagSpace>) -> Int { tags + 8 * tag.rawValue }
 }

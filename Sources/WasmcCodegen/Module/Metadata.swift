@@ -71,7 +71,7 @@ struct MetadataWriter {
         w.s(record.options)
         w.s(record.wasmHash)
         w.u(record.explicitBoundsChecks ? 1 : 0)
-        for offset in [offsets.size, offsets.typeIDs, offsets.funcRefs, offsets.tables, offsets.memories, offsets.globalPtrs, offsets.globalCells] {
+        for offset in [offsets.size, offsets.typeIDs, offsets.funcRefs, offsets.tables, offsets.memories, offsets.globalPtrs, offsets.globalCells, offsets.tags] {
             w.u(offset)
         }
         w.u(module.types.count)
@@ -100,8 +100,9 @@ struct MetadataWriter {
                 w.b(3)
                 w.b(RuntimeABI.kind(of: type.valueType))
                 w.b(type.mutability == .variable)
-            case .tag:
-                preconditionFailure("tags are rejected by the decoder")
+            case .tag(let typeIndex):
+                w.b(4)
+                w.u(Int(typeIndex))
             }
         }
         w.u(module.functionTypes.count)
@@ -118,6 +119,8 @@ struct MetadataWriter {
             w.b(RuntimeABI.kind(of: global.valueType))
             w.b(global.mutability == .variable)
         }
+        w.u(module.tags.count)
+        for typeIndex in module.tags { w.u(Int(typeIndex)) }
         w.u(module.exports.count)
         for export in module.exports {
             w.s(export.name)
@@ -126,7 +129,7 @@ struct MetadataWriter {
             case .table(let index): w.b(1); w.u(Int(index))
             case .memory(let index): w.b(2); w.u(Int(index))
             case .global(let index): w.b(3); w.u(Int(index))
-            case .tag: preconditionFailure("tags are rejected by the decoder")
+            case .tag(let index): w.b(4); w.u(Int(index))
             }
         }
         w.u(module.start.map { Int($0) + 1 } ?? 0)

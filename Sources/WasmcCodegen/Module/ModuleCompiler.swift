@@ -178,7 +178,7 @@ public struct ModuleCompiler {
         let ir = env.ir
         let type = module.types[typeIndex]
         let function = ir.addFunction("wasmc.trampoline.\(typeIndex)", ir.function(ir.void, [ir.ptr, ir.ptr, ir.ptr]))
-        ir.addFunctionAttribute(function, "nounwind")
+        env.setUnwindAttributes(function)
         let b = IRBuilder(ir)
         defer { b.dispose() }
         b.position(at: b.appendBlock(function, "entry"))

@@ -139,8 +139,19 @@ final class ModuleEnvironment {
     func addWasmFunction(_ name: String, _ type: FunctionType) -> LLVMValue {
         let function = ir.addFunction(name, llvmFunctionType(type))
         LLVMSetFunctionCallConv(function, wasmCalls.llvmConvention)
-        ir.addFunctionAttribute(function, "nounwind")
+        setUnwindAttributes(function)
         return function
+    }
+
+    /// What a generated function says about exceptions. A wasm exception unwinds natively
+    /// through every wasm frame between its throw and its handler (or the wasmc_call that ends
+    /// it), whichever module the frame belongs to: every function has an unwind table (which
+    /// changes no instruction). In a module without tags nothing can catch, so its functions are
+    /// `nounwind` as well, as they were before exception handling; in one with tags they are
+    /// not, or LLVM would turn the calls inside a try_table into plain calls.
+    func setUnwindAttributes(_ function: LLVMValue) {
+        LLVMAddAttributeAtIndex(function, LLVMAttributeIndex(bitPattern: -1), ir.enumAttribute("uwtable", 1))  // sync
+        if !module.hasTags { ir.addFunctionAttribute(function, "nounwind") }
     }
 
     /// A call of wasm function `callee` (a declared function or a `code` pointer) of `type`.
@@ -149,6 +160,33 @@ final class ModuleEnvironment {
         LLVMSetInstructionCallConv(call, wasmCalls.llvmConvention)
         return call
     }
+
+    /// The same call as an `invoke` that unwinds to `unwind`; code continues in a new block.
+    func invokeWasm(
+        _ type: FunctionType, _ callee: LLVMValue, _ args: [LLVMValue], unwind: LLVMBasicBlockRef, _ b: IRBuilder
+    ) -> LLVMValue {
+        let normal = b.appendBlock(LLVMGetBasicBlockParent(b.currentBlock), "invoke.cont")
+        let call = b.invoke(llvmFunctionType(type), callee, args, normal: normal, unwind: unwind)
+        LLVMSetInstructionCallConv(call, wasmCalls.llvmConvention)
+        b.position(at: normal)
+        return call
+    }
+
+    /// `wasmc.personality`, the personality routine of functions with landing pads: it forwards
+    /// to the runtime's (`wasmc_runtime_functions.personality`), so that the .so keeps no
+    /// undefined symbol of the runtime's.
+    lazy var personality: LLVMValue = {
+        let type = runtimeFunctionType(.personality)
+        let function = ir.addFunction("wasmc.personality", type)
+        LLVMSetLinkage(function, LLVMInternalLinkage)
+        LLVMAddAttributeAtIndex(function, LLVMAttributeIndex(bitPattern: -1), ir.enumAttribute("uwtable", 1))
+        let b = IRBuilder(ir)
+        defer { b.dispose() }
+        b.position(at: b.appendBlock(function, "entry"))
+        let args = (0..<5).map { LLVMGetParam(function, UInt32($0))! }
+        b.ret(callRuntime(.personality, args, b))
+        return function
+    }()
 
     /// The native type of a wasm function: (ctx, params...) -> void | result | {results...}.
     func llvmFunctionType(_ type: FunctionType) -> LLVMType {
@@ -259,6 +297,11 @@ final class ModuleEnvironment {
         return b.invariantLoad(ir.ptr, b.byteOffset(ctx, offsets.globalPtr(index)))
     }
 
+    /// The `wasmc_tag` of tag `index`. Invariant: an instance's tags never change.
+    func tagObject(_ index: Index<TagSpace>, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
+        b.invariantLoad(ir.ptr, b.byteOffset(ctx, offsets.tag(index)))
+    }
+
     /// The lowest stack address wasm code may use (the store's `stack_limit`), as an i64.
     func stackLimit(ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
         let store = b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.store), "store")
@@ -272,6 +315,7 @@ final class ModuleEnvironment {
             switch c {
             case "p": return ir.ptr
             case "i": return ir.i32
+            case "l": return ir.i64
             default: return ir.void
             }
         }
@@ -282,8 +326,12 @@ final class ModuleEnvironment {
     /// Calls a runtime function through the table the loader installed.
     @discardableResult
     func callRuntime(_ function: RuntimeABI.Function, _ args: [LLVMValue], _ b: IRBuilder) -> LLVMValue {
+        b.call(runtimeFunctionType(function), runtimeFunctionPointer(function, b), args)
+    }
+
+    /// The address of a runtime function, from the table the loader installed.
+    func runtimeFunctionPointer(_ function: RuntimeABI.Function, _ b: IRBuilder) -> LLVMValue {
         let table = b.invariantLoad(ir.ptr, runtimeTable)
-        let pointer = b.invariantLoad(ir.ptr, b.byteOffset(table, function.offset))
-        return b.call(runtimeFunctionType(function), pointer, args)
+        return b.invariantLoad(ir.ptr, b.byteOffset(table, function.offset))
     }
 }

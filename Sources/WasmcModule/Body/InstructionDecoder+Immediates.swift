@@ -85,8 +85,8 @@ extension InstructionDecoder {
 
     // MARK: Types
 
-    /// A value type of WebAssembly 2.0: a number type, `v128`, `funcref` or `externref`, one byte
-    /// each.
+    /// A value type of one byte: a number type, `v128`, `funcref`, `externref` or (exception
+    /// handling) `exnref`.
     ///
     /// > Note: <https://webassembly.github.io/spec/core/binary/types.html#value-types>
     mutating func valueType(_ what: StaticString) throws(ModuleError) -> ValueType {
@@ -99,11 +99,12 @@ extension InstructionDecoder {
         case 0x7B: return .v128
         case 0x70: return .ref(.funcRef)
         case 0x6F: return .ref(.externRef)
+        case 0x69: return .ref(.exnRef)
         case let other: throw malformed("malformed value type \(Self.hex(other))", what, at: byteOffset)
         }
     }
 
-    /// A reference type of WebAssembly 2.0 (`ref.null`'s immediate): `funcref` or `externref`.
+    /// A reference type of one byte (`ref.null`'s immediate): `funcref`, `externref` or `exnref`.
     ///
     /// > Note: <https://webassembly.github.io/spec/core/binary/types.html#reference-types>
     mutating func referenceType() throws(ModuleError) -> ReferenceType {
@@ -111,6 +112,7 @@ extension InstructionDecoder {
         switch try byte("reference type") {
         case 0x70: return .funcRef
         case 0x6F: return .externRef
+        case 0x69: return .exnRef
         case let other: throw malformed("malformed reference type \(Self.hex(other))", "reference type", at: byteOffset)
         }
     }
@@ -159,6 +161,28 @@ extension InstructionDecoder {
     }
 
     // MARK: Composite immediates
+
+    /// A try_table's catch clauses: a count, then per clause a kind byte (0 catch, 1 catch_ref,
+    /// 2 catch_all, 3 catch_all_ref), the tag index for the first two, and the label.
+    mutating func catchClauses() throws(ModuleError) -> [CatchClause] {
+        let count = try u32("catch clause count")
+        var clauses: [CatchClause] = []
+        for _ in 0..<count {
+            let kindOffset = position
+            switch try byte("catch clause") {
+            case 0x00:
+                let tag = try u32("tag index")
+                clauses.append(.catch(tagIndex: tag, labelIndex: try u32("label index")))
+            case 0x01:
+                let tag = try u32("tag index")
+                clauses.append(.catchRef(tagIndex: tag, labelIndex: try u32("label index")))
+            case 0x02: clauses.append(.catchAll(labelIndex: try u32("label index")))
+            case 0x03: clauses.append(.catchAllRef(labelIndex: try u32("label index")))
+            case let other: throw malformed("malformed catch clause \(Self.hex(other))", "catch clause", at: kindOffset)
+            }
+        }
+        return clauses
+    }
 
     /// `br_table`'s labels, then its default label.
     mutating func brTable() throws(ModuleError) -> BrTable {

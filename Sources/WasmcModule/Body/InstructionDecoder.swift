@@ -2,7 +2,8 @@ import WasmParser
 import WasmTypes
 
 /// Decodes the instructions of one function body, one at a time, into WasmParser's `Instruction`
-/// values: exactly the instruction set of WebAssembly 2.0, fixed-width SIMD included.
+/// values (`next()`), or into `Operator`s, which add the legacy exception instructions that
+/// `Instruction` has no case for (`nextOperator()`).
 ///
 /// It replaces WasmKit's `ExpressionParser`, which reads the sub-opcode after the `0xFC` and `0xFD`
 /// prefixes as a single byte where the spec has a u32 LEB128 that may be over-long (`FC 80 00` is
@@ -12,9 +13,10 @@ import WasmTypes
 ///   over-long encodings within the byte limit are accepted; one byte too many is "integer
 ///   representation too long", unused bits that are not zero (or copies of the sign) "integer too
 ///   large";
-/// - an opcode outside 2.0 (threads, tail calls, exceptions, typed references, GC, relaxed SIMD, or
-///   no proposal at all) is an "illegal opcode", and only the 2.0 types are read where a value or
-///   reference type is expected;
+/// - an opcode of a proposal wasmc does not compile (threads, typed references, GC) is
+///   "unsupported", one of no proposal at all an "illegal opcode"; the instructions of the 3.0
+///   proposals wasmc compiles are decoded whatever the features (the validator refuses those the
+///   features leave out), and one-byte value types include `exnref`;
 /// - memory indices are the single reserved `0x00` byte of 2.0, and a memarg's flags are the
 ///   alignment exponent, unchecked here (`MemArg.align`, which the validator compares with the
 ///   access size).
@@ -60,7 +62,27 @@ public struct InstructionDecoder {
     /// offset of its end.
     public var offset: Int { position }
 
-    /// Decodes the next instruction, or returns `nil` when every byte of the body is decoded.
+    /// Decodes the next instruction or legacy exception instruction, or returns `nil` when every
+    /// byte of the body is decoded.
+    public mutating func nextOperator() throws(ModuleError) -> Operator? {
+        guard position < bytes.endIndex else { return nil }
+        let byte = bytes[position]
+        guard [0x06, 0x07, 0x09, 0x18, 0x19].contains(byte) else { return try next().map(Operator.instruction) }
+        instructionStart = position
+        position += 1
+        opcode = Opcode(prefix: nil, code: UInt32(byte))
+        switch byte {
+        case 0x06: return .legacy(.try(blockType: try blockType()))
+        case 0x07: return .legacy(.catch(tagIndex: try u32("tag index")))
+        case 0x09: return .legacy(.rethrow(relativeDepth: try u32("label index")))
+        case 0x18: return .legacy(.delegate(relativeDepth: try u32("label index")))
+        default: return .legacy(.catchAll)
+        }
+    }
+
+    /// Decodes the next instruction, or returns `nil` when every byte of the body is decoded. A
+    /// legacy exception instruction, which `Instruction` cannot hold, is refused as unsupported:
+    /// code that compiles them reads `nextOperator()`.
     public mutating func next() throws(ModuleError) -> Instruction? {
         guard position < bytes.endIndex else { return nil }
         instructionStart = position
@@ -89,6 +111,12 @@ public struct InstructionDecoder {
         case 0x13:
             let typeIndex = try u32("type index")
             return .returnCallIndirect(typeIndex: typeIndex, tableIndex: try u32("table index"))
+        // Exception handling (3.0); the validator refuses them under `--wasm 2.0`.
+        case 0x08: return .throw(tagIndex: try u32("tag index"))
+        case 0x0A: return .throwRef
+        case 0x1F:
+            let blockType = try blockType()
+            return .tryTable(blockType: blockType, tryCatch: TryCatch(catches: try catchClauses()))
         // Reference instructions
         case 0xD0: return .refNull(type: try referenceType().heapType)
         case 0xD1: return .refIsNull
@@ -216,4 +244,29 @@ extension InstructionDecoder {
     func malformed(_ problem: String, _ what: StaticString, at offset: Int) -> ModuleError {
         ModuleError(.malformed, "\(problem) in the \(what) of opcode \(opcode)", offset: offset)
     }
+}
+
+/// What `InstructionDecoder.nextOperator()` decodes: an instruction, or one of the legacy
+/// exception instructions (try, catch, catch_all, rethrow, delegate), which toolchains still emit
+/// and which the 3.0 spec keeps in an appendix.
+///
+/// > Note: <https://webassembly.github.io/spec/core/appendix/legacy.html>
+public enum Operator: Equatable, Sendable {
+    case instruction(Instruction)
+    case legacy(LegacyExceptionInstruction)
+}
+
+/// The legacy exception instructions.
+public enum LegacyExceptionInstruction: Equatable, Sendable {
+    /// `try bt`: a block whose exceptions go to the `catch`/`catch_all` clauses that follow it
+    /// (or, ended by `delegate`, to an enclosing handler).
+    case `try`(blockType: BlockType)
+    /// Starts a handler for exceptions of a tag, entered with the payload on the stack.
+    case `catch`(tagIndex: UInt32)
+    /// Starts a handler for every exception.
+    case catchAll
+    /// Throws again the exception caught by the handler `relativeDepth` labels out.
+    case rethrow(relativeDepth: UInt32)
+    /// Ends a `try` whose exceptions go to the handlers of the label `relativeDepth` out.
+    case delegate(relativeDepth: UInt32)
 }

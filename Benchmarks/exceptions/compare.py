@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Times the exception-handling cases of exceptions.wat in wasmc and in Wasmtime, interleaved,
+and writes a table (Benchmarks/results/exceptions.md; scripts/bench runs it).
+
+    compare.py LIBWASMC_RUNTIME.so EXCEPTIONS.so [--rounds R] [--seconds S] [--quick] [--out FILE]
+
+EXCEPTIONS.so is exceptions.wasm compiled by `wasmc compile`; libwasmc_runtime.so is the C runtime
+built as a shared library (scripts/test-embedding shows how). wasmc is called through the C API
+with ctypes: one call per measurement, whose N iterations (calibrated per case and engine to
+about S seconds) make the call overhead negligible. Each round times every case in both engines
+before the next round starts. The checksums must be what run_wasmtime.checksum says.
+"""
+import argparse
+import ctypes
+import importlib.metadata
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import run_wasmtime  # noqa: E402  (CASES, checksum, load, calibrate)
+
+
+class Error(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_int), ("trap", ctypes.c_uint32), ("message", ctypes.c_char * 512)]
+
+
+class Value(ctypes.Union):
+    _fields_ = [("i32", ctypes.c_int32), ("i64", ctypes.c_int64), ("v128", ctypes.c_uint8 * 16)]
+
+
+class Of(ctypes.Union):  # the union in wasmc_extern: 16 bytes, pointer-aligned
+    _fields_ = [("func", ctypes.c_void_p), ("bytes", ctypes.c_uint8 * 16)]
+
+
+class Extern(ctypes.Structure):  # wasmc_extern: 32 bytes
+    _fields_ = [("kind", ctypes.c_uint32), ("of", Of), ("is_host", ctypes.c_uint32)]
+
+
+class Wasmc:
+    """The compiled module's exports as callables store, n -> checksum (like Wasmtime's)."""
+
+    def __init__(self, runtime_path, module_path):
+        rt = ctypes.CDLL(runtime_path)
+        rt.wasmc_module_load.restype = ctypes.c_void_p
+        rt.wasmc_module_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(Error)]
+        rt.wasmc_store_new.restype = ctypes.c_void_p
+        rt.wasmc_instantiate.restype = ctypes.c_void_p
+        rt.wasmc_instantiate.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32,
+                                         ctypes.POINTER(Error)]
+        rt.wasmc_instance_export.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(Extern)]
+        rt.wasmc_call.restype = ctypes.c_uint32
+        rt.wasmc_call.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(Value)]
+        error = Error()
+        path = module_path if "/" in module_path else "./" + module_path
+        module = rt.wasmc_module_load(path.encode(), ctypes.byref(error))
+        if not module:
+            sys.exit(f"compare.py: {error.message.decode()}")
+        self.rt = rt
+        self.store = rt.wasmc_store_new()
+        self.instance = rt.wasmc_instantiate(self.store, module, None, 0, ctypes.byref(error))
+        if not self.instance:
+            sys.exit(f"compare.py: {error.message.decode()}")
+
+    def function(self, name):
+        export = Extern()
+        if not self.rt.wasmc_instance_export(self.instance, name.encode(), ctypes.byref(export)):
+            sys.exit(f"compare.py: no export {name}")
+        func = export.of.func
+        io = (Value * 1)()
+
+        def call(_store, n):
+            io[0].i32 = n
+            trap = self.rt.wasmc_call(self.store, func, io)
+            if trap:
+                sys.exit(f"compare.py: {name}({n}) ended with code {trap}")
+            return io[0].i32
+        return call
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runtime")
+    parser.add_argument("module")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.2)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=os.path.join(HERE, "..", "results", "exceptions.md"))
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.seconds = 3, 0.05
+
+    wasmc = Wasmc(args.runtime, args.module)
+    store, exports, _ = run_wasmtime.load(os.path.join(HERE, "exceptions.wasm"))
+    engines = {
+        "wasmc": {name: (None, wasmc.function(name)) for name, _ in run_wasmtime.CASES},
+        "wasmtime": {name: (store, exports[name]) for name, _ in run_wasmtime.CASES},
+    }
+    sizes = {}
+    for engine, functions in engines.items():
+        for name, (s, f) in functions.items():
+            n = run_wasmtime.calibrate(s, f, args.seconds)
+            sizes[engine, name] = n
+            f(s, n)  # warm-up
+    samples = {key: [] for key in sizes}
+    failures = []
+    for _ in range(args.rounds):
+        for name, _ in run_wasmtime.CASES:
+            for engine, functions in engines.items():
+                s, f = functions[name]
+                n = sizes[engine, name]
+                start = time.perf_counter_ns()
+                got = f(s, n)
+                samples[engine, name].append((time.perf_counter_ns() - start) / n)
+                if got != run_wasmtime.checksum(name, n):
+                    failures.append(f"{engine} {name}({n}) = {got}")
+
+    lines = [
+        "# Exception handling: wasmc vs Wasmtime",
+        "",
+        f"Written by `scripts/bench` (Benchmarks/exceptions/compare.py): {args.rounds} rounds, about "
+        f"{args.seconds} s per call, median ns per iteration (fastest in parentheses). Wasmtime "
+        f"{importlib.metadata.version('wasmtime')} (PyPI, exceptions enabled). Cases: "
+        "Benchmarks/exceptions/README.md.",
+        "",
+        "| case | what | wasmc | Wasmtime | wasmc / Wasmtime |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, what in run_wasmtime.CASES:
+        a, b = samples["wasmc", name], samples["wasmtime", name]
+        ratio = statistics.median(a) / statistics.median(b)
+        lines.append(f"| {name} | {what} | {statistics.median(a):.2f} ({min(a):.2f}) | "
+                     f"{statistics.median(b):.2f} ({min(b):.2f}) | {ratio:.2f} |")
+    plain, in_try = statistics.median(samples["wasmc", "plain"]), statistics.median(samples["wasmc", "in_try"])
+    lines += ["", f"wasmc: a call inside a try_table costs {in_try - plain:+.2f} ns per iteration against the "
+              "same call outside one (nothing thrown)."]
+    if failures:
+        lines += ["", "WRONG CHECKSUMS: " + "; ".join(failures)]
+    text = "\n".join(lines) + "\n"
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
