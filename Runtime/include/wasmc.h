@@ -116,6 +116,9 @@ typedef struct wasmc_global {
     wasmc_value *cell;
     uint8_t kind;
     uint8_t mutable_;
+    /* The value type's key when its kind does not say it all (typed function references, see
+     * wasmc_abi.h); NULL for host globals and globals of the kinds' types. */
+    const char *type_key;
 } wasmc_global;
 
 typedef struct wasmc_extern {

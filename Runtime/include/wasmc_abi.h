@@ -129,6 +129,10 @@ typedef struct wasmc_table {
     uint8_t is64;      /* offset 22: 1 for a 64-bit table (i64 indices, memory64) */
     uint8_t pad;
     uint32_t refcount; /* offset 24 */
+    uint32_t pad2;
+    /* offset 32: the element type's key when its kind does not say it all (typed function
+     * references; see the metadata blob below), owned by the table; NULL otherwise. */
+    char *type_key;
 } wasmc_table;
 
 /* A tag (exception handling). Exceptions match a `catch` by the identity of their tag object:
@@ -277,20 +281,28 @@ typedef struct wasmc_module_descriptor {
  *   u bounds mode (0 = guard pages, 1 = explicit checks)
  *   u ctx_size, u off_type_ids, u off_funcrefs, u off_tables, u off_memories, u off_global_ptrs,
  *     u off_global_cells, u off_tags
- *   u ntypes      × (u nparams, b kind × nparams, u nresults, b kind × nresults)
+ *   u ntypes      × (u nparams, b kind × nparams, u nresults, b kind × nresults, s key)
  *   u nimports    × (s module, s name, b extern kind, desc)
- *                     function: u type index | table: b ref kind, limits | memory: limits
- *                     global: b value kind, b mutable | tag: u type index
+ *                     function: u type index | table: b ref kind, s key, limits
+ *                     memory: limits | global: b value kind, s key, b mutable | tag: u type index
  *   u nfuncs      × u type index                     (the whole index space, imported first)
- *   u ntables     × (b ref kind, limits)             (imported first)
+ *   u ntables     × (b ref kind, s key, limits)      (imported first)
  *   u nmemories   × limits                           (imported first)
- *   u nglobals    × (b value kind, b mutable)        (imported first)
+ *   u nglobals    × (b value kind, s key, b mutable) (imported first)
  *   u ntags       × u type index                     (imported first)
  *   u nexports    × (s name, b extern kind, u index)
  *   u start       (0 = none, else function index + 1)
  *   u ndata       × u size in bytes
  *   u nelem       × b ref kind
  *   u nnames      × (u function index, s name)      (function indices increasing)
+ *
+ * Type keys (typed function references) say what a value kind cannot: a reference type's is
+ * `(ref null? HEAP)`, HEAP an abstract heap type (func, extern, exn, nofunc, noextern, noexn) or
+ * a function type written out as `[func(P...->R...)]` (`rec`: the enclosing bracket's type
+ * itself); a function type's is that bracket. Empty where the kind says it all (numbers,
+ * vectors, funcref, externref, exnref; a function type all of whose value types are such):
+ * those types get the ids wasmc_signature_id gives their kinds. Equivalent types have equal
+ * keys in every module.
  *
  * The cpu features are the instruction-set features the code may use, in LLVM's names, as
  * "+name" entries separated by commas (the compiler records the CPU's features and what they

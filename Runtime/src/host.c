@@ -48,7 +48,7 @@ void rt_call_host(wasmc_host_func *f, wasmc_value *io) {
 }
 
 wasmc_global wasmc_global_new(uint8_t kind, uint8_t mutable_, wasmc_value initial) {
-    wasmc_global g = {calloc(1, sizeof(wasmc_value)), kind, mutable_};
+    wasmc_global g = {calloc(1, sizeof(wasmc_value)), kind, mutable_, NULL};
     if (g.cell) *g.cell = initial;
     return g;
 }

@@ -303,7 +303,9 @@ static const char *match_import(const wasmc_module *m, const rt_import *im, cons
     case WASMC_EXTERN_TABLE: {
         const wasmc_table *t = x->of.table;
         if (!t) return "null table";
-        if (t->kind != im->value_kind) return "table element type mismatch";
+        /* Table types match exactly (a table is read and written: invariant). */
+        if (!rt_value_type_matches(t->kind, t->type_key, im->value_kind, im->type_key, false))
+            return "table element type mismatch";
         if (t->is64 != l->is64) return "table address type mismatch";
         if (t->size < l->min || (l->has_max && (!t->has_max || t->max > l->max)))
             return "table limits mismatch";
@@ -326,8 +328,11 @@ static const char *match_import(const wasmc_module *m, const rt_import *im, cons
         return NULL;
     default:
         if (!x->of.global.cell) return "null global";
-        if (x->of.global.kind != im->value_kind) return "global type mismatch";
         if (x->of.global.mutable_ != im->mutable_) return "global mutability mismatch";
+        /* An immutable global may be of a subtype; a mutable one is of the type itself. */
+        if (!rt_value_type_matches(x->of.global.kind, x->of.global.type_key, im->value_kind, im->type_key,
+                                   !im->mutable_))
+            return "global type mismatch";
         return NULL;
     }
 }
@@ -495,6 +500,10 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
             : wasmc_table_new(t->kind, (uint32_t)t->limits.min, t->limits.has_max,
                               beyond ? UINT32_MAX : (uint32_t)t->limits.max, NULL, error);
         if (inst->tables[i]) inst->tables[i]->is64 = t->limits.is64;
+        if (inst->tables[i] && t->type_key && !(inst->tables[i]->type_key = strdup(t->type_key))) {
+            wasmc_table_release(inst->tables[i]);
+            inst->tables[i] = rt_fail(error, WASMC_ERROR_RESOURCE, 0, "out of memory for an instance");
+        }
         if (!inst->tables[i]) {
             instance_free(inst);
             return NULL;
@@ -594,7 +603,8 @@ int wasmc_instance_export_bytes(const wasmc_instance *inst, const char *name, si
     case WASMC_EXTERN_TAG: out->of.tag = inst->tags[e->index]; break;
     default:
         out->of.global = (wasmc_global){((wasmc_value **)(inst->ctx + m->off_global_ptrs))[e->index],
-                                        m->globals[e->index].kind, m->globals[e->index].mutable_};
+                                        m->globals[e->index].kind, m->globals[e->index].mutable_,
+                                        m->globals[e->index].type_key};
         break;
     }
     return 1;

@@ -33,15 +33,18 @@ typedef struct rt_import {
     uint8_t mutable_;
     uint32_t type_index; /* functions, tags */
     rt_limits limits;    /* tables, memories */
+    const char *type_key; /* tables, globals: the value type's key, NULL if empty */
 } rt_import;
 
 typedef struct rt_tabletype {
     uint8_t kind;
+    const char *type_key; /* NULL if empty */
     rt_limits limits;
 } rt_tabletype;
 
 typedef struct rt_globaltype {
     uint8_t kind, mutable_;
+    const char *type_key; /* NULL if empty */
 } rt_globaltype;
 
 typedef struct rt_export {
@@ -88,6 +91,13 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
 /* Orders names as byte strings (they may contain NULs). */
 int rt_name_cmp(const char *a, uint32_t alen, const char *b, uint32_t blen);
 void rt_metadata_free(wasmc_module *m);
+
+/* The canonical id of a function type known by its key (signature.c), in the same space as
+ * wasmc_signature_id's. */
+uint32_t rt_type_key_id(const char *key, uint32_t len);
+/* Whether a value of kind `kind` and type key `key` (NULL: the kind's own type) may stand where
+ * one of `want_kind`/`want_key` is expected: the same type, or with `subtype` a subtype. */
+bool rt_value_type_matches(uint8_t kind, const char *key, uint8_t want_kind, const char *want_key, bool subtype);
 
 /* ---- the CPU (cpu.c) ------------------------------------------------------------------ */
 

@@ -102,6 +102,13 @@ static uint8_t rd_kind(reader *r, bool ref_only) {
     return k;
 }
 
+/* A type key: NULL when empty. */
+static const char *rd_key(reader *r) {
+    uint32_t len;
+    const char *key = rd_sn(r, &len);
+    return len ? key : NULL;
+}
+
 static bool rd_flag(reader *r) {
     uint8_t b = rd_b(r);
     if (b > 1) fail(r, "invalid flag %u", b);
@@ -143,6 +150,10 @@ static void *alloc(reader *r, uint32_t n, size_t size) {
 
 static bool same_limits(rt_limits a, rt_limits b) {
     return a.min == b.min && a.has_max == b.has_max && a.max == b.max && a.is64 == b.is64;
+}
+
+static bool same_key(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 static int cmp_export(const void *a, const void *b) {
@@ -207,7 +218,11 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
             if (side == 0) t->params = kinds, t->nparams = n;
             else t->results = kinds, t->nresults = n;
         }
-        if (!r->failed) t->id = wasmc_signature_id(t->params, t->nparams, t->results, t->nresults);
+        uint32_t key_len;
+        const char *key = rd_sn(r, &key_len);
+        if (!r->failed)
+            t->id = key_len ? rt_type_key_id(key, key_len)
+                            : wasmc_signature_id(t->params, t->nparams, t->results, t->nresults);
     }
 
     m->nimports = rd_count(r, 4, "imports");
@@ -221,11 +236,13 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
         case WASMC_EXTERN_FUNC: im->type_index = rd_index(r, m->ntypes, "type"); break;
         case WASMC_EXTERN_TABLE:
             im->value_kind = rd_kind(r, true);
+            im->type_key = rd_key(r);
             im->limits = rd_table_limits(r);
             break;
         case WASMC_EXTERN_MEMORY: im->limits = rd_memory_limits(r); break;
         case WASMC_EXTERN_GLOBAL:
             im->value_kind = rd_kind(r, false);
+            im->type_key = rd_key(r);
             im->mutable_ = rd_flag(r);
             break;
         case WASMC_EXTERN_TAG: im->type_index = rd_index(r, m->ntypes, "type"); break;
@@ -242,6 +259,7 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
     m->tables = alloc(r, m->ntables, sizeof *m->tables);
     for (uint32_t i = 0; i < m->ntables && !r->failed; i++) {
         m->tables[i].kind = rd_kind(r, true);
+        m->tables[i].type_key = rd_key(r);
         m->tables[i].limits = rd_table_limits(r);
     }
     m->nmemories = rd_count(r, 2, "memories");
@@ -252,6 +270,7 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
     m->globals = alloc(r, m->nglobals, sizeof *m->globals);
     for (uint32_t i = 0; i < m->nglobals && !r->failed; i++) {
         m->globals[i].kind = rd_kind(r, false);
+        m->globals[i].type_key = rd_key(r);
         m->globals[i].mutable_ = rd_flag(r);
     }
     m->ntags = rd_count(r, 1, "tags");
@@ -270,10 +289,12 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
         if (k >= counts[im->kind]) fail(r, "import %u has no entry in its index space", i);
         else if ((im->kind == WASMC_EXTERN_FUNC && m->func_types[k] != im->type_index) ||
                  (im->kind == WASMC_EXTERN_TABLE &&
-                  (m->tables[k].kind != im->value_kind || !same_limits(m->tables[k].limits, im->limits))) ||
+                  (m->tables[k].kind != im->value_kind || !same_key(m->tables[k].type_key, im->type_key) ||
+                   !same_limits(m->tables[k].limits, im->limits))) ||
                  (im->kind == WASMC_EXTERN_MEMORY && !same_limits(m->memories[k], im->limits)) ||
                  (im->kind == WASMC_EXTERN_GLOBAL &&
-                  (m->globals[k].kind != im->value_kind || m->globals[k].mutable_ != im->mutable_)) ||
+                  (m->globals[k].kind != im->value_kind || !same_key(m->globals[k].type_key, im->type_key) ||
+                   m->globals[k].mutable_ != im->mutable_)) ||
                  (im->kind == WASMC_EXTERN_TAG && m->tag_types[k] != im->type_index))
             fail(r, "import %u disagrees with its index space entry", i);
     }

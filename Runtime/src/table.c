@@ -9,7 +9,7 @@
 
 wasmc_table *wasmc_table_new(uint8_t ref_kind, uint32_t min, uint32_t has_max, uint32_t max,
                              void *init, wasmc_error *error) {
-    if (ref_kind != WASMC_FUNCREF && ref_kind != WASMC_EXTERNREF)
+    if (ref_kind != WASMC_FUNCREF && ref_kind != WASMC_EXTERNREF && ref_kind != WASMC_EXNREF)
         return rt_fail(error, WASMC_ERROR_RESOURCE, 0, "invalid table element kind %u", ref_kind);
     if (has_max && min > max)
         return rt_fail(error, WASMC_ERROR_RESOURCE, 0,
@@ -41,6 +41,7 @@ void rt_table_retain(wasmc_table *t) {
 void wasmc_table_release(wasmc_table *t) {
     if (!t || __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     free(t->elements);
+    free(t->type_key);
     free(t);
 }
 

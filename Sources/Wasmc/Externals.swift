@@ -310,6 +310,7 @@ public final class Table: @unchecked Sendable {
         let element = raw.pointee.elements[Int(index)]
         switch kind {
         case .funcref: return .funcref(element.map { FunctionReference(pointer: UnsafeRawPointer($0)) })
+        case .exnref: return .exnref(element.map { ExceptionReference(pointer: $0.assumingMemoryBound(to: wasmc_exception.self)) })
         default:
             let bits = UInt(bitPattern: element)
             return .externref(bits == 0 ? nil : ExternReference(bits: bits))
@@ -343,9 +344,27 @@ public final class Global: @unchecked Sendable {
 
     public var value: Value { Value.load(kind, from: raw.cell) }
 
+    /// The global's type where its kind cannot say it (typed function references), as the
+    /// runtime keys it: `(ref null? HEAP)`.
+    public var typeKey: String? { raw.type_key.map { String(cString: $0) } }
+
     public func set(_ value: Value) throws(WasmcError) {
         guard isMutable else { throw WasmcError(.link, "global is immutable") }
         guard value.kind == kind else { throw WasmcError(.link, "global holds \(kind), not \(value.kind)") }
+        if let key = typeKey {
+            // What wasm code relies on: no null in a non-null global, and a function of the
+            // global's type in a typed one (which the host cannot name, so only null goes there).
+            let nullable = key.hasPrefix("(ref null ")
+            let heap = key.dropFirst(nullable ? 10 : 5).dropLast()
+            switch value {
+            case .funcref(nil), .externref(nil), .exnref(nil):
+                guard nullable else { throw WasmcError(.link, "global of type \(key) cannot hold null") }
+            default:
+                guard ["func", "extern", "exn"].contains(heap) else {
+                    throw WasmcError(.link, "global of type \(key): the host can only store null in it")
+                }
+            }
+        }
         value.store(to: raw.cell)
     }
 }

@@ -166,7 +166,7 @@ struct ModuleMetadata {
     var abiVersion: UInt64 = 0
     var triple = "", cpu = "", features = "", options = "", hash = ""
     var explicitBounds = false
-    var types: [(params: [UInt8], results: [UInt8])] = []
+    var types: [(params: [UInt8], results: [UInt8], key: String)] = []
     var imports: [(module: String, name: String, description: String)] = []
     var funcTypes: [Int] = []
     var tables: [String] = [], memories: [String] = [], globals: [String] = [], tags: [String] = []
@@ -190,7 +190,7 @@ struct ModuleMetadata {
             var params: [UInt8] = [], results: [UInt8] = []
             for _ in 0..<(try count()) { params.append(try b()) }
             for _ in 0..<(try count()) { results.append(try b()) }
-            types.append((params, results))
+            types.append((params, results, try s()))
         }
         for _ in 0..<(try count()) {
             let module = try s(), name = try s(), kind = try b()
@@ -215,6 +215,8 @@ struct ModuleMetadata {
     func signature(_ type: Int) -> String {
         guard type < types.count else { return "(type \(type))" }
         let t = types[type]
+        // A type with typed references says what its kinds cannot by its key.
+        guard t.key.isEmpty else { return t.key }
         return "(\(t.params.map(Self.kindName).joined(separator: ", "))) -> (\(t.results.map(Self.kindName).joined(separator: ", ")))"
     }
 
@@ -229,12 +231,12 @@ struct ModuleMetadata {
         switch kind {
         case 0: return "func \(signature(Int(try u())))"
         case 1:
-            let ref = try b()
-            return "table \(Self.kindName(ref)) \(try limits())"
+            let ref = try valueType()
+            return "table \(ref) \(try limits())"
         case 2: return "memory \(try limits()) pages"
         case 3:
-            let value = try b()
-            return "global \(try b() != 0 ? "mut " : "")\(Self.kindName(value))"
+            let value = try valueType()
+            return "global \(try b() != 0 ? "mut " : "")\(value)"
         case 4: return "tag \(signature(Int(try u())))"
         default: throw InspectError("metadata: unknown extern kind \(kind)")
         }
@@ -270,6 +272,13 @@ struct ModuleMetadata {
     }
 
     // MARK: reading
+
+    /// A value kind and its type key: the key where it has one (typed references).
+    private mutating func valueType() throws(InspectError) -> String {
+        let kind = try b()
+        let key = try s()
+        return key.isEmpty ? Self.kindName(kind) : key
+    }
 
     private mutating func b() throws(InspectError) -> UInt8 {
         guard position < blob.endIndex else { throw InspectError("metadata is truncated") }

@@ -72,8 +72,12 @@ enum ValueText {
                 bytes += (0..<shape.laneBytes).map { UInt8(truncatingIfNeeded: bits >> (8 * $0)) }
             }
             return .v128(V128(bytes: bytes))
-        default:
-            throw ArgumentError(description: "\(kind) arguments cannot be given on the command line")
+        case .funcref, .externref, .exnref:
+            // Only the null reference can be written down; others come from wasm code.
+            guard text == "null" || text == "ref.null" else {
+                throw ArgumentError(description: "a \(kind) argument can only be null on the command line, got \"\(text)\"")
+            }
+            return .zero(kind)
         }
     }
 

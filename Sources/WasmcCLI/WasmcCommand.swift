@@ -163,7 +163,8 @@ struct Run: ParsableCommand {
             nan:0xPAYLOAD, inf, -inf, -0 spelled out), v128 as i32x4:A,B,C,D (lanes in signed \
             decimal, lane 0 first). Arguments are written the same way; a v128 argument may use \
             any lane shape: i8x16:..., i16x8:..., i32x4:..., i64x2:..., f32x4:..., f64x2:... (one \
-            value per lane). A module that imports WASI gets it here too.
+            value per lane); a reference argument (funcref, externref, exnref) can only be \
+            null, written null. A module that imports WASI gets it here too.
 
             A trap prints "wasm trap: <reason>" on stderr and exits with status 134; so does \
             an exception no wasm code catches, as "wasm exception: uncaught, tag <name> \

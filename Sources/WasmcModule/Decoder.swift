@@ -120,10 +120,8 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
                 info.declaredFunctionCount = typeIndices.count
             case .tableSection(let tables):
                 info.sectionOffsets.tables = sectionStart
-                if tables.contains(where: { $0.initializer != nil }) {
-                    throw ModuleError.unsupported(.typedFunctionReferences, "table with an initializer", offset: sectionStart)
-                }
                 info.tables.append(contentsOf: tables.map(\.type))
+                info.tableInitializers.append(contentsOf: tables.map(\.initializer))
             case .memorySection(let memories):
                 info.sectionOffsets.memories = sectionStart
                 info.memories.append(contentsOf: memories.map(\.type))
@@ -141,7 +139,7 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
                 info.start = index
             case .elementSection(let segments):
                 info.sectionOffsets.elements = sectionStart
-                info.elements = segments.map(functionIndexSegmentAsFuncref)
+                info.elements = segments
             case .codeSection(let codes):
                 info.sectionOffsets.code = sectionStart
                 sawCode = true
@@ -174,17 +172,6 @@ public func decodeModule(_ bytes: [UInt8]) throws(ModuleError) -> ModuleInfo {
         throw ModuleError(.malformed, "data count and data section have inconsistent lengths", offset: info.sectionOffsets.data)
     }
     return info
-}
-
-/// A segment written as function indices (its items are lone `ref.func`s, without `end`), which
-/// WasmParser types `(ref func)` once typed function references are read, typed `funcref` as in
-/// 2.0: wasmc's validator knows the nullable reference types only, and the items are non-null
-/// functions either way.
-private func functionIndexSegmentAsFuncref(_ segment: ElementSegment) -> ElementSegment {
-    guard segment.type == ReferenceType(isNullable: false, heapType: .funcRef),
-        segment.initializer.allSatisfy({ $0.count == 1 && { if case .refFunc = $0[0] { true } else { false } }($0) })
-    else { return segment }
-    return ElementSegment(type: .funcRef, initializer: segment.initializer, mode: segment.mode)
 }
 
 extension ModuleError {

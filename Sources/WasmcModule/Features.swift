@@ -15,7 +15,7 @@ public enum Proposal: String, Sendable, CaseIterable {
 
     /// The proposals wasmc compiles. The others are refused as "unsupported: ..." wherever they
     /// first show (a section, a type, an instruction), whatever `WasmFeatures` asks for.
-    public static let implemented: Set<Proposal> = [.extendedConst, .relaxedSIMD, .multiMemory, .tailCalls, .memory64, .exceptionHandling]
+    public static let implemented: Set<Proposal> = [.extendedConst, .relaxedSIMD, .multiMemory, .tailCalls, .memory64, .exceptionHandling, .typedFunctionReferences]
 }
 
 /// The proposals after WebAssembly 2.0 a compile accepts: a compile option (`--wasm`).

@@ -18,6 +18,9 @@ public struct ModuleInfo: Sendable {
     public var importedFunctionCount = 0
     /// Every table type, imported ones first.
     public var tables: [TableType] = []
+    /// The initializer of each defined table (by defined index), if it has one (typed function
+    /// references); without one a table starts full of nulls.
+    public var tableInitializers: [ConstExpression?] = []
     public var importedTableCount = 0
     /// Every memory type, imported ones first.
     public var memories: [MemoryType] = []

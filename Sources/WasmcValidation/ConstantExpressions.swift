@@ -52,11 +52,10 @@ extension ModuleValidator {
             case .f64Const: stack.append(.f64)
             case .v128Const: stack.append(.v128)
             case .refNull(let heapType):
-                guard let type = OperandType(heapType) else { throw .unsupportedType(.ref(ReferenceType(isNullable: true, heapType: heapType))) }
-                stack.append(type)
+                stack.append(try context.operandType(ReferenceType(isNullable: true, heapType: heapType)))
             case .refFunc(let index):
                 guard Int(index) < context.functionCount else { throw .unknownFunction(index) }
-                stack.append(.funcref)
+                stack.append(context.functionReference(typeIndex: context.functionTypeIndices[Int(index)]))
             case .globalGet(let index):
                 stack.append(context.globals[Int(index)].type)
             case .binary(let operation):
@@ -69,7 +68,7 @@ extension ModuleValidator {
                 throw .constantExpressionRequired
             }
         }
-        guard stack == [type] else {
+        guard stack.count == 1, stack[0].matches(type) else {
             if isElementItem, stack.count == 1 {
                 throw .typeMismatchElementSegment(expected: type, got: stack[0])
             }

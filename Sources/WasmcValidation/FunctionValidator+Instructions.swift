@@ -13,7 +13,7 @@ extension FunctionValidator {
     /// > Note: <https://webassembly.github.io/spec/core/valid/instructions.html#parametric-instructions>
     mutating func validateSelect(type: ValueType?) throws(ModuleError) {
         if let type {
-            let type = try OperandType.checked(type)
+            let type = try context.operandType(type)
             try pop(.i32)
             try pop(type)
             try pop(type)
@@ -81,7 +81,7 @@ extension FunctionValidator {
             .v128Load32Zero, .v128Load64Zero:
             let addressType = try checkMemArg(memarg, naturalAlignment: load.naturalAlignment)
             try pop(addressType)
-            push(try OperandType.checked(load.type))
+            push(try context.operandType(load.type))
         }
     }
 
@@ -93,7 +93,7 @@ extension FunctionValidator {
         case .i32Store, .i64Store, .f32Store, .f64Store, .i32Store8, .i32Store16, .i64Store8, .i64Store16,
             .i64Store32, .v128Store:
             let addressType = try checkMemArg(memarg, naturalAlignment: store.naturalAlignment)
-            try pop(try OperandType.checked(store.type))
+            try pop(try context.operandType(store.type))
             try pop(addressType)
         }
     }
@@ -168,7 +168,7 @@ extension FunctionValidator {
         case .tableCopy(let destination, let source):
             let destinationType = try table(destination)
             let sourceType = try table(source)
-            guard sourceType == destinationType else {
+            guard sourceType.matches(destinationType) else {
                 throw .typeMismatchTableCopy(destination: destinationType, source: sourceType)
             }
             let to = tableAddress(destination), from = tableAddress(source)
@@ -176,7 +176,7 @@ extension FunctionValidator {
         case .tableInit(let segment, let index):
             let tableType = try table(index)
             let segmentType = try elementSegment(segment)
-            guard segmentType == tableType else {
+            guard segmentType.matches(tableType) else {
                 throw .typeMismatchTableElements(table: tableType, segment: segmentType)
             }
             try pop([tableAddress(index), .i32, .i32])

@@ -26,6 +26,11 @@ public struct FunctionValidator: AnyInstructionVisitor {
     let context: ValidationContext
     /// Parameters, then declared locals.
     let locals: [OperandType]
+    /// Which locals hold a value: all but the non-defaultable declared ones (non-null references)
+    /// until set. `initializedLocals` lists those set since, in order; a block's frame records
+    /// how many there were when it began, and its end forgets the ones set inside it.
+    var isInitialized: [Bool]
+    var initializedLocals: [Int] = []
     /// The operand stack. `unknown` entries come from popping the polymorphic stack of
     /// unreachable code and being pushed back (by `select`, `br_table`).
     var values: [OperandType] = []
@@ -47,6 +52,8 @@ public struct FunctionValidator: AnyInstructionVisitor {
         var height: Int
         /// Whether the rest of the block is unreachable (after `br`, `return`, `unreachable`...).
         var isUnreachable: Bool
+        /// `initializedLocals.count` when the block began.
+        var initializedHeight = 0
 
         /// The types a branch to this block's label carries: a loop's label is its start.
         var labelTypes: [OperandType] { kind == .loop ? parameters : results }
@@ -59,11 +66,15 @@ public struct FunctionValidator: AnyInstructionVisitor {
         self.context = context
         self.functionIndex = functionIndex
         let signature = context.signature(ofFunction: functionIndex)
+        let all: [OperandType]
         do {
-            self.locals = signature.parameters + (try OperandType.checked(locals))
+            all = signature.parameters + (try context.operandTypes(locals))
         } catch {
             throw error.at(nil, function: functionIndex)
         }
+        self.locals = all
+        let parameterCount = signature.parameters.count
+        isInitialized = all.indices.map { $0 < parameterCount || all[$0].isDefaultable }
         controls.append(
             ControlFrame(kind: .function, parameters: [], results: signature.results, height: 0, isUnreachable: false))
     }
@@ -225,8 +236,15 @@ public struct FunctionValidator: AnyInstructionVisitor {
         controls.append(
             ControlFrame(
                 kind: kind, parameters: signature.parameters, results: signature.results,
-                height: values.count, isUnreachable: false))
+                height: values.count, isUnreachable: false, initializedHeight: initializedLocals.count))
         push(signature.parameters)
+    }
+
+    /// Records that a local holds a value from here to the end of the current block.
+    mutating func initialize(_ index: Int) {
+        guard !isInitialized[index] else { return }
+        isInitialized[index] = true
+        initializedLocals.append(index)
     }
 
     /// Pops the innermost block, whose results must be exactly what is left above its base.
@@ -236,6 +254,8 @@ public struct FunctionValidator: AnyInstructionVisitor {
         guard values.count == frame.height else {
             throw .typeMismatchValuesRemaining(count: values.count - frame.height, at: Self.describe(frame.kind))
         }
+        for index in initializedLocals[frame.initializedHeight...] { isInitialized[index] = false }
+        initializedLocals.removeSubrange(frame.initializedHeight...)
         controls.removeLast()
         return frame
     }
@@ -275,7 +295,7 @@ public struct FunctionValidator: AnyInstructionVisitor {
         case .empty:
             return .empty
         case .type(let type):
-            return Signature(parameters: [], results: try OperandType.checked(type).singleton)
+            return Signature(parameters: [], results: try context.operandType(type).singleton)
         case .funcType(let index):
             guard Int(index) < context.types.count else { throw .unknownType(index) }
             return context.types[Int(index)]
@@ -312,7 +332,9 @@ public struct FunctionValidator: AnyInstructionVisitor {
             let frame = try popControl()
             // An `if` without `else` has an empty else branch, which must turn the parameters
             // into the results by itself.
-            if frame.kind == .if, frame.parameters != frame.results {
+            if frame.kind == .if,
+                frame.parameters.count != frame.results.count || !zip(frame.parameters, frame.results).allSatisfy({ $0.matches($1) })
+            {
                 throw .typeMismatchIfWithoutElse(params: frame.parameters, results: frame.results)
             }
             if frame.kind == .function {
@@ -372,6 +394,60 @@ public struct FunctionValidator: AnyInstructionVisitor {
         }
     }
 
+    /// call_ref, return_call_ref, ref.as_non_null, br_on_null, br_on_non_null (typed function
+    /// references).
+    ///
+    /// > Note: <https://webassembly.github.io/spec/core/valid/instructions.html#reference-instructions>
+    mutating func validateTypedReference(_ instruction: Instruction) throws(ModuleError) {
+        switch instruction {
+        case .callRef(let typeIndex):
+            let signature = try referencedSignature(typeIndex)
+            try pop(.ref(nullable: true, .type(context.canonicalTypes[Int(typeIndex)])))
+            try pop(signature.parameters)
+            push(signature.results)
+        case .returnCallRef(let typeIndex):
+            let signature = try referencedSignature(typeIndex)
+            try checkTailCallResults(signature)
+            try pop(.ref(nullable: true, .type(context.canonicalTypes[Int(typeIndex)])))
+            try pop(signature.parameters)
+            markUnreachable()
+        case .refAsNonNull:
+            let type = try popReference()
+            push(type.nonNullable)
+        case .brOnNull(let depth):
+            let type = try popReference()
+            let types = try labelTypes(depth)
+            try pop(types)
+            push(types)
+            push(type.nonNullable)
+        case .brOnNonNull(let depth):
+            let type = try popReference()
+            let types = try labelTypes(depth)
+            guard let last = types.last, last.isReference else {
+                throw .typeMismatch(expected: "a label whose last type is a reference", got: ModuleError.describe(types))
+            }
+            guard type.nonNullable.matches(last) else { throw .typeMismatch(expected: last, got: type.nonNullable) }
+            let rest = Array(types.dropLast())
+            try pop(rest)
+            push(rest)
+        default:
+            preconditionFailure("not a typed reference instruction: \(instruction)")
+        }
+    }
+
+    /// The signature of type `typeIndex`, which call_ref needs to be a function type.
+    func referencedSignature(_ typeIndex: UInt32) throws(ModuleError) -> Signature {
+        guard Int(typeIndex) < context.types.count else { throw .unknownType(typeIndex) }
+        return context.types[Int(typeIndex)]
+    }
+
+    /// Pops an operand that must be a reference (`unknown` stays `unknown`).
+    mutating func popReference() throws(ModuleError) -> OperandType {
+        let type = try pop()
+        guard type.isReference else { throw .typeMismatch(expected: "a reference", got: type.description) }
+        return type
+    }
+
     /// throw, throw_ref and try_table (exception handling).
     ///
     /// > Note: <https://webassembly.github.io/spec/core/valid/instructions.html#control-instructions>
@@ -385,14 +461,16 @@ public struct FunctionValidator: AnyInstructionVisitor {
             markUnreachable()
         case .tryTable(let blockType, let tryCatch):
             let signature = try blockSignature(blockType)
-            // A handler branches to a label outside the try_table with what it caught.
+            // A handler branches to a label outside the try_table with what it caught (the
+            // exception as a non-null reference).
+            let exception = OperandType.ref(nullable: false, .exception)
             for clause in tryCatch.catches {
                 let (carried, depth): ([OperandType], UInt32)
                 switch clause {
                 case .catch(let tag, let label): (carried, depth) = (try tagPayload(tag), label)
-                case .catchRef(let tag, let label): (carried, depth) = (try tagPayload(tag) + [.exnref], label)
+                case .catchRef(let tag, let label): (carried, depth) = (try tagPayload(tag) + [exception], label)
                 case .catchAll(let label): (carried, depth) = ([], label)
-                case .catchAllRef(let label): (carried, depth) = ([.exnref], label)
+                case .catchAllRef(let label): (carried, depth) = ([exception], label)
                 }
                 let expected = try labelTypes(depth)
                 guard carried.count == expected.count, zip(carried, expected).allSatisfy({ $0.matches($1) }) else {
@@ -415,14 +493,14 @@ public struct FunctionValidator: AnyInstructionVisitor {
     func indirectCallSignature(typeIndex: UInt32, table: UInt32) throws(ModuleError) -> Signature {
         guard Int(table) < context.tables.count else { throw .unknownTable(table) }
         let elementType = context.tables[Int(table)]
-        guard elementType == .funcref else { throw .typeMismatchCallIndirect(table: elementType) }
+        guard elementType.matches(.funcref) else { throw .typeMismatchCallIndirect(table: elementType) }
         guard Int(typeIndex) < context.types.count else { throw .unknownType(typeIndex) }
         return context.types[Int(typeIndex)]
     }
 
     func checkTailCallResults(_ callee: Signature) throws(ModuleError) {
         let results = controls[0].results
-        guard callee.results == results else {
+        guard callee.results.count == results.count, zip(callee.results, results).allSatisfy({ $0.matches($1) }) else {
             throw .typeMismatch(expected: ModuleError.describe(results), got: ModuleError.describe(callee.results))
         }
     }
@@ -449,12 +527,16 @@ public struct FunctionValidator: AnyInstructionVisitor {
             try validateSelect(type: type)
 
         case .localGet(let index):
-            push(try local(index))
+            let type = try local(index)
+            guard isInitialized[Int(index)] else { throw .uninitializedLocal(index) }
+            push(type)
         case .localSet(let index):
             try pop(try local(index))
+            initialize(Int(index))
         case .localTee(let index):
             let type = try local(index)
             try pop(type)
+            initialize(Int(index))
             push(type)
         case .globalGet(let index):
             push(try global(index).type)
@@ -506,8 +588,7 @@ public struct FunctionValidator: AnyInstructionVisitor {
             push(to)
 
         case .refNull(let heapType):
-            guard let type = OperandType(heapType) else { throw .unsupportedType(.ref(ReferenceType(isNullable: true, heapType: heapType))) }
-            push(type)
+            push(try context.operandType(ReferenceType(isNullable: true, heapType: heapType)))
         case .refIsNull:
             let type = try pop()
             guard type.isReference else { throw .typeMismatch(expected: "a reference", got: type.description) }
@@ -515,7 +596,7 @@ public struct FunctionValidator: AnyInstructionVisitor {
         case .refFunc(let function):
             guard Int(function) < context.functionCount else { throw .unknownFunction(function) }
             guard context.isDeclaredReference(function) else { throw .undeclaredFunctionReference(function) }
-            push(.funcref)
+            push(context.functionReference(typeIndex: context.functionTypeIndices[Int(function)]))
 
         case .tableInit, .elemDrop, .tableCopy, .tableFill, .tableGet, .tableSet, .tableGrow, .tableSize:
             try validateTable(instruction)
@@ -539,7 +620,10 @@ public struct FunctionValidator: AnyInstructionVisitor {
 
         // Instructions of later proposals, which WasmParser decodes whatever the features.
         case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull:
-            throw .unsupportedInstruction(Self.name(of: instruction), .typedFunctionReferences)
+            guard context.features.allows(.typedFunctionReferences) else {
+                throw .unsupportedInstruction(Self.name(of: instruction), .typedFunctionReferences)
+            }
+            try validateTypedReference(instruction)
         case .atomicFence, .memoryAtomicNotify, .memoryAtomicWait32, .memoryAtomicWait64,
             .i32AtomicRmwAdd, .i64AtomicRmwAdd, .i32AtomicRmw8AddU, .i32AtomicRmw16AddU,
             .i64AtomicRmw8AddU, .i64AtomicRmw16AddU, .i64AtomicRmw32AddU,

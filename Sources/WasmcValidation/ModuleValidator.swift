@@ -35,10 +35,16 @@ struct ModuleValidator {
         let offsets = module.sectionOffsets
         context.features = features
 
-        // Types: every value type must be one of 2.0's.
-        for type in module.types {
+        // Types: each one's value types, and the first type it is equivalent to. A type may
+        // refer to itself (a recursion group of one) and to the types before it.
+        var firstOfKey: [String: Int] = [:]
+        for (index, type) in module.types.enumerated() {
+            let key = try Self.equivalenceKey(of: type, index: index, canonical: context.canonicalTypes)
+            let canonical = firstOfKey[key] ?? index
+            firstOfKey[key] = canonical
+            context.canonicalTypes.append(canonical)
             context.types.append(
-                Signature(parameters: try OperandType.checked(type.parameters), results: try OperandType.checked(type.results)))
+                Signature(parameters: try context.operandTypes(type.parameters), results: try context.operandTypes(type.results)))
         }
 
         // Imports are checked with the items of their index space below.
@@ -62,7 +68,7 @@ struct ModuleValidator {
                 } else {
                     try checkLimits(table.limits, range: UInt64(UInt32.max), rangeError: .tableSizeTooLarge)
                 }
-                return try OperandType.checked(table.elementType)
+                return try context.operandType(table.elementType)
             }
             context.tables.append(elementType)
             context.tableAddressTypes.append(table.limits.isMemory64 ? .i64 : .i32)
@@ -93,7 +99,7 @@ struct ModuleValidator {
         // Globals: types (initializers are checked below, once C.refs is known).
         for (index, global) in module.globals.enumerated() {
             let offset = index < module.importedGlobalCount ? offsets.imports : offsets.globals
-            let type = try located(offset) { () throws(ModuleError) in try OperandType.checked(global.valueType) }
+            let type = try located(offset) { () throws(ModuleError) in try context.operandType(global.valueType) }
             context.globals.append(.init(type: type, isMutable: global.mutability == .variable))
         }
         context.importedGlobalCount = module.importedGlobalCount
@@ -113,7 +119,15 @@ struct ModuleValidator {
 
         // Element segment types, data segment count: C.elems and C.datas.
         for segment in module.elements {
-            context.elements.append(try located(offsets.elements) { () throws(ModuleError) in try OperandType.checked(segment.type) })
+            context.elements.append(try located(offsets.elements) { () throws(ModuleError) in
+                // A segment of function indices holds `(ref func)` in 3.0, `funcref` in 2.0.
+                if segment.type == ReferenceType(isNullable: false, heapType: .funcRef),
+                    !features.allows(.typedFunctionReferences)
+                {
+                    return .funcref
+                }
+                return try context.operandType(segment.type)
+            })
         }
         context.dataSegmentCount = module.data.count
         context.hasDataCountSection = module.dataCount != nil
@@ -130,10 +144,53 @@ struct ModuleValidator {
             }
         }
 
+        // Table initializers (typed function references), which see the imported globals only:
+        // a table of non-null references needs one.
+        for defined in module.definedIndices(TableSpace.self) {
+            let index = module.index(of: defined).rawValue
+            try located(offsets.tables) { () throws(ModuleError) in
+                let elementType = context.tables[index]
+                if let initializer = module.tableInitializers[defined.rawValue] {
+                    try checkConstant(initializer, type: elementType, visibleGlobals: module.importedGlobalCount)
+                } else if !elementType.isDefaultable {
+                    throw .typeMismatch(expected: "a table initializer", got: "none for a table of \(elementType)")
+                }
+            }
+        }
+        // An imported table of non-null references is one the exporter initialized.
+
         try located(offsets.elements) { () throws(ModuleError) in try checkElementSegments() }
         try located(offsets.data) { () throws(ModuleError) in try checkDataSegments() }
         try located(offsets.start) { () throws(ModuleError) in try checkStart() }
         try located(offsets.exports) { () throws(ModuleError) in try checkExports() }
+    }
+
+    /// What two function types share exactly when they are equivalent: their structure, with a
+    /// reference to an earlier type spelled as that type's canonical index and a reference to
+    /// itself as `rec` (iso-recursive equivalence of recursion groups of one type).
+    ///
+    /// > Note: <https://webassembly.github.io/spec/core/valid/conventions.html#rolling-and-unrolling>
+    static func equivalenceKey(of type: FunctionType, index: Int, canonical: [Int]) throws(ModuleError) -> String {
+        func key(_ value: ValueType) throws(ModuleError) -> String {
+            guard case .ref(let reference) = value else { return "\(value)" }
+            let heap: String
+            switch reference.heapType {
+            case .abstract(let abstract): heap = "\(abstract)"
+            case .concrete(let target):
+                if Int(target) == index {
+                    heap = "rec"
+                } else {
+                    guard Int(target) < index else { throw .unknownType(target) }
+                    heap = "#\(canonical[Int(target)])"
+                }
+            }
+            return "(ref \(reference.isNullable ? "null " : "")\(heap))"
+        }
+        var text = "func"
+        for parameter in type.parameters { text += " " + (try key(parameter)) }
+        text += " ->"
+        for result in type.results { text += " " + (try key(result)) }
+        return text
     }
 
     func checkTypeIndex(_ index: UInt32) throws(ModuleError) {
@@ -160,6 +217,7 @@ struct ModuleValidator {
             }
         }
         module.globalInitializers.forEach(declare)
+        module.tableInitializers.compactMap { $0 }.forEach(declare)
         for segment in module.elements {
             segment.initializer.forEach(declare)
         }
@@ -181,7 +239,7 @@ struct ModuleValidator {
             if case .active(let table, let offset) = segment.mode {
                 guard Int(table) < context.tables.count else { throw .unknownTable(table) }
                 let tableType = context.tables[Int(table)]
-                guard tableType == type else { throw .typeMismatchTableElements(table: tableType, segment: type) }
+                guard type.matches(tableType) else { throw .typeMismatchTableElements(table: tableType, segment: type) }
                 try checkConstant(offset, type: context.tableAddressTypes[Int(table)])
             }
         }

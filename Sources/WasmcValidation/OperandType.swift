@@ -2,59 +2,34 @@ import WasmParser
 import WasmTypes
 import WasmcModule
 
-/// A value type as the validator tracks it (2.0's, and 3.0's `exnref`), plus `unknown`: the type
-/// of an operand popped from the polymorphic stack of unreachable code, which matches every type.
+/// A value type as the validator tracks it, plus `unknown`: the type of an operand popped from
+/// the polymorphic stack of unreachable code, which matches every type.
+///
+/// Reference types carry their nullability and heap type (typed function references): a
+/// concrete heap type is a function type, named by its *canonical* type index (the first type
+/// index of the module whose type is equivalent, `ValidationContext.canonicalTypes`), so that
+/// equivalent types compare equal.
 ///
 /// > Note: <https://webassembly.github.io/spec/core/appendix/algorithm.html>
-public enum OperandType: UInt8, Sendable, Hashable, CustomStringConvertible {
-    case i32, i64, f32, f64, v128, funcref, externref, exnref
+public enum OperandType: Sendable, Hashable, CustomStringConvertible {
+    case i32, i64, f32, f64, v128
+    case ref(nullable: Bool, Heap)
     case unknown
 
-    /// The value type for `type`, or `nil` when WasmParser decoded a type of a proposal wasmc
-    /// does not implement (a concrete or non-nullable reference type).
-    public init?(_ type: ValueType) {
-        switch type {
-        case .i32: self = .i32
-        case .i64: self = .i64
-        case .f32: self = .f32
-        case .f64: self = .f64
-        case .v128: self = .v128
-        case .ref(let reference):
-            guard let type = OperandType(reference) else { return nil }
-            self = type
-        }
+    /// A heap type of the proposals wasmc implements.
+    public enum Heap: Sendable, Hashable {
+        case function, extern, exception
+        /// The bottom types (`nofunc`, `noextern`, `noexn`): only null references have them.
+        case noFunction, noExtern, noException
+        /// A function type, by canonical type index.
+        case type(Int)
+        /// What `ref.as_non_null` and the branches on null make of an `unknown` operand.
+        case bottom
     }
 
-    /// The nullable reference type for `type` (`funcref`, `externref` or `exnref`), or `nil`.
-    public init?(_ type: ReferenceType) {
-        guard type.isNullable, let type = OperandType(type.heapType) else { return nil }
-        self = type
-    }
-
-    /// The nullable reference type over an abstract heap type (`func`, `extern` or `exn`).
-    public init?(_ heapType: HeapType) {
-        switch heapType {
-        case .abstract(.funcRef): self = .funcref
-        case .abstract(.externRef): self = .externref
-        case .abstract(.exnRef): self = .exnref
-        default: return nil
-        }
-    }
-
-    /// The WasmTypes spelling of this type (`nil` for `unknown`).
-    public var valueType: ValueType? {
-        switch self {
-        case .i32: .i32
-        case .i64: .i64
-        case .f32: .f32
-        case .f64: .f64
-        case .v128: .v128
-        case .funcref: .ref(.funcRef)
-        case .externref: .ref(.externRef)
-        case .exnref: .ref(.exnRef)
-        case .unknown: nil
-        }
-    }
+    public static let funcref = OperandType.ref(nullable: true, .function)
+    public static let externref = OperandType.ref(nullable: true, .extern)
+    public static let exnref = OperandType.ref(nullable: true, .exception)
 
     /// A number type (or `unknown`), the operands untyped `select` accepts.
     var isNumeric: Bool {
@@ -68,11 +43,39 @@ public enum OperandType: UInt8, Sendable, Hashable, CustomStringConvertible {
     var isVector: Bool { self == .v128 || self == .unknown }
 
     /// A reference type (or `unknown`).
-    var isReference: Bool { self == .funcref || self == .externref || self == .exnref || self == .unknown }
+    var isReference: Bool {
+        switch self {
+        case .ref, .unknown: true
+        default: false
+        }
+    }
 
-    /// Whether an operand of type `self` may stand where `other` is expected.
+    /// Whether a local of this type needs no initialization: numbers, vectors, nullable
+    /// references.
+    var isDefaultable: Bool {
+        if case .ref(let nullable, _) = self { return nullable }
+        return true
+    }
+
+    /// The same reference type without null (`ref.as_non_null`); `unknown` stays a bottom
+    /// reference.
+    var nonNullable: OperandType {
+        switch self {
+        case .ref(_, let heap): .ref(nullable: false, heap)
+        default: .ref(nullable: false, .bottom)
+        }
+    }
+
+    /// Whether an operand of type `self` may stand where `other` is expected: the same type, or
+    /// a subtype (a non-null reference for a nullable one, a concrete function type for `func`,
+    /// a bottom type for any of its hierarchy).
+    ///
+    /// > Note: <https://webassembly.github.io/spec/core/valid/matching.html>
     func matches(_ other: OperandType) -> Bool {
-        self == other || self == .unknown || other == .unknown
+        if self == other || self == .unknown || other == .unknown { return true }
+        guard case .ref(let nullable, let heap) = self, case .ref(let otherNullable, let otherHeap) = other else { return false }
+        guard !nullable || otherNullable else { return false }
+        return heap.matches(otherHeap)
     }
 
     public var description: String {
@@ -82,17 +85,47 @@ public enum OperandType: UInt8, Sendable, Hashable, CustomStringConvertible {
         case .f32: "f32"
         case .f64: "f64"
         case .v128: "v128"
-        case .funcref: "funcref"
-        case .externref: "externref"
-        case .exnref: "exnref"
+        case .ref(true, .function): "funcref"
+        case .ref(true, .extern): "externref"
+        case .ref(true, .exception): "exnref"
+        case .ref(let nullable, let heap): "(ref \(nullable ? "null " : "")\(heap))"
         case .unknown: "unknown"
         }
     }
 
-    /// One-element result lists, shared so that block types never allocate.
-    static let singletons: [[OperandType]] = [[.i32], [.i64], [.f32], [.f64], [.v128], [.funcref], [.externref], [.exnref], [.unknown]]
+    /// One-element result lists of the types without payload, shared so that block types of
+    /// them never allocate.
+    private static let singletons: [OperandType: [OperandType]] = Dictionary(
+        uniqueKeysWithValues: [OperandType.i32, .i64, .f32, .f64, .v128, .funcref, .externref, .exnref, .unknown].map { ($0, [$0]) })
 
-    var singleton: [OperandType] { Self.singletons[Int(rawValue)] }
+    var singleton: [OperandType] { Self.singletons[self] ?? [self] }
+}
+
+extension OperandType.Heap: CustomStringConvertible {
+    /// Whether `self` is `other` or below it.
+    func matches(_ other: OperandType.Heap) -> Bool {
+        if self == other || self == .bottom { return true }
+        switch (self, other) {
+        case (.type, .function), (.noFunction, .function), (.noFunction, .type), (.noExtern, .extern),
+            (.noException, .exception):
+            return true
+        default:
+            return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .function: "func"
+        case .extern: "extern"
+        case .exception: "exn"
+        case .noFunction: "nofunc"
+        case .noExtern: "noextern"
+        case .noException: "noexn"
+        case .type(let index): "\(index)"
+        case .bottom: "bot"
+        }
+    }
 }
 
 /// A function type in validator terms.
@@ -108,35 +141,14 @@ public struct Signature: Sendable, Equatable {
     static let empty = Signature(parameters: [], results: [])
 }
 
-extension OperandType {
-    /// Converts a decoded value type, rejecting those outside WebAssembly 2.0 as malformed.
-    static func checked(_ type: ValueType) throws(ModuleError) -> OperandType {
-        guard let result = OperandType(type) else { throw .unsupportedType(type) }
-        return result
-    }
-
-    /// Converts a decoded reference type, rejecting those outside WebAssembly 2.0 as malformed.
-    static func checked(_ type: ReferenceType) throws(ModuleError) -> OperandType {
-        guard let result = OperandType(type) else { throw .unsupportedType(type) }
-        return result
-    }
-
-    static func checked(_ types: [ValueType]) throws(ModuleError) -> [OperandType] {
-        var result: [OperandType] = []
-        result.reserveCapacity(types.count)
-        for type in types { result.append(try checked(type)) }
-        return result
-    }
-}
-
 extension Proposal {
-    /// The proposal that introduced `type`, for one that is not a WebAssembly 2.0 type.
+    /// The proposal a value type needs that wasmc does not implement (GC's heap types).
     static func needed(by type: ValueType) -> Proposal {
         guard case .ref(let reference) = type else { return .gc }
         switch reference.heapType {
         case .abstract(.exnRef), .abstract(.noExn): return .exceptionHandling
-        case .concrete: return .typedFunctionReferences
-        case .abstract(.funcRef), .abstract(.externRef): return .typedFunctionReferences  // non-nullable
+        case .concrete, .abstract(.funcRef), .abstract(.externRef), .abstract(.noFunc), .abstract(.noExtern):
+            return .typedFunctionReferences
         default: return .gc
         }
     }

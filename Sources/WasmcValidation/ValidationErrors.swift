@@ -92,6 +92,7 @@ extension ModuleError {
     static func unknownMemory(_ index: UInt32) -> ModuleError { .invalid("unknown memory \(index)") }
     static func unknownGlobal(_ index: UInt32) -> ModuleError { .invalid("unknown global \(index)") }
     static func unknownTag(_ index: UInt32) -> ModuleError { .invalid("unknown tag \(index)") }
+    static func uninitializedLocal(_ index: UInt32) -> ModuleError { .invalid("uninitialized local \(index)") }
     static var nonEmptyTagResultType: ModuleError { .invalid("non-empty tag result type") }
     static func unknownLocal(_ index: UInt32) -> ModuleError { .invalid("unknown local \(index)") }
     static func unknownLabel(_ depth: UInt32) -> ModuleError { .invalid("unknown label \(depth)") }
@@ -148,9 +149,8 @@ extension ModuleError {
 
     // MARK: Outside WebAssembly 2.0 or not decodable
 
-    /// A type that WasmParser decodes but WebAssembly 2.0 has no encoding for (`exnref`,
-    /// `(ref null $t)`, the `0x63` prefix spelling of `funcref` is indistinguishable and accepted).
-    /// A value or reference type of a proposal wasmc does not implement.
+    /// A value or reference type of a proposal wasmc does not implement (or the features leave
+    /// out).
     static func unsupportedType(_ type: ValueType) -> ModuleError {
         .unsupported(Proposal.needed(by: type), "type \(type)")
     }

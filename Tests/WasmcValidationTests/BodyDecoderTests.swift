@@ -159,10 +159,14 @@ struct BodyDecoderTests {
         #expect(try Self.instructions([0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x0B, 0x0B]).first == .block(blockType: .funcType(.max)))
         // A negative s33 longer than a byte names no type.
         try Self.expectMalformed([0x02, 0xC0, 0x7F, 0x0B, 0x0B], "malformed block type -64", at: 1)
-        // 0x40...0x7F are the type bytes: 0x60 is none of 2.0's value types.
+        // 0x40...0x7F are the type bytes: 0x60 is no value type.
         try Self.expectMalformed([0x02, 0x60, 0x0B, 0x0B], "malformed value type 0x60", at: 1)
-        // `(ref null func)` spelled with the typed-references prefix is not 2.0.
-        try Self.expectMalformed([0x02, 0x63, 0x70, 0x0B, 0x0B], "malformed value type 0x63", at: 1)
+        // `(ref null func)` spelled with the typed-references prefix, and `(ref 5)`.
+        #expect(try Self.instructions([0x02, 0x63, 0x70, 0x0B, 0x0B]).first == .block(blockType: .type(.ref(.funcRef))))
+        #expect(
+            try Self.instructions([0x02, 0x64, 0x05, 0x0B, 0x0B]).first
+                == .block(blockType: .type(.ref(ReferenceType(isNullable: false, heapType: .concrete(typeIndex: 5))))))
+        try Self.expectMalformed([0x02, 0x64, 0x60, 0x0B, 0x0B], "malformed heap type 0x60", at: 2)
         // Six bytes: one more than an s33 may take.
         try Self.expectMalformed([0x02, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0B, 0x0B], "integer representation too long", at: 6)
     }
@@ -297,9 +301,10 @@ struct BodyDecoderTests {
 
     @Test func referenceImmediates() throws {
         #expect(try Self.instructions([0xD0, 0x6F, 0x1A, 0x0B]).first == .refNull(type: .externRef))
-        try Self.expectMalformed([0xD0, 0x00, 0x1A, 0x0B], "malformed reference type 0x00", at: 1)
         #expect(try Self.instructions([0xD0, 0x69, 0x1A, 0x0B]).first == .refNull(type: .exnRef))
-        try Self.expectMalformed([0xD0, 0x40, 0x1A, 0x0B], "malformed reference type 0x40", at: 1)
+        #expect(try Self.instructions([0xD0, 0x73, 0x1A, 0x0B]).first == .refNull(type: .abstract(.noFunc)))
+        #expect(try Self.instructions([0xD0, 0x03, 0x1A, 0x0B]).first == .refNull(type: .concrete(typeIndex: 3)))
+        try Self.expectMalformed([0xD0, 0x40, 0x1A, 0x0B], "malformed heap type 0x40", at: 1)
     }
 
     @Test func vectorImmediates() throws {
@@ -368,7 +373,6 @@ struct BodyDecoderTests {
         // exception instruction, which `Instruction` cannot hold, is refused by `next()` (the
         // compiler reads `nextOperator()`, exceptionInstructions below).
         try Self.expectUnsupported([0x06, 0x40, 0x0B, 0x0B], .exceptionHandling, "opcode 0x06", at: 0)
-        try Self.expectUnsupported([0xD0, 0x70, 0xD4, 0x1A, 0x0B], .typedFunctionReferences, "opcode 0xd4", at: 2)
         try Self.expectUnsupported([0xFB, 0x00, 0x00, 0x0B], .gc, "opcode 0xfb", at: 0)
         try Self.expectUnsupported([0x41, 0x00, 0xFE, 0x10, 0x02, 0x00, 0x1A, 0x0B], .threads, "opcode 0xfe", at: 2)
         // After relaxed SIMD's last opcode.
@@ -390,9 +394,10 @@ struct BodyDecoderTests {
         // Each one-byte opcode followed by enough zero bytes for any 2.0 immediate: decoding
         // succeeds exactly for the 2.0 opcodes, and fails for the others as an illegal opcode.
         // 2.0's, return_call and return_call_indirect (tail calls, 3.0), throw, throw_ref and
-        // try_table (exceptions, 3.0).
-        let legal: Set<UInt8> = Set([0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x08, 0x0A] + Array(0x0B...0x13) + [0x1A, 0x1B, 0x1C, 0x1F])
-            .union(0x20...0x26).union(0x28...0xC4).union([0xD0, 0xD1, 0xD2, 0xFC, 0xFD])
+        // try_table (exceptions, 3.0), call_ref, return_call_ref, ref.as_non_null, br_on_null
+        // and br_on_non_null (typed function references, 3.0).
+        let legal: Set<UInt8> = Set([0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x08, 0x0A] + Array(0x0B...0x15) + [0x1A, 0x1B, 0x1C, 0x1F])
+            .union(0x20...0x26).union(0x28...0xC4).union([0xD0, 0xD1, 0xD2, 0xD4, 0xD5, 0xD6, 0xFC, 0xFD])
         for opcode in UInt8.min...UInt8.max {
             var body: [UInt8] = [opcode] + Self.zeros16 + [0x0B]
             if opcode == 0x1C {

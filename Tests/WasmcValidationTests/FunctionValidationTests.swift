@@ -368,16 +368,16 @@ struct FunctionValidationTests {
     @Test func instructionsOfLaterProposalsAreRejected() {
         // return_call 0 (tail calls) under 2.0's rules
         expectInvalid(bytes: Binary.module(bodies: [[0x12, 0x00, 0x0B]]), "returnCall", kind: .unsupported, features: .wasm2)
-        // ref.as_non_null, br_on_null (typed function references)
-        expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x70, 0xD4, 0x1A, 0x0B]]), "opcode 0xd4", kind: .unsupported)
-        expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x70, 0xD5, 0x00, 0x1A, 0x0B]]), "opcode 0xd5", kind: .unsupported)
+        // ref.as_non_null, br_on_null (typed function references) under 2.0's rules
+        expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x70, 0xD4, 0x1A, 0x0B]]), "refAsNonNull", kind: .unsupported, features: .wasm2)
+        expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x70, 0xD5, 0x00, 0x1A, 0x0B]]), "brOnNull", kind: .unsupported, features: .wasm2)
         // atomic.fence (threads)
         expectInvalid(bytes: Binary.module(bodies: [[0xFE, 0x03, 0x00, 0x0B]]), "opcode 0xfe", kind: .unsupported)
         // i32.atomic.load (threads): a Load case WasmParser shares with the plain loads
         let atomicLoad: [UInt8] = [0x41, 0x00, 0xFE, 0x10, 0x02, 0x00, 0x1A, 0x0B]
         expectInvalid(bytes: Binary.module(sections: [Binary.memory()], bodies: [atomicLoad]), "opcode 0xfe", kind: .unsupported)
-        // throw_ref (exception handling) under 2.0's rules
-        expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x69, 0x0A, 0x0B]]), "throwRef", kind: .unsupported, features: .wasm2)
+        // throw_ref (exception handling) under 2.0's rules: its operand's type is refused first
+        expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x69, 0x0A, 0x0B]]), "type exnref", kind: .unsupported, features: .wasm2)
     }
 
     // MARK: Exception handling
@@ -435,8 +435,48 @@ struct FunctionValidationTests {
     }
 
     @Test func typesOfLaterProposalsAreRejected() {
-        // ref.null with a concrete type index (typed function references) is not 2.0: the body
-        // decoder reads 2.0's reference types only.
-        expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x00, 0x1A, 0x0B]]), "malformed", kind: .malformed)
+        // ref.null with a concrete type index (typed function references): 3.0, not 2.0.
+        expectValid(bytes: Binary.module(bodies: [[0xD0, 0x00, 0x1A, 0x0B]]))
+        expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x00, 0x1A, 0x0B]]), "type", kind: .unsupported, features: .wasm2)
+        expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x07, 0x1A, 0x0B]]), "unknown type 7")
+        // GC's heap types are refused by proposal.
+        let error = expectInvalid(bytes: Binary.module(bodies: [[0xD0, 0x6E, 0x1A, 0x0B]]), "type", kind: .unsupported)
+        #expect(error?.proposal == .gc)
+    }
+
+    // MARK: Typed function references
+
+    @Test func typedFunctionReferences() {
+        // Type 0: [] -> [], type 1: [(ref null 0)] -> []; function 0 of type 0, 1 of type 1.
+        func module(_ body: [UInt8], locals: [UInt8] = [0x00]) -> [UInt8] {
+            Binary.module(
+                types: [[0x60, 0x00, 0x00], [0x60, 0x01, 0x63, 0x00, 0x00]], functionTypes: [0, 1],
+                sections: [], bodies: [[0x0B], body], locals: [[0x00], locals])
+        }
+        // call_ref 0 of the parameter; of a funcref (not a subtype of (ref null 0)): mismatch.
+        expectValid(bytes: module([0x20, 0x00, 0x14, 0x00, 0x0B]))
+        expectInvalid(bytes: module([0xD0, 0x70, 0x14, 0x00, 0x0B]), "type mismatch")
+        // ref.as_non_null makes (ref 0); br_on_null 0 leaves it.
+        expectValid(bytes: module([0x20, 0x00, 0xD4, 0x14, 0x00, 0x0B]))
+        expectValid(bytes: module([0x20, 0x00, 0xD5, 0x00, 0x14, 0x00, 0x0B]))
+        // A non-nullable local must be set before it is read, in the same block or an outer one.
+        let local: [UInt8] = [0x01, 0x01, 0x64, 0x00]  // one local (ref 0)
+        expectInvalid(bytes: module([0x20, 0x01, 0x1A, 0x0B], locals: local), "uninitialized local 1")
+        expectValid(bytes: module([0x20, 0x00, 0xD4, 0x21, 0x01, 0x20, 0x01, 0x1A, 0x0B], locals: local))
+        // Set inside a block, it is unset again after the block's end.
+        let inBlock: [UInt8] = [0x02, 0x40, 0x20, 0x00, 0xD4, 0x21, 0x01, 0x0B, 0x20, 0x01, 0x1A, 0x0B]
+        expectInvalid(bytes: module(inBlock, locals: local), "uninitialized local 1")
+    }
+
+    @Test func equivalentTypesAreOneType() {
+        // Types 0 and 1 are both [] -> []; type 2 takes (ref 1), type 3 (ref 0): 2 and 3 are one.
+        let types: [[UInt8]] = [[0x60, 0x00, 0x00], [0x60, 0x00, 0x00], [0x60, 0x01, 0x64, 0x01, 0x00], [0x60, 0x01, 0x64, 0x00, 0x00]]
+        // A function of type 2 called through call_ref 3.
+        let body: [UInt8] = [0x20, 0x00, 0xD2, 0x01, 0x14, 0x03, 0x0B]  // local.get 0, ref.func 1, call_ref 3
+        let declare = Binary.section(9, [0x01, 0x03, 0x00, 0x01, 0x01])  // declarative segment: function 1
+        expectValid(bytes: Binary.module(types: types, functionTypes: [2, 2], sections: [declare], bodies: [body, [0x0B]]))
+        // Type 4 refers to a later type: unknown.
+        let forward = types + [[0x60, 0x01, 0x64, 0x05, 0x00], [0x60, 0x00, 0x00]]
+        expectInvalid(bytes: Binary.module(types: forward, functionTypes: [0], bodies: [[0x0B]]), "unknown type 5")
     }
 }

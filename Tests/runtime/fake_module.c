@@ -226,23 +226,23 @@ static const uint8_t metadata[] =
     "\x80\x04"                              /* off_global_ptrs 512 */
     "\xa0\x04"                              /* off_global_cells 544 */
     "\xc0\x04"                              /* off_tags 576 */
-    "\x07"                                  /* 7 types */
-    "\x02\x00\x00" "\x01\x00"               /* t0 (i32 i32) -> i32 */
-    "\x00" "\x00"                           /* t1 () -> () */
-    "\x01\x00" "\x01\x00"                   /* t2 (i32) -> i32 */
-    "\x02\x00\x00" "\x00"                   /* t3 (i32 i32) -> () */
-    "\x01\x00" "\x01\x00"                   /* t4 (i32) -> i32 */
-    "\x04\x00\x00\x00\x00" "\x01\x00"       /* t5 (i32 x4) -> i32 */
-    "\x01\x01" "\x01\x01"                   /* t6 (i64) -> i64 */
+    "\x07"                                  /* 7 types, each without a type key */
+    "\x02\x00\x00" "\x01\x00" "\x00"        /* t0 (i32 i32) -> i32 */
+    "\x00" "\x00" "\x00"                    /* t1 () -> () */
+    "\x01\x00" "\x01\x00" "\x00"            /* t2 (i32) -> i32 */
+    "\x02\x00\x00" "\x00" "\x00"            /* t3 (i32 i32) -> () */
+    "\x01\x00" "\x01\x00" "\x00"            /* t4 (i32) -> i32 */
+    "\x04\x00\x00\x00\x00" "\x01\x00" "\x00" /* t5 (i32 x4) -> i32 */
+    "\x01\x01" "\x01\x01" "\x00"            /* t6 (i64) -> i64 */
     "\x04"                                  /* 4 imports */
     "\x03" "env" "\x08" "host_add" "\x00" "\x00"                 /* func t0 */
     "\x08" "spectest" "\x06" "memory" "\x02" "\x01\x01\x02"      /* memory 1..2 */
-    "\x03" "env" "\x03" "tab" "\x01" "\x05" "\x02\x00"           /* table funcref 2.. */
-    "\x03" "env" "\x01" "g" "\x03" "\x00\x01"                    /* global mut i32 */
+    "\x03" "env" "\x03" "tab" "\x01" "\x05\x00" "\x02\x00"       /* table funcref 2.. */
+    "\x03" "env" "\x01" "g" "\x03" "\x00\x00\x01"                /* global mut i32 */
     "\x0d" "\x00\x00\x00\x02\x03\x01\x00\x01\x01\x01\x00\x05\x04" /* 13 functions' types */
-    "\x02" "\x05\x02\x00" "\x05\x03\x01\x05"                     /* tables: 2.., 3..5 */
+    "\x02" "\x05\x00\x02\x00" "\x05\x00\x03\x01\x05"             /* tables: 2.., 3..5 */
     "\x02" "\x01\x01\x02" "\x01\x01\x04"                         /* memories: 1..2, 1..4 */
-    "\x03" "\x00\x01" "\x00\x01" "\x01\x00"                      /* globals */
+    "\x03" "\x00\x00\x01" "\x00\x00\x01" "\x01\x00\x00"          /* globals */
     "\x00"                                                       /* no tags */
     "\x12"                                                       /* 18 exports */
     "\x03" "add" "\x00\x01"

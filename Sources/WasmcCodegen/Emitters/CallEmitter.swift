@@ -41,6 +41,26 @@ extension FunctionTranslator {
         tailCall(type, code, [calleeCtx] + args)
     }
 
+    func emitCallRef(typeIndex: Int) {
+        let type = env.module.types[typeIndex]
+        let (code, calleeCtx) = referencedCallee(pop())
+        let args = pop(type.parameters.count)
+        pushResults(wasmCall(type, code, [calleeCtx] + args), type)
+    }
+
+    func emitReturnCallRef(typeIndex: Int) {
+        let type = env.module.types[typeIndex]
+        let (code, calleeCtx) = referencedCallee(pop())
+        let args = pop(type.parameters.count)
+        tailCall(type, code, [calleeCtx] + args)
+    }
+
+    /// The code and ctx of a function reference (validation typed it), which must not be null.
+    private func referencedCallee(_ funcRef: LLVMValue) -> (LLVMValue, LLVMValue) {
+        trap(if: b.icmp(LLVMIntEQ, funcRef, ir.null()), .nullFunctionReference)
+        return env.funcRefTarget(funcRef, invariant: false, b)
+    }
+
     /// The type, code and ctx of function `callee` of the function index space.
     private func directCallee(_ callee: FuncIndex) -> (FunctionType, LLVMValue, LLVMValue) {
         let type = env.module.functionType(of: callee)

@@ -108,6 +108,23 @@ extension FunctionTranslator {
         case .return:
             b.br(branchTarget(depth: frames.count - 1))
             markUnreachable()
+        case .brOnNull(let depth):
+            // The reference stays on the stack when it is not null; a branch leaves it behind.
+            let reference = pop()
+            let isNull = b.icmp(LLVMIntEQ, reference, ir.null())
+            let target = branchTarget(depth: Int(depth))
+            let next = b.appendBlock(function, "br_on_null.else")
+            b.condBr(isNull, target, next)
+            b.position(at: next)
+            push(reference)
+        case .brOnNonNull(let depth):
+            // The branch carries the reference; without one it is dropped.
+            let isNull = b.icmp(LLVMIntEQ, stack[stack.count - 1], ir.null())
+            let target = branchTarget(depth: Int(depth))
+            let next = b.appendBlock(function, "br_on_non_null.else")
+            b.condBr(isNull, next, target)
+            b.position(at: next)
+            _ = pop()
         default:
             throw CodegenError("not a control instruction: \(instruction)", functionIndex: functionIndex, offset: binaryOffset)
         }

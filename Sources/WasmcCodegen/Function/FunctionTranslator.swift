@@ -286,6 +286,14 @@ final class FunctionTranslator: AnyInstructionVisitor {
             emitReturnCall(function: FuncIndex(function))
         case .returnCallIndirect(let typeIndex, let tableIndex):
             emitReturnCallIndirect(typeIndex: Int(typeIndex), table: Index(tableIndex))
+        case .callRef(let typeIndex):
+            emitCallRef(typeIndex: Int(typeIndex))
+        case .returnCallRef(let typeIndex):
+            emitReturnCallRef(typeIndex: Int(typeIndex))
+        case .refAsNonNull:
+            trap(if: b.icmp(LLVMIntEQ, stack[stack.count - 1], ir.null()), .nullReference)
+        case .brOnNull, .brOnNonNull:
+            try emitControl(instruction)
         case .tryTable(let blockType, let tryCatch):
             emitTryTable(blockType, tryCatch.catches)
         case .throw(let tag):

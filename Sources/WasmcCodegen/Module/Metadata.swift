@@ -62,8 +62,16 @@ struct MetadataWriter {
 
     static func refKind(_ type: ReferenceType) -> UInt8 { RuntimeABI.kind(of: .ref(type)) }
 
+    /// A value kind and, for a reference type a kind cannot say (typed function references),
+    /// its type key (`RuntimeTypeKeys`).
+    mutating func valueType(_ type: ValueType, _ keys: RuntimeTypeKeys) {
+        b(RuntimeABI.kind(of: type))
+        s(keys.key(of: type))
+    }
+
     static func build(module: ModuleInfo, offsets: VMOffsets, record: CompileRecord) -> [UInt8] {
         var w = MetadataWriter()
+        let keys = RuntimeTypeKeys(types: module.types)
         w.u(Int(RuntimeABI.version))
         w.s(record.targetTriple)
         w.s(record.cpu)
@@ -75,11 +83,12 @@ struct MetadataWriter {
             w.u(offset)
         }
         w.u(module.types.count)
-        for type in module.types {
+        for (index, type) in module.types.enumerated() {
             w.u(type.parameters.count)
             for p in type.parameters { w.b(RuntimeABI.kind(of: p)) }
             w.u(type.results.count)
             for r in type.results { w.b(RuntimeABI.kind(of: r)) }
+            w.s(keys.functionKeys[index])
         }
         w.u(module.imports.count)
         for entry in module.imports {
@@ -91,14 +100,14 @@ struct MetadataWriter {
                 w.u(Int(typeIndex))
             case .table(let type):
                 w.b(1)
-                w.b(refKind(type.elementType))
+                w.valueType(.ref(type.elementType), keys)
                 w.limits(type.limits)
             case .memory(let type):
                 w.b(2)
                 w.limits(type)
             case .global(let type):
                 w.b(3)
-                w.b(RuntimeABI.kind(of: type.valueType))
+                w.valueType(type.valueType, keys)
                 w.b(type.mutability == .variable)
             case .tag(let typeIndex):
                 w.b(4)
@@ -109,14 +118,14 @@ struct MetadataWriter {
         for typeIndex in module.functionTypes { w.u(Int(typeIndex)) }
         w.u(module.tables.count)
         for table in module.tables {
-            w.b(refKind(table.elementType))
+            w.valueType(.ref(table.elementType), keys)
             w.limits(table.limits)
         }
         w.u(module.memories.count)
         for memory in module.memories { w.limits(memory) }
         w.u(module.globals.count)
         for global in module.globals {
-            w.b(RuntimeABI.kind(of: global.valueType))
+            w.valueType(global.valueType, keys)
             w.b(global.mutability == .variable)
         }
         w.u(module.tags.count)
@@ -149,5 +158,71 @@ struct MetadataWriter {
             w.s(name)
         }
         return w.bytes
+    }
+}
+
+/// How the runtime tells apart the types a value kind cannot (typed function references), as
+/// strings it compares: the type key of a reference type is `(ref null? HEAP)`, HEAP an abstract
+/// heap type's name (`func`, `extern`, `exn`, `nofunc`, `noextern`, `noexn`) or a function type
+/// written out in full as `[func(P...->R...)]`, where a type that refers to itself says `rec`.
+/// Equivalent types get equal keys in every module, so the runtime's canonical type ids and its
+/// import checks come out as the spec's type equivalence and matching.
+///
+/// The key is empty where the value kind says it all (numbers, vectors, `funcref`, `externref`,
+/// `exnref`), and a function type's is empty when all its value types' are: those keep the ids
+/// the runtime derives from the kinds, which host functions share.
+struct RuntimeTypeKeys {
+    /// Each type index's key ("" for the types the kinds describe).
+    let functionKeys: [String]
+    /// Each type index written out in full (what a reference to it says).
+    private let expanded: [String]
+
+    init(types: [FunctionType]) {
+        var expanded: [String] = []
+        var functionKeys: [String] = []
+        for (index, type) in types.enumerated() {
+            func key(_ value: ValueType) -> String {
+                guard case .ref(let reference) = value else { return "\(value)" }
+                return Self.referenceKey(reference) { target in
+                    target == index ? "rec" : target < expanded.count ? expanded[target] : "?"
+                }
+            }
+            let full = "[func(" + type.parameters.map(key).joined(separator: " ") + "->"
+                + type.results.map(key).joined(separator: " ") + ")]"
+            expanded.append(full)
+            let needsKey = (type.parameters + type.results).contains { Self.needsKey($0) }
+            functionKeys.append(needsKey ? full : "")
+        }
+        self.expanded = expanded
+        self.functionKeys = functionKeys
+    }
+
+    /// The key of a value type in a module with these types ("" where the kind says it all).
+    func key(of type: ValueType) -> String {
+        guard Self.needsKey(type), case .ref(let reference) = type else { return "" }
+        return Self.referenceKey(reference) { expanded[$0] }
+    }
+
+    static func needsKey(_ type: ValueType) -> Bool {
+        guard case .ref(let reference) = type else { return false }
+        switch reference.heapType {
+        case .abstract(.funcRef), .abstract(.externRef), .abstract(.exnRef): return !reference.isNullable
+        default: return true
+        }
+    }
+
+    private static func referenceKey(_ reference: ReferenceType, concrete: (Int) -> String) -> String {
+        let heap: String
+        switch reference.heapType {
+        case .abstract(.funcRef): heap = "func"
+        case .abstract(.externRef): heap = "extern"
+        case .abstract(.exnRef): heap = "exn"
+        case .abstract(.noFunc): heap = "nofunc"
+        case .abstract(.noExtern): heap = "noextern"
+        case .abstract(.noExn): heap = "noexn"
+        case .abstract(let other): heap = "\(other)"  // GC's: refused before code generation
+        case .concrete(let index): heap = concrete(Int(index))
+        }
+        return "(ref \(reference.isNullable ? "null " : "")\(heap))"
     }
 }

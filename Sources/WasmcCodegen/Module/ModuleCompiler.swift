@@ -79,8 +79,8 @@ public struct ModuleCompiler {
 
     // MARK: Instantiation
 
-    /// `void init(ctx)`: global initializers, element segment contents, then the active element
-    /// and data segments in order, as instantiation requires.
+    /// `void init(ctx)`: global initializers, table initializers, element segment contents, then
+    /// the active element and data segments in order, as instantiation requires.
     /// <https://webassembly.github.io/spec/core/exec/modules.html#instantiation>
     private func emitInit(_ env: ModuleEnvironment) -> LLVMValue {
         let ir = env.ir
@@ -95,6 +95,13 @@ public struct ModuleCompiler {
             let index = module.index(of: defined)
             let value = constant(module.initializer(defined), type: module.globals[index.rawValue].valueType, env: env, ctx: ctx, b)
             b.store(value, env.globalAddress(index, ctx: ctx, b))
+        }
+        for defined in module.definedIndices(TableSpace.self) {
+            guard let initializer = module.tableInitializers[defined.rawValue] else { continue }
+            let index = module.index(of: defined)
+            let value = constant(initializer, type: .ref(module.tables[index.rawValue].elementType), env: env, ctx: ctx, b)
+            let size = env.tableSize(env.tableObject(index, ctx: ctx, b), b)
+            env.callRuntime(.tableFill, [ctx, ir.i32(index.rawValue), ir.i32(0), value, size], b)
         }
         for (index, segment) in module.elements.enumerated() {
             let items = env.callRuntime(.elemSegmentAlloc, [ctx, ir.i32(index), ir.i32(segment.initializer.count)], b)
@@ -174,6 +181,10 @@ public struct ModuleCompiler {
 
     /// `void trampoline(code, ctx, io)`: calls `code(ctx, io[0], io[1]...)` and stores its results
     /// to io[0...]. Lets C and Swift call any function of this type without per-signature code.
+    ///
+    /// The host's arguments are checked where a value kind cannot say the type (typed function
+    /// references): a null for a non-null reference traps ("null reference"), a function of
+    /// another type for a concrete one "indirect call type mismatch"; wasm code relies on both.
     private func emitTrampoline(_ env: ModuleEnvironment, typeIndex: Int) -> LLVMValue {
         let ir = env.ir
         let type = module.types[typeIndex]
@@ -188,10 +199,40 @@ public struct ModuleCompiler {
         let args = type.parameters.enumerated().map { i, param in
             b.load(env.llvmType(param), b.byteOffset(io, RuntimeABI.valueSize * i), align: 8)
         }
+        for (arg, param) in zip(args, type.parameters) {
+            guard case .ref(let reference) = param else { continue }
+            let isNull = b.icmp(LLVMIntEQ, arg, ir.null())
+            if !reference.isNullable { trapInTrampoline(if: isNull, .nullReference, ctx: ctx, function: function, env, b) }
+            if case .concrete(let typeIndex) = reference.heapType {
+                // A null (where allowed) has every reference type; a function must have this one.
+                let check = b.appendBlock(function, "check.type")
+                let done = b.appendBlock(function, "checked")
+                b.condBr(isNull, done, check)
+                b.position(at: check)
+                let mismatch = b.icmp(LLVMIntNE, env.funcRefTypeID(arg, b), env.typeID(Int(typeIndex), ctx: ctx, b))
+                trapInTrampoline(if: mismatch, .indirectCallTypeMismatch, ctx: ctx, function: function, env, b)
+                b.br(done)
+                b.position(at: done)
+            }
+        }
         let result = env.callWasm(type, code, [ctx] + args, b)
         storeResults(result, type, into: io, env, b)
         b.ret(nil)
         return function
+    }
+
+    /// Traps with `trap` when `condition` holds; code goes on in a new block otherwise.
+    private func trapInTrampoline(
+        if condition: LLVMValue, _ trap: RuntimeABI.Trap, ctx: LLVMValue, function: LLVMValue, _ env: ModuleEnvironment, _ b: IRBuilder
+    ) {
+        let trapBlock = b.appendBlock(function, "trap")
+        let next = b.appendBlock(function, "ok")
+        b.condBr(condition, trapBlock, next)
+        b.position(at: trapBlock)
+        let call = env.callRuntime(.trap, [ctx, env.ir.i32(trap.rawValue)], b)
+        LLVMAddCallSiteAttribute(call, LLVMAttributeIndex(bitPattern: -1), env.ir.enumAttribute("noreturn"))
+        b.unreachable()
+        b.position(at: next)
     }
 
     /// A function with `type`'s native signature whose ctx is a `wasmc_host_func`: spills the

@@ -85,8 +85,9 @@ extension InstructionDecoder {
 
     // MARK: Types
 
-    /// A value type of one byte: a number type, `v128`, `funcref`, `externref` or (exception
-    /// handling) `exnref`.
+    /// A value type: a number type, `v128`, or a reference type, either one of the one-byte
+    /// shorthands (`funcref`, `externref`, `exnref`, the bottom types, GC's) or `0x63`/`0x64`
+    /// (`ref null ht`/`ref ht`) and a heap type.
     ///
     /// > Note: <https://webassembly.github.io/spec/core/binary/types.html#value-types>
     mutating func valueType(_ what: StaticString) throws(ModuleError) -> ValueType {
@@ -97,23 +98,57 @@ extension InstructionDecoder {
         case 0x7D: return .f32
         case 0x7C: return .f64
         case 0x7B: return .v128
-        case 0x70: return .ref(.funcRef)
-        case 0x6F: return .ref(.externRef)
-        case 0x69: return .ref(.exnRef)
-        case let other: throw malformed("malformed value type \(Self.hex(other))", what, at: byteOffset)
+        case 0x63: return .ref(ReferenceType(isNullable: true, heapType: try heapType()))
+        case 0x64: return .ref(ReferenceType(isNullable: false, heapType: try heapType()))
+        case let other:
+            guard let heapType = Self.abstractHeapType(other) else {
+                throw malformed("malformed value type \(Self.hex(other))", what, at: byteOffset)
+            }
+            return .ref(ReferenceType(isNullable: true, heapType: .abstract(heapType)))
         }
     }
 
-    /// A reference type of one byte (`ref.null`'s immediate): `funcref`, `externref` or `exnref`.
+    /// A heap type (`ref.null`'s immediate, and after `0x63`/`0x64`): an abstract heap type of one
+    /// byte, or a type index as a non-negative s33.
     ///
-    /// > Note: <https://webassembly.github.io/spec/core/binary/types.html#reference-types>
-    mutating func referenceType() throws(ModuleError) -> ReferenceType {
-        let byteOffset = position
-        switch try byte("reference type") {
-        case 0x70: return .funcRef
-        case 0x6F: return .externRef
-        case 0x69: return .exnRef
-        case let other: throw malformed("malformed reference type \(Self.hex(other))", "reference type", at: byteOffset)
+    /// > Note: <https://webassembly.github.io/spec/core/binary/types.html#heap-types>
+    mutating func heapType() throws(ModuleError) -> HeapType {
+        guard position < bytes.endIndex else {
+            throw malformed("unexpected end of section or function", "heap type", at: position)
+        }
+        let first = bytes[position]
+        if first & 0xC0 == 0x40 {
+            position += 1
+            guard let heapType = Self.abstractHeapType(first) else {
+                throw malformed("malformed heap type \(Self.hex(first))", "heap type", at: position - 1)
+            }
+            return .abstract(heapType)
+        }
+        let indexOffset = position
+        let index = try signed(bits: 33, "heap type")
+        guard let typeIndex = UInt32(exactly: index) else {
+            throw malformed("malformed heap type \(index)", "heap type", at: indexOffset)
+        }
+        return .concrete(typeIndex: typeIndex)
+    }
+
+    /// The abstract heap types by their one-byte encoding (also the nullable reference types'
+    /// shorthand value types).
+    static func abstractHeapType(_ byte: UInt8) -> AbstractHeapType? {
+        switch byte {
+        case 0x70: .funcRef
+        case 0x6F: .externRef
+        case 0x69: .exnRef
+        case 0x73: .noFunc
+        case 0x72: .noExtern
+        case 0x74: .noExn
+        case 0x6E: .any
+        case 0x6D: .eq
+        case 0x6C: .i31
+        case 0x6B: .structRef
+        case 0x6A: .arrayRef
+        case 0x71: .noneRef
+        default: nil
         }
     }
 

@@ -111,6 +111,12 @@ public struct InstructionDecoder {
         case 0x13:
             let typeIndex = try u32("type index")
             return .returnCallIndirect(typeIndex: typeIndex, tableIndex: try u32("table index"))
+        // Typed function references (3.0); the validator refuses them under `--wasm 2.0`.
+        case 0x14: return .callRef(typeIndex: try u32("type index"))
+        case 0x15: return .returnCallRef(typeIndex: try u32("type index"))
+        case 0xD4: return .refAsNonNull
+        case 0xD5: return .brOnNull(relativeDepth: try u32("label index"))
+        case 0xD6: return .brOnNonNull(relativeDepth: try u32("label index"))
         // Exception handling (3.0); the validator refuses them under `--wasm 2.0`.
         case 0x08: return .throw(tagIndex: try u32("tag index"))
         case 0x0A: return .throwRef
@@ -118,7 +124,7 @@ public struct InstructionDecoder {
             let blockType = try blockType()
             return .tryTable(blockType: blockType, tryCatch: TryCatch(catches: try catchClauses()))
         // Reference instructions
-        case 0xD0: return .refNull(type: try referenceType().heapType)
+        case 0xD0: return .refNull(type: try heapType())
         case 0xD1: return .refIsNull
         case 0xD2: return .refFunc(functionIndex: try u32("function index"))
         // Parametric instructions
