@@ -42,6 +42,7 @@
 #include <cstring>
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <map>
 #include <memory>
 #include <string>
@@ -114,6 +115,7 @@ unsigned wasmc_llvm_codegen_parts(LLVMModuleRef moduleRef, int optimized) {
 
 char *wasmc_llvm_emit_objects(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineRef, unsigned requestedParts,
                               unsigned threadCount, int optimizationLevel, unsigned passes,
+                              wasmc_progress_fn progress, void *progressContext,
                               wasmc_object **objectsOut) {
     Module &module = *unwrap(moduleRef);
     auto *machine = reinterpret_cast<TargetMachine *>(machineRef);
@@ -261,8 +263,18 @@ char *wasmc_llvm_emit_objects(LLVMModuleRef moduleRef, LLVMTargetMachineRef mach
     for (size_t index = 0; index < parts; ++index) order[index] = index;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return load[a] > load[b]; });
     std::atomic<size_t> next{0};
+    std::mutex progressLock;
+    uint64_t totalCost = 0, doneCost = 0;
+    for (size_t index = 0; index < parts; ++index) totalCost += load[index];
     auto worker = [&] {
-        for (size_t position = next++; position < parts; position = next++) work(order[position]);
+        for (size_t position = next++; position < parts; position = next++) {
+            work(order[position]);
+            if (progress) {
+                std::lock_guard<std::mutex> guard(progressLock);
+                doneCost += load[order[position]];
+                progress(progressContext, doneCost, totalCost);
+            }
+        }
     };
     std::vector<std::thread> threads;
     for (unsigned count = 1; count < std::min(threadCount, parts); ++count) threads.emplace_back(worker);

@@ -6,17 +6,40 @@ import WasmcRuntime
 /// Several may be loaded side by side. The .so stays mapped while any instance of it lives.
 public final class CompiledModule: @unchecked Sendable {
     let raw: OpaquePointer
+    /// Whether the module came from a compile cache rather than a compile.
+    public let isFromCache: Bool
 
     /// Loads a .so produced by `wasmc compile`, refusing artifacts of another ABI version. A path
     /// without "/" names a file of the current directory (as `wasmc_module_load` takes it).
-    public init(path: String) throws(WasmcError) {
+    public convenience init(path: String) throws(WasmcError) {
+        self.init(raw: try Self.load(path), isFromCache: false)
+    }
+
+    private init(raw: OpaquePointer, isFromCache: Bool) {
+        self.raw = raw
+        self.isFromCache = isFromCache
+    }
+
+    private static func load(_ path: String) throws(WasmcError) -> OpaquePointer {
         var error = wasmc_error()
         guard let raw = wasmc_module_load(path, &error) else { throw WasmcError(error) }
-        self.raw = raw
+        return raw
     }
 
     /// Compiles wasm bytes (to a temporary .so that is removed once loaded) and loads the result.
-    public convenience init(wasm: [UInt8], options: CompileOptions = CompileOptions()) throws(WasmcError) {
+    /// With a `cache` (`CompileCache.standard(environment:)` for the user's), an unchanged module
+    /// compiled with the same options before is loaded from there instead, and a new compile is
+    /// stored there.
+    public convenience init(wasm: [UInt8], options: CompileOptions = CompileOptions(), cache: CompileCache? = nil) throws(WasmcError) {
+        // The key covers the WASMC_* variables the compiler reads from this process.
+        let key = cache.flatMap { _ in try? CompileCache.key(wasm: wasm, options: options, environment: ProcessInfo.processInfo.environment) }
+        if let cache, let key, let path = cache.lookup(key) {
+            if let raw = try? Self.load(path) {
+                self.init(raw: raw, isFromCache: true)
+                return
+            }
+            cache.remove(key)  // sound bytes the loader refuses: rebuilt below
+        }
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("wasmc-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).so").path
         do {
@@ -25,13 +48,16 @@ public final class CompiledModule: @unchecked Sendable {
             throw WasmcError(.compile, error.description)
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
+        let raw: OpaquePointer
         do {
-            try self.init(path: path)
+            raw = try Self.load(path)
         } catch {
             // The temporary path means nothing to the caller: drop the runtime's "path: " prefix.
             let prefix = path + ": "
             throw error.message.hasPrefix(prefix) ? WasmcError(error.kind, String(error.message.dropFirst(prefix.count))) : error
         }
+        if let cache, let key { cache.store(path, key: key) }
+        self.init(raw: raw, isFromCache: false)
     }
 
     deinit { wasmc_module_unload(raw) }

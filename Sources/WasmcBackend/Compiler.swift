@@ -47,6 +47,9 @@ public struct CompileOptions: Sendable {
     public var hotShare = Profile.defaultHotShare
     /// The proposals after WebAssembly 2.0 the module may use (`--wasm 2.0|3.0`).
     public var features: WasmFeatures = .default
+    /// Called as the compile goes from stage to stage, and as the parts of a large module are
+    /// done (from the threads that do them, one call at a time). Does not change the code.
+    public var progress: (@Sendable (CompileProgress) -> Void)? = nil
 
     public init(
         optimizationLevel: Int = 2, boundsChecks: BoundsChecks = .guardPages, target: Target? = nil,
@@ -84,6 +87,25 @@ extension Profile.Tiers {
     func summary(level: Int) -> String {
         let levels = Self.levels(for: level)
         return "\(hot.count) hot at -O\(levels.hot), \(warm.count) warm at -O\(levels.warm), \(cold.count) cold at -O\(levels.cold)"
+    }
+}
+
+/// How far a compile has come, for a progress display (`CompileOptions.progress`).
+public struct CompileProgress: Sendable {
+    public enum Stage: String, Sendable {
+        case checking = "checking"
+        case generating = "generating IR"
+        case optimizing = "optimizing and generating code"
+        case linking = "linking"
+    }
+
+    public var stage: Stage
+    /// The share of the stage done (0 to 1), for a stage done in parts.
+    public var fraction: Double?
+
+    public init(stage: Stage, fraction: Double? = nil) {
+        self.stage = stage
+        self.fraction = fraction
     }
 }
 
@@ -151,6 +173,7 @@ public struct Compiler: Sendable {
         } catch {
             throw .target(error)
         }
+        options.progress?(CompileProgress(stage: .checking))
         let module = try Self.check(wasm, features: options.features)
         let wasmHash = ContentHash.sha256Hex(wasm)
         let functionLevels = try levels(of: module, wasmHash: wasmHash, report: &report)
@@ -160,6 +183,7 @@ public struct Compiler: Sendable {
             targetTriple: target.triple, cpu: target.cpu, cpuFeatures: required,
             options: options.summary(tiers: report.tiers), wasmHash: wasmHash,
             explicitBoundsChecks: options.boundsChecks == .explicit, countsExecutions: options.instrument)
+        options.progress?(CompileProgress(stage: .generating))
         let ir: IRModule
         do {
             var compiler = ModuleCompiler(module: module, record: record)
@@ -181,6 +205,7 @@ public struct Compiler: Sendable {
         let unoptimizedParts = options.output == .sharedObject && level > 0 ? machine.parts(of: ir.module, optimized: false) : 1
         // Functions of several levels are always optimized in parts (of one level each).
         let inParts = unoptimizedParts > 1 || !functionLevels.isEmpty
+        options.progress?(CompileProgress(stage: .optimizing, fraction: 0))
         if !inParts {
             try machine.optimize(ir.module, level: level)
             lap(\.optimize)
@@ -190,11 +215,13 @@ public struct Compiler: Sendable {
             let objects = inParts
                 ? try machine.emitObjects(
                     ir.module, parts: unoptimizedParts, threads: threads, optimizationLevel: level,
-                    levelsDiffer: !functionLevels.isEmpty)
-                : try machine.emitObjects(ir.module, parts: machine.parts(of: ir.module, optimized: true), threads: threads)
+                    levelsDiffer: !functionLevels.isEmpty, progress: options.progress)
+                : try machine.emitObjects(
+                    ir.module, parts: machine.parts(of: ir.module, optimized: true), threads: threads, progress: options.progress)
             report.codegenParts = objects.count
             report.optimizedInParts = inParts
             lap(\.emit)
+            options.progress?(CompileProgress(stage: .linking))
             try Linker.linkSharedObject(objects: objects, output: outputPath)
             lap(\.link)
         case .object:

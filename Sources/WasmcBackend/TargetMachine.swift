@@ -107,15 +107,28 @@ final class TargetMachine {
     /// each part is optimized on its thread first, each function at its own level if it has one
     /// (`levelsDiffer`: some function has, see `ModuleCompiler.functionLevels`).
     func emitObjects(
-        _ module: LLVMModuleRef, parts: Int, threads: Int, optimizationLevel: Int = 0, levelsDiffer: Bool = false
+        _ module: LLVMModuleRef, parts: Int, threads: Int, optimizationLevel: Int = 0, levelsDiffer: Bool = false,
+        progress: (@Sendable (CompileProgress) -> Void)? = nil
     ) throws(CompileError) -> [Data] {
         if parts <= 1 && !levelsDiffer {
             if optimizationLevel > 0 { try optimize(module, level: optimizationLevel) }
             return [try emitObject(module)]
         }
         var objects: UnsafeMutablePointer<wasmc_object>?
+        // The C++ side reports each part done through a C function and the closure's box.
+        final class Box {
+            let report: @Sendable (CompileProgress) -> Void
+            init(_ report: @escaping @Sendable (CompileProgress) -> Void) { self.report = report }
+        }
+        let box = progress.map { Unmanaged.passRetained(Box($0)) }
+        defer { box?.release() }
+        let callback: wasmc_progress_fn? = progress == nil ? nil : { context, done, total in
+            let box = Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue()
+            box.report(CompileProgress(stage: .optimizing, fraction: total == 0 ? 1 : Double(done) / Double(total)))
+        }
         if let message = wasmc_llvm_emit_objects(
-            module, machine, UInt32(parts), UInt32(max(1, min(threads, 64))), Int32(optimizationLevel), Self.wasmcPasses, &objects) {
+            module, machine, UInt32(parts), UInt32(max(1, min(threads, 64))), Int32(optimizationLevel), Self.wasmcPasses,
+            callback, box.map { $0.toOpaque() }, &objects) {
             defer { free(message) }
             throw CompileError.backend("object emission failed: \(String(cString: message))")
         }

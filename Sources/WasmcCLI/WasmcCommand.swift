@@ -74,6 +74,9 @@ struct CodegenOptions: ParsableArguments {
             valueName: "version"))
     var wasm: String = "3.0"
 
+    @Flag(help: "Show no progress for a long compile (shown on a terminal after a second, on standard error).")
+    var quiet = false
+
     /// The options for the compiler; an unknown CPU or feature name, or a profile that cannot be
     /// read, ends the program (status 1).
     var compileOptions: CompileOptions {
@@ -113,7 +116,44 @@ struct WasmcCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wasmc",
         abstract: "Ahead-of-time compiler from WebAssembly to native shared objects.",
-        subcommands: [Compile.self, Run.self, Inspect.self])
+        subcommands: [Compile.self, Run.self, Inspect.self, Cache.self])
+}
+
+struct Cache: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show or empty the compile cache that `wasmc run` keeps compiled modules in.",
+        discussion: """
+            The cache is $WASMC_CACHE_DIR, else $XDG_CACHE_HOME/wasmc, else ~/.cache/wasmc; \
+            $WASMC_CACHE_SIZE (MiB, default 4096) bounds it, the least recently used entries going \
+            first. An entry is keyed by the module's hash, the options, the target and the compiler \
+            build, so a changed module or compiler never gets a stale entry.
+            """)
+
+    @Argument(help: "info (default): where the cache is and what it holds; clean: remove every entry.")
+    var action: String = "info"
+
+    func run() throws {
+        guard let cache = CompileCache.standard(environment: ProcessInfo.processInfo.environment) else {
+            fail("no cache directory: set HOME, XDG_CACHE_HOME or WASMC_CACHE_DIR", status: 1)
+        }
+        switch action {
+        case "info":
+            let entries = cache.entries()
+            let bytes = entries.reduce(0) { $0 + $1.bytes }
+            print("directory: \(cache.directory)")
+            print("entries: \(entries.count), \(Self.megabytes(bytes)) of at most \(Self.megabytes(cache.sizeLimit))")
+        case "clean":
+            let count = cache.entries().count
+            cache.clean()
+            print("removed \(count) entries from \(cache.directory)")
+        default:
+            fail("cache takes info or clean, not \(action)", status: 1)
+        }
+    }
+
+    static func megabytes(_ bytes: UInt64) -> String {
+        String(format: "%.1f MiB", Double(bytes) / 1_048_576)
+    }
 }
 
 struct Compile: ParsableCommand {
@@ -137,10 +177,14 @@ struct Compile: ParsableCommand {
         var options = codegen.compileOptions
         options.output = emit
         let bytes = readInput(input)
+        let display = ProgressDisplay.forCompile(of: input, quiet: codegen.quiet)
+        options.progress = display?.reporter
         do {
             let report = try Compiler(options: options).compile(bytes, to: output)
+            display?.finish()
             if time { FileHandle.standardError.write(Data("\(input): \(report)\n".utf8)) }
         } catch {
+            display?.finish()
             fail("\(input): \(error)", status: 1)
         }
     }
@@ -191,6 +235,9 @@ struct Run: ParsableCommand {
             "When the run ends (also by a trap or proc_exit), write the execution counts of a module compiled with --instrument to this file, adding to the counts it holds if it is a profile of the same module (a .wasm is compiled with --instrument for it).",
             valueName: "file"))
     var writeProfile: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Compile a .wasm even when the compile cache has it (see `wasmc cache`), and do not store it there.")
+    var noCache = false
 
     @Argument(parsing: .allUnrecognized, help: "With --invoke: the function's arguments, one per parameter. Otherwise: the program's arguments.")
     var arguments: [String] = []
@@ -309,10 +356,15 @@ struct Run: ParsableCommand {
     private func load() -> CompiledModule {
         var options = codegen.compileOptions
         if writeProfile != nil { options.instrument = true }
+        let display = file.hasSuffix(".so") ? nil : ProgressDisplay.forCompile(of: file, quiet: codegen.quiet)
+        options.progress = display?.reporter
+        defer { display?.finish() }
         let result = Result { () throws(WasmcError) -> CompiledModule in
             file.hasSuffix(".so")
                 ? try CompiledModule(path: file)
-                : try CompiledModule(wasm: readInput(file), options: options)
+                : try CompiledModule(
+                    wasm: readInput(file), options: options,
+                    cache: noCache ? nil : CompileCache.standard(environment: ProcessInfo.processInfo.environment))
         }
         switch result {
         case .success(let module): return module

@@ -100,6 +100,30 @@ func instantiate3(_ text: String, store: Store, imports: [String: [String: Exter
         }
     }
 
+    @Test func anExceptionPassesThroughAHostFunctionThatLetsItGo() throws {
+        // wasm (catches) -> host function -> wasm (throws): the host's call ends with the
+        // exception, the host lets it propagate, and the outer wasm code catches the same one.
+        let store = Store()
+        let inner = try instantiate3(Self.thrower, store: store)
+        let relay = Function(type: .init(parameters: [.i32], results: [])) { arguments in
+            try inner.call("throw", arguments)
+        }
+        let outer = try instantiate3(
+            """
+            (module
+              (import "a" "e" (tag $e (param i32 i64)))
+              (import "env" "relay" (func $relay (param i32)))
+              (func (export "catch") (param i32) (result i64) (local $payload i64)
+                (block $h (result i32 i64)
+                  (try_table (catch $e $h) (call $relay (local.get 0)))
+                  (return (i64.const 0)))
+                (local.set $payload)
+                (drop)
+                (local.get $payload)))
+            """, store: store, imports: ["a": ["e": inner.export("e")!], "env": ["relay": .function(relay)]])
+        #expect(try outer.call("catch", [.i32(3)]) == [.i64(-7)])
+    }
+
     @Test func exnrefsReachTheHostAndGoBack() throws {
         let store = Store()
         let instance = try instantiate3(

@@ -52,10 +52,14 @@ unsigned wasmc_llvm_codegen_parts(LLVMModuleRef module, int optimized);
  * what a profile decided, Documentation/profiles.md) is optimized and emitted at -ON instead;
  * the functions of each level go to parts of their own (then `parts` applies to none of them:
  * each level gets parts in proportion to the cost of its code).
+ * `progress`, if not NULL, is called (one call at a time, from any of the threads) after each
+ * part with the estimated cost of the parts done so far and of all of them.
  * On success stores a malloc'd array (free it with wasmc_llvm_free_objects) in `objects` and
  * returns NULL; otherwise returns a malloc'd message. */
+typedef void (*wasmc_progress_fn)(void *context, uint64_t done, uint64_t total);
 char *wasmc_llvm_emit_objects(LLVMModuleRef module, LLVMTargetMachineRef machine, unsigned parts,
                               unsigned threads, int optimization_level, unsigned passes,
+                              wasmc_progress_fn progress, void *progress_context,
                               wasmc_object **objects);
 
 void wasmc_llvm_free_objects(wasmc_object *objects);
