@@ -164,6 +164,7 @@ public struct Compiler: Sendable {
             let now = ContinuousClock.now
             report[keyPath: phase] = now - clock
             clock = now
+            report.peakResident.append(CompileReport.peakResidentBytes())
         }
         let target = options.target ?? Target.host
         let required: String
@@ -289,6 +290,15 @@ public struct CompileReport: Sendable, CustomStringConvertible {
     public var tiers: Profile.Tiers?
     /// The optimization level asked for (the hot functions' with a profile).
     public var optimizationLevel = 2
+    /// The process's peak resident memory in bytes at the end of each phase, in order (what
+    /// the compile cost in memory, for a process that did nothing big before).
+    public var peakResident: [UInt64] = []
+
+    static func peakResidentBytes() -> UInt64 {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return UInt64(usage.ru_maxrss) * 1024
+    }
 
     public var description: String {
         func seconds(_ duration: Duration) -> String {
@@ -300,6 +310,8 @@ public struct CompileReport: Sendable, CustomStringConvertible {
             ? "optimize and machine code \(seconds(emit)) (\(parts) in parallel)"
             : "optimize \(seconds(optimize)), machine code \(seconds(emit)) (\(parts))"
         let profile = tiers.map { "; profile: \($0.summary(level: optimizationLevel)) functions" } ?? ""
-        return "check \(seconds(check)), IR \(seconds(generate)), \(middle), link \(seconds(link))\(profile)"
+        let memory = peakResident.isEmpty
+            ? "" : "; peak resident " + peakResident.map { "\($0 >> 20) MB" }.joined(separator: ", ") + " after each phase"
+        return "check \(seconds(check)), IR \(seconds(generate)), \(middle), link \(seconds(link))\(profile)\(memory)"
     }
 }
