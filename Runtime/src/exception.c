@@ -160,7 +160,8 @@ enum {
     PE_pcrel = 0x10, PE_indirect = 0x80, PE_omit = 0xff,
 };
 
-static uint64_t read_uleb(const uint8_t **p) {
+/* An LEB128 number, sign-extended when `is_signed`. */
+static uint64_t read_leb(const uint8_t **p, bool is_signed) {
     uint64_t value = 0;
     unsigned shift = 0;
     uint8_t byte;
@@ -169,20 +170,8 @@ static uint64_t read_uleb(const uint8_t **p) {
         if (shift < 64) value |= (uint64_t)(byte & 0x7f) << shift;
         shift += 7;
     } while (byte & 0x80);
+    if (is_signed && shift < 64 && (byte & 0x40)) value |= ~(uint64_t)0 << shift;
     return value;
-}
-
-static int64_t read_sleb(const uint8_t **p) {
-    uint64_t value = 0;
-    unsigned shift = 0;
-    uint8_t byte;
-    do {
-        byte = *(*p)++;
-        if (shift < 64) value |= (uint64_t)(byte & 0x7f) << shift;
-        shift += 7;
-    } while (byte & 0x80);
-    if (shift < 64 && (byte & 0x40)) value |= ~(uint64_t)0 << shift;
-    return (int64_t)value;
 }
 
 /* A value in `encoding` (the low nibble's format; pc-relative applied, indirect read). */
@@ -191,8 +180,8 @@ static uintptr_t read_encoded(const uint8_t **p, uint8_t encoding) {
     uintptr_t value;
     switch (encoding & 0x0f) {
     case PE_absptr: memcpy(&value, *p, sizeof value); *p += sizeof value; break;
-    case PE_uleb128: value = (uintptr_t)read_uleb(p); break;
-    case PE_sleb128: value = (uintptr_t)read_sleb(p); break;
+    case PE_uleb128: value = (uintptr_t)read_leb(p, false); break;
+    case PE_sleb128: value = (uintptr_t)read_leb(p, true); break;
     case PE_udata2: { uint16_t v; memcpy(&v, *p, 2); *p += 2; value = v; break; }
     case PE_udata4: { uint32_t v; memcpy(&v, *p, 4); *p += 4; value = v; break; }
     case PE_udata8: { uint64_t v; memcpy(&v, *p, 8); *p += 8; value = (uintptr_t)v; break; }
@@ -222,15 +211,15 @@ int rt_personality(int version, int actions, uint64_t exception_class, void *unw
     uint8_t lpstart_encoding = *p++;
     uintptr_t lpstart = lpstart_encoding == PE_omit ? func : read_encoded(&p, lpstart_encoding);
     uint8_t ttype_encoding = *p++;
-    if (ttype_encoding != PE_omit) read_uleb(&p);
+    if (ttype_encoding != PE_omit) read_leb(&p, false);
     uint8_t callsite_encoding = *p++;
-    uint64_t table_length = read_uleb(&p);
+    uint64_t table_length = read_leb(&p, false);
     const uint8_t *end = p + table_length;
     while (p < end) {
         uintptr_t start = read_encoded(&p, callsite_encoding);
         uintptr_t length = read_encoded(&p, callsite_encoding);
         uintptr_t pad = read_encoded(&p, callsite_encoding);
-        read_uleb(&p); /* action: every wasm landing pad is a cleanup */
+        read_leb(&p, false); /* action: every wasm landing pad is a cleanup */
         if (ip < func + start) break; /* the table is sorted */
         if (ip >= func + start + length) continue;
         if (!pad) return _URC_CONTINUE_UNWIND;

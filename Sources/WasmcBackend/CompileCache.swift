@@ -46,14 +46,7 @@ public struct CompileCache: Sendable {
     /// nil when such a compile is not cached (a profile, or output other than a .so).
     public static func key(wasm: [UInt8], options: CompileOptions, environment: [String: String]) throws(CompileError) -> String? {
         guard options.output == .sharedObject, options.profile == nil else { return nil }
-        let target = options.target ?? Target.host
-        let required: String
-        do {
-            try target.validate()
-            required = try target.requiredFeatures()
-        } catch {
-            throw .target(error)
-        }
+        let (target, required) = try options.resolvedTarget()
         var lines = [
             "wasm \(ContentHash.sha256Hex(wasm))",
             "options \(options.summary(tiers: nil))",

@@ -67,6 +67,17 @@ public struct CompileOptions: Sendable {
     }
 
     /// The options as the .so records them (`wasmc inspect`).
+    /// The machine compiled for, checked, and the CPU features its code requires.
+    func resolvedTarget() throws(CompileError) -> (target: Target, requiredFeatures: String) {
+        let target = self.target ?? Target.host
+        do {
+            try target.validate()
+            return (target, try target.requiredFeatures())
+        } catch {
+            throw .target(error)
+        }
+    }
+
     func summary(tiers: Profile.Tiers?) -> String {
         var text = "-O\(optimizationLevel) --bounds-checks \(boundsChecks.rawValue)"
         if instrument { text += " --instrument" }
@@ -166,14 +177,7 @@ public struct Compiler: Sendable {
             clock = now
             report.peakResident.append(CompileReport.peakResidentBytes())
         }
-        let target = options.target ?? Target.host
-        let required: String
-        do {
-            try target.validate()
-            required = try target.requiredFeatures()
-        } catch {
-            throw .target(error)
-        }
+        let (target, required) = try options.resolvedTarget()
         options.progress?(CompileProgress(stage: .checking))
         let module = try Self.check(wasm, features: options.features)
         let wasmHash = ContentHash.sha256Hex(wasm)

@@ -78,14 +78,7 @@ extension FunctionTranslator {
                 frame.endReachedByBranch = true
             }
             if frame.kind == .function { return }
-            if frame.endReachedByBranch {
-                b.position(at: frame.end)
-                for (slot, type) in zip(frame.resultSlots, frame.results) { push(b.load(env.llvmType(type), slot)) }
-            } else {
-                // Nothing reaches the end: what follows is dead until the enclosing frame ends.
-                LLVMDeleteBasicBlock(frame.end)
-                markUnreachable()
-            }
+            continueAfter(frame)
         case .br(let depth):
             b.br(branchTarget(depth: Int(depth)))
             markUnreachable()
@@ -152,6 +145,18 @@ extension FunctionTranslator {
         for (slot, value) in zip(frame.resultSlots, values) { b.store(value, slot) }
         b.br(frame.end)
         frame.endReachedByBranch = true
+    }
+
+    /// After a frame's end: code goes on in its end block with its results, or, when nothing
+    /// reaches the end, is dead until the enclosing frame ends.
+    func continueAfter(_ frame: ControlFrame) {
+        if frame.endReachedByBranch {
+            b.position(at: frame.end)
+            for (slot, type) in zip(frame.resultSlots, frame.results) { push(b.load(env.llvmType(type), slot)) }
+        } else {
+            LLVMDeleteBasicBlock(frame.end)
+            markUnreachable()
+        }
     }
 
     func markUnreachable() {

@@ -45,7 +45,6 @@ extension FunctionTranslator {
         let saved = b.currentBlock
         b.position(at: handler.dispatch)
         let exception = b.load(ir.ptr, handler.exceptionSlot)
-        let thrownTag = b.load(ir.ptr, b.byteOffset(exception, RuntimeABI.Exception.tag))
         for clause in catches {
             let (tag, label, withReference): (Index<TagSpace>?, UInt32, Bool)
             switch clause {
@@ -58,17 +57,10 @@ extension FunctionTranslator {
             if let tag {
                 let matched = b.appendBlock(function, "catch")
                 next = b.appendBlock(function, "catch.next")
-                b.condBr(b.icmp(LLVMIntEQ, thrownTag, env.tagObject(tag, ctx: ctx, b)), matched, next!)
+                b.condBr(hasTag(exception, tag), matched, next!)
                 b.position(at: matched)
             }
-            var values: [LLVMValue] = []
-            if let tag {
-                let payload = env.module.types[Int(env.module.tags[tag.rawValue])].parameters
-                for (i, type) in payload.enumerated() {
-                    let address = b.byteOffset(exception, RuntimeABI.Exception.values + RuntimeABI.valueSize * i)
-                    values.append(b.load(env.llvmType(type), address, align: 8))
-                }
-            }
+            var values = tag.map { payload(of: exception, tag: $0) } ?? []
             if withReference {
                 // The exception becomes a value the code may keep: never freed before its store.
                 b.store(ir.i32(1), b.byteOffset(exception, RuntimeABI.Exception.exposed), align: 4)
@@ -112,13 +104,11 @@ extension FunctionTranslator {
             let body = b.appendBlock(function, "catch.body")
             b.position(at: frame.legacyCursor!)
             let exception = b.load(ir.ptr, frame.legacyExceptionSlot!)
-            var payload: [ValueType] = []
+            var tag: Index<TagSpace>?
             if case .catch(let tagIndex) = instruction {
-                let tag = Index<TagSpace>(tagIndex)
-                payload = env.module.types[Int(env.module.tags[tag.rawValue])].parameters
+                tag = Index(tagIndex)
                 let next = b.appendBlock(function, "catch.next")
-                let thrownTag = b.load(ir.ptr, b.byteOffset(exception, RuntimeABI.Exception.tag))
-                b.condBr(b.icmp(LLVMIntEQ, thrownTag, env.tagObject(tag, ctx: ctx, b)), body, next)
+                b.condBr(hasTag(exception, tag!), body, next)
                 frame.legacyCursor = next
             } else {
                 b.br(body)
@@ -128,12 +118,9 @@ extension FunctionTranslator {
             let caught = frame.caughtSlot ?? allocaBuilder.alloca(ir.ptr, "caught")
             frame.caughtSlot = caught
             b.store(exception, caught)
-            for (i, type) in payload.enumerated() {
-                let address = b.byteOffset(exception, RuntimeABI.Exception.values + RuntimeABI.valueSize * i)
-                push(b.load(env.llvmType(type), address, align: 8))
-            }
+            frame.height = stack.count
+            if let tag { stack.append(contentsOf: payload(of: exception, tag: tag)) }
             frame.kind = .legacyCatch
-            frame.height = stack.count - payload.count
             frame.unreachable = false
             frames.append(frame)
         case .delegate(let depth):
@@ -147,13 +134,7 @@ extension FunctionTranslator {
             b.position(at: saved)
             fallThrough(to: &frame)
             stack.removeLast(stack.count - frame.height)
-            if frame.endReachedByBranch {
-                b.position(at: frame.end)
-                for (slot, type) in zip(frame.resultSlots, frame.results) { push(b.load(env.llvmType(type), slot)) }
-            } else {
-                LLVMDeleteBasicBlock(frame.end)
-                markUnreachable()
-            }
+            continueAfter(frame)
         case .rethrow(let depth):
             let exception = b.load(ir.ptr, frames[frames.count - 1 - Int(depth)].caughtSlot!)
             // Thrown again, it may be caught again: no handler may free it early.
@@ -187,7 +168,7 @@ extension FunctionTranslator {
     /// Inside a handler of this function the exception goes straight to it: only a throw that
     /// leaves the function unwinds.
     func emitThrow(tag: Index<TagSpace>) {
-        let payload = env.module.types[Int(env.module.tags[tag.rawValue])].parameters
+        let payload = payloadTypes(tag)
         let values = pop(payload.count)
         let io = allocaBuilder.alloca(ir.array(ir.i8, RuntimeABI.valueSize * max(1, payload.count)), "payload")
         LLVMSetAlignment(io, 16)
@@ -224,6 +205,24 @@ extension FunctionTranslator {
         LLVMSetPersonalityFn(function, env.personality)
         handlers[innermost].landingPad = pad
         return pad
+    }
+
+    /// The types of the values an exception of `tag` carries.
+    private func payloadTypes(_ tag: Index<TagSpace>) -> [ValueType] {
+        env.module.types[Int(env.module.tags[tag.rawValue])].parameters
+    }
+
+    /// Whether `exception` (a `wasmc_exception *`) was thrown with `tag` (an i1).
+    private func hasTag(_ exception: LLVMValue, _ tag: Index<TagSpace>) -> LLVMValue {
+        let thrownTag = b.load(ir.ptr, b.byteOffset(exception, RuntimeABI.Exception.tag))
+        return b.icmp(LLVMIntEQ, thrownTag, env.tagObject(tag, ctx: ctx, b))
+    }
+
+    /// The payload of `exception`, thrown with `tag`.
+    private func payload(of exception: LLVMValue, tag: Index<TagSpace>) -> [LLVMValue] {
+        payloadTypes(tag).enumerated().map { i, type in
+            b.load(env.llvmType(type), b.byteOffset(exception, RuntimeABI.Exception.values + RuntimeABI.valueSize * i), align: 8)
+        }
     }
 
     /// Stores `values` into the label slots of `frames[index]` and branches to its label.
