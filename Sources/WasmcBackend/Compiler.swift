@@ -45,6 +45,11 @@ public struct CompileOptions: Sendable {
     /// With a profile: the share of the counted work (above 0, at most 1) that the functions
     /// compiled at `optimizationLevel` did at least.
     public var hotShare = Profile.defaultHotShare
+    /// Bytes of code per part of a module compiled in parts (`Partition`); nil for the size
+    /// wasmc picks by the module's size (small modules are compiled whole). Set, every module is
+    /// compiled in parts of about this size: for tests of the parts' linkage on small modules.
+    /// The code of each function is the same either way.
+    public var partSize: Int? = nil
     /// The proposals after WebAssembly 2.0 the module may use (`--wasm 2.0|3.0`).
     public var features: WasmFeatures = .default
     /// Called as the compile goes from stage to stage, and as the parts of a large module are
@@ -82,6 +87,7 @@ public struct CompileOptions: Sendable {
         var text = "-O\(optimizationLevel) --bounds-checks \(boundsChecks.rawValue)"
         if instrument { text += " --instrument" }
         if features == .wasm2 { text += " --wasm 2.0" }
+        if let partSize { text += " --part-size \(partSize)" }
         if let tiers { text += " --profile (\(tiers.summary(level: optimizationLevel)))" }
         return text
     }
@@ -106,7 +112,9 @@ public struct CompileProgress: Sendable {
     public enum Stage: String, Sendable {
         case checking = "checking"
         case generating = "generating IR"
-        case optimizing = "optimizing and generating code"
+        /// Optimizing and generating machine code; for a module compiled in parts, generating
+        /// their IR as well.
+        case compiling = "compiling"
         case linking = "linking"
     }
 
@@ -188,11 +196,31 @@ public struct Compiler: Sendable {
             targetTriple: target.triple, cpu: target.cpu, cpuFeatures: required,
             options: options.summary(tiers: report.tiers), wasmHash: wasmHash,
             explicitBoundsChecks: options.boundsChecks == .explicit, countsExecutions: options.instrument)
+        let compiler = ModuleCompiler(module: module, record: record)
+        let level = options.optimizationLevel
+        // A large module (or one whose functions have levels of their own) is compiled in parts
+        // on several threads, each part generated, optimized and emitted on its thread
+        // (Partition); a small one, and one whose object, assembly or IR is asked for, whole.
+        if options.output == .sharedObject,
+            let partition = Partition.plan(module: module, level: level, functionLevels: functionLevels, partSize: options.partSize)
+        {
+            options.progress?(CompileProgress(stage: .compiling, fraction: 0))
+            let machine = try TargetMachine(target: target, optimizationLevel: level)
+            let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
+            let files = try Linker.ObjectFiles()
+            let objects = try partition.compile(
+                compiler, machine: machine, threads: threads, files: files, progress: options.progress)
+            report.codegenParts = objects.count
+            report.compiledInParts = true
+            lap(\.emit)
+            options.progress?(CompileProgress(stage: .linking))
+            try Linker.linkSharedObject(objectPaths: objects, output: outputPath)
+            lap(\.link)
+            return report
+        }
         options.progress?(CompileProgress(stage: .generating))
         let ir: IRModule
         do {
-            var compiler = ModuleCompiler(module: module, record: record)
-            compiler.functionLevels = functionLevels
             ir = try compiler.generate()
         } catch {
             throw .codegen(error)
@@ -201,33 +229,17 @@ public struct Compiler: Sendable {
             throw .codegen(CodegenError("LLVM verifier: \(problem)"))
         }
         lap(\.generate)
-        let machine = try TargetMachine(target: target, optimizationLevel: options.optimizationLevel)
+        let machine = try TargetMachine(target: target, optimizationLevel: level)
         machine.adopt(ir.module)
-        // A large module is optimized in parts, each on a thread of its own together with its
-        // machine code; a small one (and one whose IR or assembly is asked for) whole.
-        let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let level = options.optimizationLevel
-        let unoptimizedParts = options.output == .sharedObject && level > 0 ? machine.parts(of: ir.module, optimized: false) : 1
-        // Functions of several levels are always optimized in parts (of one level each).
-        let inParts = unoptimizedParts > 1 || !functionLevels.isEmpty
-        options.progress?(CompileProgress(stage: .optimizing, fraction: 0))
-        if !inParts {
-            try machine.optimize(ir.module, level: level)
-            lap(\.optimize)
-        }
+        options.progress?(CompileProgress(stage: .compiling))
+        try machine.optimize(ir.module, level: level)
+        lap(\.optimize)
         switch options.output {
         case .sharedObject:
-            let objects = inParts
-                ? try machine.emitObjects(
-                    ir.module, parts: unoptimizedParts, threads: threads, optimizationLevel: level,
-                    levelsDiffer: !functionLevels.isEmpty, progress: options.progress)
-                : try machine.emitObjects(
-                    ir.module, parts: machine.parts(of: ir.module, optimized: true), threads: threads, progress: options.progress)
-            report.codegenParts = objects.count
-            report.optimizedInParts = inParts
+            let object = try machine.emitObject(ir.module)
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
-            try Linker.linkSharedObject(objects: objects, output: outputPath)
+            try Linker.linkSharedObject(objects: [object], output: outputPath)
             lap(\.link)
         case .object:
             try Linker.write(try machine.emitObject(ir.module), to: outputPath)
@@ -281,15 +293,16 @@ public struct CompileReport: Sendable, CustomStringConvertible {
     public var generate: Duration = .zero
     /// LLVM's optimization pipeline.
     public var optimize: Duration = .zero
-    /// Machine code generation, on `codegenParts` threads.
+    /// Machine code generation; for a module compiled in parts, their IR, optimization and
+    /// machine code, on several threads.
     public var emit: Duration = .zero
     /// Linking the object files into the .so.
     public var link: Duration = .zero
     /// How many object files the code was generated as (the parts of a large module).
     public var codegenParts = 1
-    /// Whether the parts were optimized each on its own thread (a large module): `optimize` is
-    /// then zero and `emit` holds both.
-    public var optimizedInParts = false
+    /// Whether the module was compiled in parts, each generated, optimized and emitted on a
+    /// thread (`Partition`): `generate` and `optimize` are then zero and `emit` holds all three.
+    public var compiledInParts = false
     /// With a profile: how the functions divided up (`CompileOptions.profile`).
     public var tiers: Profile.Tiers?
     /// The optimization level asked for (the hot functions' with a profile).
@@ -310,12 +323,12 @@ public struct CompileReport: Sendable, CustomStringConvertible {
             return String(format: "%.3f s", value)
         }
         let parts = "\(codegenParts) part\(codegenParts == 1 ? "" : "s")"
-        let middle = optimizedInParts
-            ? "optimize and machine code \(seconds(emit)) (\(parts) in parallel)"
-            : "optimize \(seconds(optimize)), machine code \(seconds(emit)) (\(parts))"
+        let middle = compiledInParts
+            ? "IR, optimize and machine code \(seconds(emit)) (\(parts) in parallel)"
+            : "IR \(seconds(generate)), optimize \(seconds(optimize)), machine code \(seconds(emit))"
         let profile = tiers.map { "; profile: \($0.summary(level: optimizationLevel)) functions" } ?? ""
         let memory = peakResident.isEmpty
             ? "" : "; peak resident " + peakResident.map { "\($0 >> 20) MB" }.joined(separator: ", ") + " after each phase"
-        return "check \(seconds(check)), IR \(seconds(generate)), \(middle), link \(seconds(link))\(profile)\(memory)"
+        return "check \(seconds(check)), \(middle), link \(seconds(link))\(profile)\(memory)"
     }
 }

@@ -16,23 +16,40 @@ enum Linker {
         return "/usr/lib/llvm-19/bin/ld.lld"
     }
 
-    static func linkSharedObject(objects: [Data], output: String) throws(CompileError) {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("wasmc-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw .backend("cannot create a temporary directory: \(error)")
+    /// A temporary directory for the object files of one link, removed with the value.
+    final class ObjectFiles: @unchecked Sendable {
+        let directory: URL
+
+        init() throws(CompileError) {
+            directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("wasmc-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw .backend("cannot create a temporary directory: \(error)")
+            }
         }
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var objectPaths: [String] = []
-        for (index, object) in objects.enumerated() {
+
+        deinit { try? FileManager.default.removeItem(at: directory) }
+
+        /// Writes object `index` (threads may write different indices at once); returns its path.
+        func write(_ object: Data, index: Int) throws(CompileError) -> String {
             let path = directory.appendingPathComponent("part\(index).o").path
             guard FileManager.default.createFile(atPath: path, contents: object) else {
                 throw .backend("cannot write \(path)")
             }
-            objectPaths.append(path)
+            return path
         }
+    }
+
+    static func linkSharedObject(objects: [Data], output: String) throws(CompileError) {
+        let files = try ObjectFiles()
+        var paths: [String] = []
+        for (index, object) in objects.enumerated() { paths.append(try files.write(object, index: index)) }
+        try linkSharedObject(objectPaths: paths, output: output)
+    }
+
+    static func linkSharedObject(objectPaths: [String], output: String) throws(CompileError) {
         // Link next to the output, then rename: a failed link never leaves a half-written file.
         let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
         let arguments = ["-shared", "--eh-frame-hdr", "--hash-style=gnu", "-z", "noexecstack", "-z", "relro", "-z", "now", "-o", partial] + objectPaths

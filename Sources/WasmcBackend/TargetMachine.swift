@@ -26,8 +26,9 @@ enum LLVMSupport {
     static func initialize() { _ = once }
 }
 
-/// An LLVM target machine for one `Target` and optimization level.
-final class TargetMachine {
+/// An LLVM target machine for one `Target` and optimization level. Threads share it read-only:
+/// `compilePart` makes a copy of its own for each part.
+final class TargetMachine: @unchecked Sendable {
     let machine: LLVMTargetMachineRef
     let target: Target
 
@@ -94,52 +95,18 @@ final class TargetMachine {
         return passes
     }
 
-    /// How many parts `emitObjects` makes of the module (1: the module is too small to gain from
-    /// more; the module alone decides, so the code does not depend on the threads). `optimized`:
-    /// whether it was optimized already.
-    func parts(of module: LLVMModuleRef, optimized: Bool) -> Int {
-        Int(wasmc_llvm_codegen_parts(module, optimized ? 1 : 0))
-    }
-
-    /// Emits the module's code as object files, one per part (`parts(of:optimized:)`), the parts
-    /// shared out among up to `threads` threads (Sources/CLLVMPasses/ParallelCodegen.cpp), to be
-    /// linked together. With `optimizationLevel` above 0 the module is not optimized yet, and
-    /// each part is optimized on its thread first, each function at its own level if it has one
-    /// (`levelsDiffer`: some function has, see `ModuleCompiler.functionLevels`).
-    func emitObjects(
-        _ module: LLVMModuleRef, parts: Int, threads: Int, optimizationLevel: Int = 0, levelsDiffer: Bool = false,
-        progress: (@Sendable (CompileProgress) -> Void)? = nil
-    ) throws(CompileError) -> [Data] {
-        if parts <= 1 && !levelsDiffer {
-            if optimizationLevel > 0 { try optimize(module, level: optimizationLevel) }
-            return [try emitObject(module)]
-        }
-        var objects: UnsafeMutablePointer<wasmc_object>?
-        // The C++ side reports each part done through a C function and the closure's box.
-        final class Box {
-            let report: @Sendable (CompileProgress) -> Void
-            init(_ report: @escaping @Sendable (CompileProgress) -> Void) { self.report = report }
-        }
-        let box = progress.map { Unmanaged.passRetained(Box($0)) }
-        defer { box?.release() }
-        let callback: wasmc_progress_fn? = progress == nil ? nil : { context, done, total in
-            let box = Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue()
-            box.report(CompileProgress(stage: .optimizing, fraction: total == 0 ? 1 : Double(done) / Double(total)))
-        }
-        if let message = wasmc_llvm_emit_objects(
-            module, machine, UInt32(parts), UInt32(max(1, min(threads, 64))), Int32(optimizationLevel), Self.wasmcPasses,
-            callback, box.map { $0.toOpaque() }, &objects) {
+    /// Optimizes `module` at -O`level` and emits it as an object file, with a target machine of
+    /// its own for that level: threads may compile modules of contexts of their own at once
+    /// (Sources/CLLVMPasses/PartCodegen.cpp).
+    func compilePart(_ module: LLVMModuleRef, level: Int) throws(CompileError) -> Data {
+        adopt(module)
+        var object = wasmc_object()
+        if let message = wasmc_llvm_compile_part(module, machine, Int32(level), Self.wasmcPasses, &object) {
             defer { free(message) }
-            throw CompileError.backend("object emission failed: \(String(cString: message))")
+            throw CompileError.backend("code generation failed: \(String(cString: message))")
         }
-        defer { wasmc_llvm_free_objects(objects) }
-        var result: [Data] = []
-        var object = objects!
-        while let bytes = object.pointee.bytes {
-            result.append(Data(bytes: bytes, count: object.pointee.size))
-            object += 1
-        }
-        return result
+        defer { free(object.bytes) }
+        return Data(bytes: object.bytes, count: object.size)
     }
 
     /// Emits an object file (or, with `assembly`, assembly text) for the module.

@@ -3,7 +3,7 @@ import WasmcBackend
 
 /// Shows how far a compile has come on standard error, when that is a terminal and the compile
 /// has taken over a second: one line, redrawn four times a second ("wasmc: model.wasm:
-/// optimizing and generating code 40%, 3.1 s, about 4 s left"), erased when the compile ends.
+/// compiling 40%, 3.1 s, about 4 s left"), erased when the compile ends.
 final class ProgressDisplay: @unchecked Sendable {
     private let name: String
     private let start = Date()

@@ -52,6 +52,13 @@ struct CodegenOptions: ParsableArguments {
             valueName: "n"))
     var jobs: Int?
 
+    @Option(
+        name: .customLong("part-size"),
+        help: ArgumentHelp(
+            "Compile the module in parts of about this many bytes of code, each on a thread (default: by the module's size; small modules whole). The code of each function does not depend on it.",
+            valueName: "bytes"))
+    var partSize: Int?
+
     @Flag(help: "Make the code count how often each function and loop runs, for `wasmc run --write-profile`.")
     var instrument = false
 
@@ -87,11 +94,13 @@ struct CodegenOptions: ParsableArguments {
             fail("\(error)", status: 1)
         }
         if let jobs, jobs < 1 { fail("--jobs must be at least 1, not \(jobs)", status: 1) }
+        if let partSize, partSize < 1 { fail("--part-size must be at least 1, not \(partSize)", status: 1) }
         guard let features = WasmFeatures(version: wasm) else { fail("--wasm takes 2.0 or 3.0, not \(wasm)", status: 1) }
         var options = CompileOptions(
             optimizationLevel: optimization.number, boundsChecks: boundsChecks, target: target, threads: jobs,
             instrument: instrument, profile: profile.map(readProfile), hotShare: hotShare)
         options.features = features
+        options.partSize = partSize
         return options
     }
 }

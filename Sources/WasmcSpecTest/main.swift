@@ -2,7 +2,7 @@
 // compiled by wasmc.
 //
 //   wasmc-spec-test [--jobs N] [--baseline FILE] [--show N] [-O0..-O3] [--bounds-checks guard|explicit]
-//                   [--instrument] [--wasm 2.0|3.0]
+//                   [--instrument] [--part-size BYTES] [--wasm 2.0|3.0]
 //                   [--target TRIPLE [--cpu CPU] [--cpu-features LIST] --driver "COMMAND..."] PATH...
 //
 // Scripts are read as the `--wasm` version says (default 3.0): 2.0 scripts by WasmKit's text
@@ -59,6 +59,13 @@ while !arguments.isEmpty {
     case "--instrument":
         options.instrument = true
         childArguments.append(argument)
+    case "--part-size":
+        guard let size = Int(arguments.first ?? ""), size > 0 else {
+            FileHandle.standardError.write(Data("--part-size takes a number of bytes\n".utf8))
+            exit(2)
+        }
+        options.partSize = size
+        childArguments += [argument, arguments.removeFirst()]
     case "--wasm":
         guard let features = WasmFeatures(version: arguments.first ?? "") else {
             FileHandle.standardError.write(Data("--wasm takes 2.0 or 3.0\n".utf8))

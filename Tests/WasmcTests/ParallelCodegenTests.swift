@@ -4,10 +4,9 @@ import Wasmc
 import WasmcBackend
 import WAT
 
-/// Optimization and machine code on several threads (Sources/CLLVMPasses/ParallelCodegen.cpp): a
-/// module large enough to be split (and then optimized part by part, small callees such as f0
-/// copied into the parts that call them) must give a .so that behaves exactly like the
-/// one-thread build.
+/// A module compiled in parts on several threads (Sources/WasmcBackend/Partition.swift: each
+/// part's IR generated, optimized and emitted on a thread, small callees such as f0 copied into
+/// the parts that call them) must give a .so that behaves exactly like the whole build.
 @Suite("Parallel code generation")
 struct ParallelCodegenTests {
     /// 48 functions `f<i>(x) = mix(x) + f<i-1>(x)` (each a few hundred instructions of integer
@@ -62,8 +61,8 @@ struct ParallelCodegenTests {
             for threads in [1, 4] {
                 let path = directory.appendingPathComponent("parallel-\(threads).so").path
                 let report = try Compiler(options: CompileOptions(threads: threads)).compile(wasm, to: path)
-                #expect(report.codegenParts > 1 && report.optimizedInParts,
-                        "\(threads) threads: \(report.codegenParts) parts, optimized in parts: \(report.optimizedInParts)")
+                #expect(report.codegenParts > 1 && report.compiledInParts,
+                        "\(threads) threads: \(report.codegenParts) parts, in parts: \(report.compiledInParts)")
                 files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
                 instances.append(try Instance(module: try CompiledModule(path: path), store: Store()) { _ in nil })
             }
@@ -81,5 +80,49 @@ struct ParallelCodegenTests {
                 #expect(stored[0] == stored[1], "stored(\(index)): \(stored)")
             }
         }
+    }
+
+    /// Functions the name section gives one name keep symbols of their own in every part
+    /// (`FunctionSymbols`), including one named as a renamed one would be: each export reaches
+    /// its own function, in a whole build and across parts of one function each.
+    @Test func functionsOfOneNameStayApartAcrossParts() throws {
+        var wasm = try wat2wasm("""
+            (module
+              (func (result i32) (i32.const 1))
+              (func (result i32) (i32.add (call 0) (i32.const 10)))
+              (func (result i32) (i32.add (call 1) (i32.const 100)))
+              (func (export "a") (result i32) (call 0))
+              (func (export "b") (result i32) (call 1))
+              (func (export "c") (result i32) (call 2)))
+            """)
+        wasm += Self.nameSection([(0, "same"), (1, "same"), (2, "same.1")])
+        for partSize in [nil, 1] {
+            var options = CompileOptions()
+            options.partSize = partSize
+            let instance = try Instance(module: try CompiledModule(wasm: wasm, options: options), store: Store()) { _ in nil }
+            for (name, expected) in [("a", 1), ("b", 11), ("c", 111)] {
+                #expect(try instance.call(name, []) == [.i32(Int32(expected))], "part size \(String(describing: partSize)): \(name)")
+            }
+        }
+    }
+
+    /// A custom "name" section with function names (subsection 1).
+    static func nameSection(_ names: [(Int, String)]) -> [UInt8] {
+        func leb(_ value: Int) -> [UInt8] {
+            var value = value
+            var bytes: [UInt8] = []
+            repeat {
+                var byte = UInt8(value & 0x7F)
+                value >>= 7
+                if value != 0 { byte |= 0x80 }
+                bytes.append(byte)
+            } while value != 0
+            return bytes
+        }
+        func name(_ text: String) -> [UInt8] { leb(text.utf8.count) + Array(text.utf8) }
+        var map = leb(names.count)
+        for (index, text) in names { map += leb(index) + name(text) }
+        let content = name("name") + [1] + leb(map.count) + map
+        return [0] + leb(content.count) + content
     }
 }

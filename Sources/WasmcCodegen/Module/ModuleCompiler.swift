@@ -3,65 +3,100 @@ import WasmParser
 import WasmTypes
 import WasmcModule
 
-/// Builds the LLVM module for a validated wasm module: one LLVM function per defined function,
-/// the init function, per-type trampolines and host thunks, the metadata blob and the descriptor
-/// (Runtime/include/wasmc_abi.h describes what the runtime expects of each).
-public struct ModuleCompiler {
+/// Builds LLVM IR for a validated wasm module: one LLVM function per defined function, the init
+/// function, per-type trampolines and host thunks, the metadata blob and the descriptor
+/// (Runtime/include/wasmc_abi.h describes what the runtime expects of each). A small module is
+/// generated whole (`generate()`); a large one in parts (`CodeScope`), each in an LLVM context
+/// of its own, so that no more than the parts in flight are ever held as IR: the instance part
+/// (`generateInstance()`) and parts of functions (`generateFunctions(_:)`), linked together.
+public struct ModuleCompiler: Sendable {
     public var module: ModuleInfo
     public var record: CompileRecord
-    /// Functions (by index) to optimize at another level than the module's: the string
-    /// attribute "wasmc-level" tells the optimizer (Sources/CLLVMPasses/include/CLLVMPasses.h).
-    public var functionLevels: [Int: Int] = [:]
+    private let symbols: FunctionSymbols
 
     public init(module: ModuleInfo, record: CompileRecord) {
         self.module = module
         self.record = record
+        self.symbols = FunctionSymbols(module: module)
     }
 
     /// Generates the whole module's IR. The result has not been optimized.
     public func generate() throws(CodegenError) -> IRModule {
+        let (ir, env) = makeModule(scope: .whole)
+        let defined = module.definedIndices(FunctionSpace.self)
+        try translate(defined, env)
+        emitInstance(env)
+        return ir
+    }
+
+    /// The instance part of a module generated in parts: what instantiation needs, and the
+    /// definitions of what the parts share. Not optimized.
+    public func generateInstance() -> IRModule {
+        let (ir, env) = makeModule(scope: .instance)
+        if module.hasTags { _ = env.personality }
+        emitInstance(env)
+        return ir
+    }
+
+    /// A part of a module generated in parts: the definitions of `functions`, which calls the
+    /// others through declarations. Not optimized. With `copySmallCallees`, the small functions
+    /// of other parts that these call come as well, as `available_externally` copies: the
+    /// optimizer may inline them (-O3) or learn from them what they read and write
+    /// (function-attrs), and emits none of them.
+    public func generateFunctions(_ functions: [DefinedFuncIndex], copySmallCallees: Bool = false) throws(CodegenError) -> IRModule {
+        let (ir, env) = makeModule(scope: .functions)
+        try translate(functions, env)
+        if copySmallCallees {
+            let callees = env.declaredFunctions.filter { module.code(module.defined($0)!).expression.count <= Self.maximumCopiedCallee }
+            for callee in callees {
+                try FunctionTranslator(env: env, function: callee).translate(code: module.code(module.defined(callee)!))
+                LLVMSetLinkage(env.function(callee)!, LLVMAvailableExternallyLinkage)
+            }
+            separateExecutionCounts(callees.map { env.function($0)! }, env)
+        }
+        return ir
+    }
+
+    /// The largest body (bytes of code) `generateFunctions` copies into the parts that call it.
+    static let maximumCopiedCallee = 48
+
+    private func makeModule(scope: CodeScope) -> (IRModule, ModuleEnvironment) {
         let ir = IRModule(name: "wasm")
         let env = ModuleEnvironment(
             module: module, ir: ir, explicitBoundsChecks: record.explicitBoundsChecks,
             vectorISA: VectorISA(triple: record.targetTriple, features: record.cpuFeatures),
             roundingQuietsNaN: roundingQuietsNaN(triple: record.targetTriple),
             wasmCalls: WasmCallingConvention(triple: record.targetTriple),
-            countsExecutions: record.countsExecutions)
-        declareFunctions(env)
-        for defined in module.definedIndices(FunctionSpace.self) {
+            countsExecutions: record.countsExecutions, scope: scope, symbols: symbols)
+        return (ir, env)
+    }
+
+    /// Defines `functions` first (so that calls among them are direct), then translates them.
+    private func translate(_ functions: [DefinedFuncIndex], _ env: ModuleEnvironment) throws(CodegenError) {
+        let definitions = functions.map { env.defineFunction(module.index(of: $0)) }
+        for defined in functions {
             let translator = FunctionTranslator(env: env, function: module.index(of: defined))
             try translator.translate(code: module.code(defined))
         }
-        separateExecutionCounts(env)
+        separateExecutionCounts(definitions, env)
+    }
+
+    /// The init function, trampolines, host thunks and the descriptor.
+    private func emitInstance(_ env: ModuleEnvironment) {
         let initFunction = emitInit(env)
         let trampolines = module.types.indices.map { emitTrampoline(env, typeIndex: $0) }
         let hostThunks = module.types.indices.map { emitHostThunk(env, typeIndex: $0) }
         emitDescriptor(env, initFunction: initFunction, trampolines: trampolines, hostThunks: hostThunks)
-        return ir
-    }
-
-    // MARK: Functions
-
-    private func declareFunctions(_ env: ModuleEnvironment) {
-        let ir = env.ir
-        env.functions = Array(repeating: nil, count: module.functionTypes.count)
-        for defined in module.definedIndices(FunctionSpace.self) {
-            let index = module.index(of: defined)
-            let name = module.name(of: index).map { "wasm:\($0)" } ?? "wasm:f\(index)"
-            let function = env.addWasmFunction(name, module.functionType(of: index))
-            if let level = functionLevels[index.rawValue] { ir.addFunctionAttribute(function, "wasmc-level", "\(level)") }
-            env.functions[index.rawValue] = function
-        }
     }
 
     /// Tells LLVM that no load or store of the functions touches the execution counters (true:
     /// the counters are a global of their own, outside linear memory and the instance), so the
     /// counters do not hold back the optimization of the code they count.
-    private func separateExecutionCounts(_ env: ModuleEnvironment) {
+    private func separateExecutionCounts(_ functions: [LLVMValue], _ env: ModuleEnvironment) {
         guard let scope = env.executionCountsScope else { return }
         let scopeKind = env.ir.metadataKind("alias.scope")
         let noaliasKind = env.ir.metadataKind("noalias")
-        for case let function? in env.functions {
+        for function in functions {
             var block = LLVMGetFirstBasicBlock(function)
             while let current = block {
                 var instruction = LLVMGetFirstInstruction(current)
@@ -105,6 +140,10 @@ public struct ModuleCompiler {
         }
         for (index, segment) in module.elements.enumerated() {
             let items = env.callRuntime(.elemSegmentAlloc, [ctx, ir.i32(index), ir.i32(segment.initializer.count)], b)
+            if let offsets = funcRefOffsets(segment.initializer, env), offsets.count > 1 {
+                storeFuncRefs(offsets, segment: index, into: items, function: function, env: env, ctx: ctx, b)
+                continue
+            }
             for (i, item) in segment.initializer.enumerated() {
                 let value = constant(item, type: .ref(segment.type), env: env, ctx: ctx, b)
                 b.store(value, b.byteOffset(items, 8 * i))
@@ -123,15 +162,109 @@ public struct ModuleCompiler {
                 break
             }
         }
+        // Active data segments in order; runs of those at constant offsets (what producers
+        // make, up to tens of thousands of segments for Go) as loops over a table of rows.
+        var run: [[UInt32]] = []
+        func flush() {
+            if run.count == 1 {
+                initData(memory: ir.i32(run[0][0]), segment: ir.i32(run[0][1]), start: ir.i32(run[0][2]), length: ir.i32(run[0][3]))
+            } else if run.count > 1 {
+                forEachRow(of: run, name: "wasmc.active_data.\(run[0][1])", function: function, env: env, b) { row, _ in
+                    initData(memory: row[0], segment: row[1], start: row[2], length: row[3])
+                }
+            }
+            run = []
+        }
+        func initData(memory: LLVMValue, segment: LLVMValue, start: LLVMValue, length: LLVMValue) {
+            env.callRuntime(.memoryInit, [ctx, memory, segment, start, ir.i32(0), length], b)
+            env.callRuntime(.dataDrop, [ctx, segment], b)
+        }
         for (index, segment) in module.data.enumerated() {
             guard case .active(let active) = segment else { continue }
+            let memory = Index<MemorySpace>(active.index)
+            if let offset = Self.constantOffset(active.offset) {
+                // As clampedToU32 below: past u32 is past every memory (and traps as u32's maximum).
+                let start = env.is64(memory) ? UInt32(clamping: offset) : UInt32(truncatingIfNeeded: offset)
+                run.append([UInt32(active.index), UInt32(index), start, UInt32(active.initializer.count)])
+                continue
+            }
+            flush()
             var start = constant(active.offset, type: .i32, env: env, ctx: ctx, b)
-            if env.is64(Index(active.index)) { start = clampedToU32(start, env, b) }
-            env.callRuntime(.memoryInit, [ctx, ir.i32(Int(active.index)), ir.i32(index), start, ir.i32(0), ir.i32(active.initializer.count)], b)
-            env.callRuntime(.dataDrop, [ctx, ir.i32(index)], b)
+            if env.is64(memory) { start = clampedToU32(start, env, b) }
+            initData(memory: ir.i32(Int(active.index)), segment: ir.i32(index), start: start, length: ir.i32(active.initializer.count))
         }
+        flush()
         b.ret(nil)
         return function
+    }
+
+    /// The vmctx offset of each item's `wasmc_funcref` (`nullFuncRef` for ref.null) when every
+    /// item of an element segment is a `ref.func` or a `ref.null`, as compilers make them; nil
+    /// otherwise.
+    private func funcRefOffsets(_ items: [ConstExpression], _ env: ModuleEnvironment) -> [UInt32]? {
+        var offsets: [UInt32] = []
+        offsets.reserveCapacity(items.count)
+        for item in items {
+            switch item.first {
+            case .refFunc(let function): offsets.append(UInt32(env.offsets.funcRef(FuncIndex(function))))
+            case .refNull: offsets.append(Self.nullFuncRef)
+            default: return nil
+            }
+        }
+        return offsets
+    }
+
+    private static let nullFuncRef = UInt32.max
+
+    /// Stores the references `offsets` gives (`funcRefOffsets`) into `items`, in a loop.
+    private func storeFuncRefs(
+        _ offsets: [UInt32], segment: Int, into items: LLVMValue, function: LLVMValue, env: ModuleEnvironment, ctx: LLVMValue,
+        _ b: IRBuilder
+    ) {
+        let ir = env.ir
+        forEachRow(of: offsets.map { [$0] }, name: "wasmc.elem.\(segment)", function: function, env: env, b) { row, i in
+            let isNull = b.icmp(LLVMIntEQ, row[0], ir.i32(Self.nullFuncRef))
+            let reference = b.select(isNull, ir.null(), b.byteOffset(ctx, b.zext(row[0], ir.i64)))
+            b.store(reference, b.byteOffset(items, b.mul(i, ir.i64(8))))
+        }
+    }
+
+    /// Emits `body` once per row of `rows` (all of one length) as a loop over a constant table
+    /// `name` of them: `body` gets the row's values (i32) and its index (i64). Code of constant
+    /// size, where code per row made a block that grows with the module, which LLVM's passes
+    /// take quadratic time over (cc1's 6,000 element items cost 3.9 s at -O2).
+    private func forEachRow(
+        of rows: [[UInt32]], name: String, function: LLVMValue, env: ModuleEnvironment, _ b: IRBuilder,
+        _ body: (_ row: [LLVMValue], _ index: LLVMValue) -> Void
+    ) {
+        let ir = env.ir
+        let width = rows[0].count
+        let table = ir.addConstant(name, ir.constArray(ir.i32, rows.flatMap { $0.map { ir.i32($0) } }), alignment: 4)
+        let before = b.currentBlock
+        let loop = b.appendBlock(function, name)
+        let done = b.appendBlock(function, name + ".done")
+        b.br(loop)
+        b.position(at: loop)
+        let i = LLVMBuildPhi(b.builder, ir.i64, "i")!
+        let row = b.byteOffset(table, b.mul(i, ir.i64(4 * width)))
+        body((0..<width).map { b.load(ir.i32, b.byteOffset(row, 4 * $0)) }, i)
+        let next = b.add(i, ir.i64(1))
+        let bodyEnd = b.currentBlock
+        b.condBr(b.icmp(LLVMIntULT, next, ir.i64(rows.count)), loop, done)
+        var values: [LLVMValue?] = [ir.i64(0), next]
+        var blocks: [LLVMBasicBlockRef?] = [before, bodyEnd]
+        LLVMAddIncoming(i, &values, &blocks, 2)
+        b.position(at: done)
+    }
+
+    /// The value of an offset expression that is a single constant, else nil.
+    private static func constantOffset(_ expression: ConstExpression) -> UInt64? {
+        guard expression.count <= 2 else { return nil }
+        switch expression.first {
+        case .i32Const(let value): return UInt64(UInt32(bitPattern: value))
+        case .i64Const(let value): return UInt64(bitPattern: value)
+        default: return nil
+        }
     }
 
     /// A 64-bit memory's or table's segment offset (i64) as the runtime's u32: any offset past
@@ -279,7 +412,7 @@ public struct ModuleCompiler {
         func pointerArray(_ name: String, _ values: [LLVMValue]) -> LLVMValue {
             values.isEmpty ? ir.null() : ir.addConstant(name, ir.constArray(ir.ptr, values), alignment: 8)
         }
-        let definedFunctions = env.functions.compactMap { $0 }
+        let definedFunctions = module.definedIndices(FunctionSpace.self).map { env.function(module.index(of: $0))! }
         let dataSegments = module.data.enumerated().map { index, segment -> LLVMValue in
             let bytes: ArraySlice<UInt8>
             switch segment {

@@ -71,6 +71,47 @@ public struct WasmCallingConvention: Sendable {
     }
 }
 
+/// Which of a module's code one LLVM module holds. A small module is generated whole; a large
+/// one in parts, each in an LLVM context of its own (ModuleCompiler, ARCHITECTURE §8): one part
+/// with what instantiation needs, and parts of defined functions. The symbols the parts share
+/// (the functions, the runtime table, the execution counters, the personality) are hidden in
+/// the .so the parts are linked into, and internal in a whole module.
+public enum CodeScope: Sendable {
+    /// Everything, in one LLVM module.
+    case whole
+    /// Instantiation: the init function, trampolines, host thunks, metadata, data, the
+    /// descriptor; and the definitions of the symbols the parts share.
+    case instance
+    /// Some of the defined functions; every other function it calls is declared.
+    case functions
+}
+
+/// The symbol of each defined function: `wasm:NAME` from the name section, `wasm:f<index>`
+/// without a name; one that would repeat an earlier one gets `.<index>` added. The same in
+/// every part of a module, so that parts find each other's functions by name.
+public struct FunctionSymbols: Sendable {
+    private var names: [String?]
+
+    public init(module: ModuleInfo) {
+        names = Array(repeating: nil, count: module.functionTypes.count)
+        var used = Set<String>()
+        for defined in module.definedIndices(FunctionSpace.self) {
+            let index = module.index(of: defined)
+            var name = module.name(of: index).map { "wasm:\($0)" } ?? "wasm:f\(index)"
+            if used.contains(name) {
+                var suffix = ".\(index)"
+                while used.contains(name + suffix) { suffix += "_" }
+                name += suffix
+            }
+            used.insert(name)
+            names[index.rawValue] = name
+        }
+    }
+
+    /// The symbol of defined function `function`.
+    public subscript(_ function: FuncIndex) -> String { names[function.rawValue]! }
+}
+
 /// What function translators need to know about the module: LLVM types of wasm types, where
 /// globals, tables and memories live in the vmctx, the declared functions, and how to call the
 /// runtime. The only code that knows the instance layout besides `VMOffsets`.
@@ -83,9 +124,13 @@ final class ModuleEnvironment {
     /// See `roundingQuietsNaN(triple:)`.
     let roundingQuietsNaN: Bool
     let wasmCalls: WasmCallingConvention
-    /// LLVM function of every defined function (nil for imports), by function index
-    /// (`function(_:)`).
-    var functions: [LLVMValue?] = []
+    let scope: CodeScope
+    let symbols: FunctionSymbols
+    /// The LLVM function of each defined function declared or defined so far, by function
+    /// index (`function(_:)`).
+    private var functions: [LLVMValue?]
+    /// The functions of other parts declared so far, in the order code first called them.
+    private(set) var declaredFunctions: [FuncIndex] = []
     /// `@wasmc.rt`: the runtime function table, stored by the loader before anything runs.
     let runtimeTable: LLVMValue
     /// In code that counts executions (`CompileRecord.countsExecutions`): `@wasmc.profile.counts`,
@@ -98,9 +143,13 @@ final class ModuleEnvironment {
 
     init(
         module: ModuleInfo, ir: IRModule, explicitBoundsChecks: Bool, vectorISA: VectorISA, roundingQuietsNaN: Bool,
-        wasmCalls: WasmCallingConvention, countsExecutions: Bool = false
+        wasmCalls: WasmCallingConvention, countsExecutions: Bool = false, scope: CodeScope = .whole,
+        symbols: FunctionSymbols? = nil
     ) {
         self.wasmCalls = wasmCalls
+        self.scope = scope
+        self.symbols = symbols ?? FunctionSymbols(module: module)
+        self.functions = Array(repeating: nil, count: module.functionTypes.count)
         self.module = module
         self.ir = ir
         self.offsets = VMOffsets(module: module)
@@ -108,19 +157,34 @@ final class ModuleEnvironment {
         self.vectorISA = vectorISA
         self.roundingQuietsNaN = roundingQuietsNaN
         runtimeTable = LLVMAddGlobal(ir.module, ir.ptr, "wasmc.rt")
-        LLVMSetInitializer(runtimeTable, ir.null())
-        LLVMSetLinkage(runtimeTable, LLVMInternalLinkage)
+        Self.share(runtimeTable, initializer: ir.null(), scope: scope)
         if countsExecutions {
             let type = ir.array(ir.i64, module.definedFunctionCount)
             let counts = LLVMAddGlobal(ir.module, type, "wasmc.profile.counts")!
-            LLVMSetInitializer(counts, ir.zero(type))
-            LLVMSetLinkage(counts, LLVMInternalLinkage)
+            Self.share(counts, initializer: ir.zero(type), scope: scope)
             LLVMSetAlignment(counts, 8)
             executionCounts = counts
             executionCountsScope = ir.aliasScopeList(domain: "wasmc.profile", scope: "wasmc.profile.counts")
         } else {
             executionCounts = nil
             executionCountsScope = nil
+        }
+    }
+
+    /// Makes `value` a symbol the parts share: defined (with `initializer`, for a global) and
+    /// internal in a whole module, defined and hidden in the instance part, declared elsewhere.
+    private static func share(_ value: LLVMValue, initializer: LLVMValue? = nil, scope: CodeScope) {
+        switch scope {
+        case .whole:
+            if let initializer { LLVMSetInitializer(value, initializer) }
+            LLVMSetLinkage(value, LLVMInternalLinkage)
+        case .instance:
+            if let initializer { LLVMSetInitializer(value, initializer) }
+            LLVMSetLinkage(value, LLVMExternalLinkage)
+            LLVMSetVisibility(value, LLVMHiddenVisibility)
+        case .functions:
+            LLVMSetLinkage(value, LLVMExternalLinkage)
+            LLVMSetVisibility(value, LLVMHiddenVisibility)
         }
     }
 
@@ -178,7 +242,8 @@ final class ModuleEnvironment {
     lazy var personality: LLVMValue = {
         let type = runtimeFunctionType(.personality)
         let function = ir.addFunction("wasmc.personality", type)
-        LLVMSetLinkage(function, LLVMInternalLinkage)
+        Self.share(function, scope: scope)
+        if scope == .functions { return function }
         LLVMAddAttributeAtIndex(function, LLVMAttributeIndex(bitPattern: -1), ir.enumAttribute("uwtable", 1))
         let b = IRBuilder(ir)
         defer { b.dispose() }
@@ -225,8 +290,33 @@ final class ModuleEnvironment {
 
     // MARK: The instance layout (VMOffsets, RuntimeABI): the only code that reads it
 
-    /// The LLVM function of defined function `function` (nil for an import).
-    func function(_ function: FuncIndex) -> LLVMValue? { functions[function.rawValue] }
+    /// The LLVM function of defined function `function` (nil for an import): its definition
+    /// (`defineFunction`) or, in a part without it, a declaration.
+    func function(_ function: FuncIndex) -> LLVMValue? {
+        if let known = functions[function.rawValue] { return known }
+        guard module.defined(function) != nil else { return nil }
+        precondition(scope != .whole, "a whole module defines every function before code refers to one")
+        let declaration = addWasmFunction(symbols[function], module.functionType(of: function))
+        LLVMSetLinkage(declaration, LLVMExternalLinkage)
+        LLVMSetVisibility(declaration, LLVMHiddenVisibility)
+        functions[function.rawValue] = declaration
+        declaredFunctions.append(function)
+        return declaration
+    }
+
+    /// Adds the LLVM function that defined function `function`'s body goes into: internal in a
+    /// whole module, hidden for the other parts.
+    @discardableResult
+    func defineFunction(_ function: FuncIndex) -> LLVMValue {
+        precondition(functions[function.rawValue] == nil, "function \(function.rawValue) is defined once")
+        let definition = addWasmFunction(symbols[function], module.functionType(of: function))
+        if scope != .whole {
+            LLVMSetLinkage(definition, LLVMExternalLinkage)
+            LLVMSetVisibility(definition, LLVMHiddenVisibility)
+        }
+        functions[function.rawValue] = definition
+        return definition
+    }
 
     /// The `wasmc_funcref` of function `function` in the vmctx (a funcref value).
     func funcRef(_ function: FuncIndex, ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
