@@ -1,4 +1,3 @@
-import CLLVM
 import Foundation
 import WasmcCodegen
 import WasmcModule
@@ -27,8 +26,9 @@ struct Partition {
     /// The instance part first, then the parts of functions.
     var parts: [Part]
 
-    /// Code below this many bytes is compiled whole: a part costs a context, a target machine,
-    /// a pipeline and an object to link (a few milliseconds), worth it from about this size up.
+    /// A part holds at least this much code, and a module of less than two parts' worth is
+    /// compiled whole: a part costs a context, a target machine, a pipeline and an object to
+    /// link (a few milliseconds), worth it from about this size up.
     static let minimumPartBytes = 8 << 10
     /// Up to this many parts a module's code is shared out into ...
     static let preferredParts = 16
