@@ -192,23 +192,7 @@ def with_start(data, calls):
 
 def code_size(path):
     """The code section's size, from the binary's section headers."""
-    data = open(path, "rb").read()
-    pos = 8
-    while pos < len(data):
-        sid = data[pos]
-        pos += 1
-        size, shift = 0, 0
-        while True:
-            b = data[pos]
-            pos += 1
-            size |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
-        if sid == 10:
-            return size
-        pos += size
-    return 0
+    return len(dict(sections(open(path, "rb").read())).get(10, b""))
 
 
 def timed(cmd, **kwargs):

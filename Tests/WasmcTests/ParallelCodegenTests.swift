@@ -108,21 +108,10 @@ struct ParallelCodegenTests {
 
     /// A custom "name" section with function names (subsection 1).
     static func nameSection(_ names: [(Int, String)]) -> [UInt8] {
-        func leb(_ value: Int) -> [UInt8] {
-            var value = value
-            var bytes: [UInt8] = []
-            repeat {
-                var byte = UInt8(value & 0x7F)
-                value >>= 7
-                if value != 0 { byte |= 0x80 }
-                bytes.append(byte)
-            } while value != 0
-            return bytes
-        }
-        func name(_ text: String) -> [UInt8] { leb(text.utf8.count) + Array(text.utf8) }
-        var map = leb(names.count)
-        for (index, text) in names { map += leb(index) + name(text) }
-        let content = name("name") + [1] + leb(map.count) + map
-        return [0] + leb(content.count) + content
+        func name(_ text: String) -> [UInt8] { leb128(text.utf8.count) + Array(text.utf8) }
+        var map = leb128(names.count)
+        for (index, text) in names { map += leb128(index) + name(text) }
+        let content = name("name") + [1] + leb128(map.count) + map
+        return [0] + leb128(content.count) + content
     }
 }

@@ -89,14 +89,7 @@ struct SIMDCodegenTests {
     func relaxedOperations() throws {
         // WasmKit's text parser predates relaxed SIMD: the module is assembled here, every
         // function of type (v128 v128 v128) -> v128, exported as f<i>.
-        func leb(_ value: UInt32) -> [UInt8] {
-            var value = value, bytes: [UInt8] = []
-            repeat {
-                bytes.append(UInt8(value & 0x7F) | (value > 0x7F ? 0x80 : 0))
-                value >>= 7
-            } while value != 0
-            return bytes
-        }
+        func leb(_ value: UInt32) -> [UInt8] { leb128(Int(value)) }
         func section(_ id: UInt8, _ items: [[UInt8]]) -> [UInt8] {
             let contents = leb(UInt32(items.count)) + items.flatMap { $0 }
             return [id] + leb(UInt32(contents.count)) + contents

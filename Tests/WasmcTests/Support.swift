@@ -25,6 +25,17 @@ func trapOf(_ body: () throws -> Any) -> Trap? {
     }
 }
 
+/// `value` as unsigned LEB128, for tests that assemble binary modules themselves.
+func leb128(_ value: Int) -> [UInt8] {
+    var value = value
+    var bytes: [UInt8] = []
+    repeat {
+        bytes.append(UInt8(value & 0x7F) | (value > 0x7F ? 0x80 : 0))
+        value >>= 7
+    } while value != 0
+    return bytes
+}
+
 /// Runs `body` with a fresh temporary directory, removed afterwards.
 func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-test-\(UUID().uuidString)")
