@@ -162,6 +162,7 @@ func main() {
             switch (command, words.count) {
             case ("load", 3...5):
                 var options = CompileOptions(optimizationLevel: words.count >= 4 ? Int(words[3]) ?? 2 : 2)
+                options.applyEnvironment(ProcessInfo.processInfo.environment)
                 if words.count == 5 { options.target = try Target.resolve(cpu: words[4]) }
                 switch engine {
                 case "wasmc":
@@ -188,6 +189,7 @@ func main() {
                 // at -O0 (Documentation/profiles.md); reading it is not timed.
                 let wasm = try readWasm(words[1])
                 var options = CompileOptions(optimizationLevel: Int(words[2]) ?? 2)
+                options.applyEnvironment(ProcessInfo.processInfo.environment)
                 if words.count == 4 { options.profile = try Profile(file: String(words[3])) }
                 let output = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-bench-\(UUID().uuidString).so").path
                 defer { try? FileManager.default.removeItem(atPath: output) }

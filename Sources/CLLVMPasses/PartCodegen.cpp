@@ -39,15 +39,15 @@ std::unique_ptr<TargetMachine> copyOf(const TargetMachine &machine, int level) {
 
 } // namespace
 
-char *wasmc_llvm_compile_part(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineRef, int level, unsigned passes,
-                              wasmc_object *object) {
+char *wasmc_llvm_compile_part(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineRef, int level,
+                              const wasmc_pipeline_options *options, wasmc_object *object) {
     Module &module = *unwrap(moduleRef);
     auto *machine = reinterpret_cast<TargetMachine *>(machineRef);
     object->bytes = nullptr;
     object->size = 0;
     std::unique_ptr<TargetMachine> copy = copyOf(*machine, level);
     if (!copy) return wasmc::copyMessage("cannot create a target machine for " + machine->getTargetTriple().str());
-    std::string error = wasmc::optimizeModule(module, copy.get(), level, passes);
+    std::string error = wasmc::optimizeModule(module, copy.get(), level, *options);
     if (!error.empty()) return wasmc::copyMessage(error);
     SmallString<0> bytes;
     {

@@ -1,6 +1,7 @@
 // Passes.h: wasmc's own LLVM passes (C++; the pipeline in Pipeline.cpp runs them).
 #pragma once
 
+#include "CLLVMPasses.h"
 #include "llvm/IR/PassManager.h"
 
 #include <string>
@@ -13,7 +14,8 @@ namespace wasmc {
 
 // The pipeline of -O`level` (1 to 3) with the wasmc passes `passes` names (WASMC_PASS_* flags),
 // for `machine` (Pipeline.cpp). Returns an error message, or "".
-std::string optimizeModule(llvm::Module &module, llvm::TargetMachine *machine, int level, unsigned passes);
+std::string optimizeModule(llvm::Module &module, llvm::TargetMachine *machine, int level,
+                           const wasmc_pipeline_options &options);
 
 // A malloc'd copy of `message`, as the C API (CLLVMPasses.h) returns errors (Pipeline.cpp).
 char *copyMessage(const std::string &message);

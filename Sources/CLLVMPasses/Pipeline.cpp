@@ -72,13 +72,15 @@ std::string scalarPipeline() {
 
 } // namespace
 
-std::string wasmc::optimizeModule(Module &module, TargetMachine *machine, int level, unsigned passes) {
+std::string wasmc::optimizeModule(Module &module, TargetMachine *machine, int level,
+                                  const wasmc_pipeline_options &options) {
+    unsigned passes = options.passes;
     PipelineTuningOptions tuning;
     // As clang at -O2 and above (LLVM's own default leaves it out).
     tuning.SLPVectorization = level >= 2;
-    // WASMC_TIME_PASSES=1: LLVM's table of the time each pass took, on standard error (use -j 1:
-    // one table per part of a large module).
-    bool timed = getenv("WASMC_TIME_PASSES") != nullptr;
+    // LLVM's table of the time each pass took, on standard error (use -j 1: one table per part
+    // of a large module).
+    bool timed = options.time_passes != 0;
     if (timed) TimePassesIsEnabled = true;
     PassInstrumentationCallbacks callbacks;
     StandardInstrumentations instrumentations(module.getContext(), false);
@@ -119,16 +121,16 @@ std::string wasmc::optimizeModule(Module &module, TargetMachine *machine, int le
     instrumentations.registerCallbacks(callbacks, &moduleAnalyses);
 
     ModulePassManager pipeline;
-    // WASMC_PIPELINE: a pipeline in LLVM's textual syntax (opt -passes) instead, wasmc's passes
-    // by the names above; to try pipelines out.
-    const char *custom = level > 0 ? getenv("WASMC_PIPELINE") : nullptr;
+    // A pipeline in LLVM's textual syntax (opt -passes) instead, wasmc's passes by the names
+    // above; to try pipelines out.
+    const char *custom = level > 0 ? options.pipeline : nullptr;
     if (custom || level <= 2) {
         std::string text = custom        ? std::string(custom)
                            : level <= 0 ? std::string("function(mem2reg)")
                            : level == 1 ? scalarPipeline()
                                         : wasmPipeline(passes);
         if (Error error = builder.parsePassPipeline(pipeline, text))
-            return (custom ? "WASMC_PIPELINE: " : "the -O" + std::to_string(level) + " pipeline: ") +
+            return (custom ? "the custom pipeline: " : "the -O" + std::to_string(level) + " pipeline: ") +
                    toString(std::move(error));
     } else {
         pipeline = builder.buildPerModuleDefaultPipeline(OptimizationLevel::O3);
@@ -139,9 +141,9 @@ std::string wasmc::optimizeModule(Module &module, TargetMachine *machine, int le
 }
 
 char *wasmc_llvm_optimize(LLVMModuleRef moduleRef, LLVMTargetMachineRef machineRef, int level,
-                          unsigned passes) {
+                          const wasmc_pipeline_options *options) {
     std::string error =
-        wasmc::optimizeModule(*unwrap(moduleRef), reinterpret_cast<TargetMachine *>(machineRef), level, passes);
+        wasmc::optimizeModule(*unwrap(moduleRef), reinterpret_cast<TargetMachine *>(machineRef), level, *options);
     return error.empty() ? nullptr : wasmc::copyMessage(error);
 }
 

@@ -31,8 +31,7 @@ public final class CompiledModule: @unchecked Sendable {
     /// compiled with the same options before is loaded from there instead, and a new compile is
     /// stored there.
     public convenience init(wasm: [UInt8], options: CompileOptions = CompileOptions(), cache: CompileCache? = nil) throws(WasmcError) {
-        // The key covers the WASMC_* variables the compiler reads from this process.
-        let key = cache.flatMap { _ in try? CompileCache.key(wasm: wasm, options: options, environment: ProcessInfo.processInfo.environment) }
+        let key = cache.flatMap { _ in try? CompileCache.key(wasm: wasm, options: options) }
         if let cache, let key, let path = cache.lookup(key) {
             if let raw = try? Self.load(path) {
                 self.init(raw: raw, isFromCache: true)

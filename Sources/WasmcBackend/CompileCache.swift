@@ -6,8 +6,7 @@ import WasmcCodegen
 ///
 /// An entry is `<key>.so` with `<key>.sum` beside it (the .so's size and checksum). The key is
 /// the SHA-256 of everything that changes the code: the wasm's hash, the options, the target
-/// (triple, CPU, required features), the compiler's identity and the `WASMC_*` environment
-/// variables the compiler reads (`CompileCache.key`). Entries are written to a temporary name
+/// (triple, CPU, required features) and the compiler's identity (`CompileCache.key`). Entries are written to a temporary name
 /// and renamed into place, so none is ever seen half-written, and two processes storing the
 /// same entry at once both succeed; an entry whose size or checksum is wrong is removed and
 /// rebuilt. Beyond `sizeLimit` bytes the least recently used entries go (a hit touches the
@@ -42,9 +41,9 @@ public struct CompileCache: Sendable {
 
     // MARK: Keys
 
-    /// The entry key of compiling `wasm` with `options` in a process with `environment`, or
-    /// nil when such a compile is not cached (a profile, or output other than a .so).
-    public static func key(wasm: [UInt8], options: CompileOptions, environment: [String: String]) throws(CompileError) -> String? {
+    /// The entry key of compiling `wasm` with `options`, or nil when such a compile is not
+    /// cached (a profile, or output other than a .so).
+    public static func key(wasm: [UInt8], options: CompileOptions) throws(CompileError) -> String? {
         guard options.output == .sharedObject, options.profile == nil else { return nil }
         let (target, required) = try options.resolvedTarget()
         var lines = [
@@ -54,12 +53,12 @@ public struct CompileCache: Sendable {
             "constants-read-defined-globals \(options.features.constantsReadDefinedGlobals)",
             "target \(target.triple) \(target.cpu) \(required)",
             "compiler \(compilerIdentity)",
+            // What tunes LLVM and the linker (not timePasses, which changes no code).
+            "loop passes \(options.loopPasses.rawValue)",
+            "pipeline \(options.pipeline ?? "-")",
+            "llvm arguments \(options.llvmArguments.joined(separator: " "))",
+            "linker \(options.linker ?? "-")",
         ]
-        // The knobs that change the code (Sources/CLLVMPasses, TargetMachine, Linker).
-        for (name, value) in environment.sorted(by: { $0.key < $1.key })
-        where name.hasPrefix("WASMC_") && !name.hasPrefix("WASMC_CACHE") && name != "WASMC_TIME_PASSES" {
-            lines.append("env \(name)=\(value)")
-        }
         return ContentHash.sha256Hex(Array(lines.joined(separator: "\n").utf8))
     }
 

@@ -1,4 +1,5 @@
 import CLLVM
+import CLLVMPasses
 import Foundation
 import WasmcCodegen
 import WasmcModule
@@ -50,6 +51,20 @@ public struct CompileOptions: Sendable {
     /// compiled in parts of about this size: for tests of the parts' linkage on small modules.
     /// The code of each function is the same either way.
     public var partSize: Int? = nil
+    /// wasmc's own loop passes that -O2 and -O3 run: all of them, unless one is left out to
+    /// compare (Documentation/codegen.md).
+    public var loopPasses: LoopPasses = .all
+    /// A pipeline in LLVM's textual syntax (`opt -passes`) that replaces -O1..-O3's, wasmc's
+    /// passes by their names (`wasmc-loop-reroll`...): to try pipelines out.
+    public var pipeline: String? = nil
+    /// Print LLVM's table of the time each pass took on standard error. Does not change the code.
+    public var timePasses = false
+    /// Options for LLVM itself, as `clang -mllvm` takes them (e.g. `-post-RA-scheduler=false`),
+    /// to try LLVM's knobs out. LLVM keeps them per process: the first compile that names any
+    /// sets them, and a later compile that names others fails.
+    public var llvmArguments: [String] = []
+    /// The linker; nil for ld.lld-19 from PATH, /usr/bin or /usr/lib/llvm-19/bin.
+    public var linker: String? = nil
     /// The proposals after WebAssembly 2.0 the module may use (`--wasm 2.0|3.0`).
     public var features: WasmFeatures = .default
     /// Called as the compile goes from stage to stage, and as the parts of a large module are
@@ -69,6 +84,38 @@ public struct CompileOptions: Sendable {
         self.instrument = instrument
         self.profile = profile
         self.hotShare = hotShare
+    }
+
+    /// wasmc's loop passes (Sources/CLLVMPasses/include/CLLVMPasses.h, WASMC_PASS_*).
+    public struct LoopPasses: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+        /// LoopReroll.cpp: rolls up loops the producer unrolled.
+        public static let reroll = LoopPasses(rawValue: UInt32(WASMC_PASS_LOOP_REROLL))
+        /// LoopJam.cpp: unroll-and-jam of loops around accumulations.
+        public static let jam = LoopPasses(rawValue: UInt32(WASMC_PASS_LOOP_JAM))
+        /// LoopDevectorize.cpp: 128-bit SIMD loops to one-lane loops.
+        public static let devectorize = LoopPasses(rawValue: UInt32(WASMC_PASS_LOOP_DEVECTORIZE))
+        /// LoopAliasGroups.cpp: versions loops on pointer groups.
+        public static let aliasGroups = LoopPasses(rawValue: UInt32(WASMC_PASS_LOOP_ALIAS_GROUPS))
+        public static let all: LoopPasses = [.reroll, .jam, .devectorize, .aliasGroups]
+    }
+
+    /// Sets what the WASMC_* environment variables of a tool's process ask for (the CLI, the
+    /// spec runner): WASMC_NO_REROLL, WASMC_NO_JAM, WASMC_NO_DEVECTORIZE, WASMC_NO_LOOP_GROUPS
+    /// leave a loop pass out; WASMC_PIPELINE is `pipeline`; WASMC_TIME_PASSES `timePasses`;
+    /// WASMC_LLVM_ARGS `llvmArguments` (separated by spaces); WASMC_LLD `linker`.
+    public mutating func applyEnvironment(_ environment: [String: String]) {
+        let omitted: [(String, LoopPasses)] = [
+            ("WASMC_NO_REROLL", .reroll), ("WASMC_NO_JAM", .jam), ("WASMC_NO_DEVECTORIZE", .devectorize),
+            ("WASMC_NO_LOOP_GROUPS", .aliasGroups),
+        ]
+        for (name, pass) in omitted where environment[name] != nil { loopPasses.remove(pass) }
+        if let text = environment["WASMC_PIPELINE"] { pipeline = text }
+        if environment["WASMC_TIME_PASSES"] != nil { timePasses = true }
+        if let text = environment["WASMC_LLVM_ARGS"] { llvmArguments = text.split(separator: " ").map(String.init) }
+        if let path = environment["WASMC_LLD"], !path.isEmpty { linker = path }
     }
 
     /// The options as the .so records them (`wasmc inspect`).
@@ -205,7 +252,7 @@ public struct Compiler: Sendable {
             let partition = Partition.plan(module: module, level: level, functionLevels: functionLevels, partSize: options.partSize)
         {
             options.progress?(CompileProgress(stage: .compiling, fraction: 0))
-            let machine = try TargetMachine(target: target, optimizationLevel: level)
+            let machine = try TargetMachine(target: target, optimizationLevel: level, options: options)
             let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
             let files = try Linker.ObjectFiles()
             let objects = try partition.compile(
@@ -214,7 +261,7 @@ public struct Compiler: Sendable {
             report.compiledInParts = true
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
-            try Linker.linkSharedObject(objectPaths: objects, output: outputPath)
+            try Linker.linkSharedObject(objectPaths: objects, output: outputPath, linker: options.linker)
             lap(\.link)
             return report
         }
@@ -229,7 +276,7 @@ public struct Compiler: Sendable {
             throw .codegen(CodegenError("LLVM verifier: \(problem)"))
         }
         lap(\.generate)
-        let machine = try TargetMachine(target: target, optimizationLevel: level)
+        let machine = try TargetMachine(target: target, optimizationLevel: level, options: options)
         machine.adopt(ir.module)
         options.progress?(CompileProgress(stage: .compiling))
         try machine.optimize(ir.module, level: level)
@@ -239,7 +286,7 @@ public struct Compiler: Sendable {
             let object = try machine.emitObject(ir.module)
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
-            try Linker.linkSharedObject(objects: [object], output: outputPath)
+            try Linker.linkSharedObject(objects: [object], output: outputPath, linker: options.linker)
             lap(\.link)
         case .object:
             try Linker.write(try machine.emitObject(ir.module), to: outputPath)

@@ -6,9 +6,9 @@ import Glibc
 /// Links object files into a shared object with ld.lld-19, and writes compiler outputs in place
 /// atomically.
 enum Linker {
-    /// The linker: $WASMC_LLD, else ld.lld-19 from PATH or /usr/bin.
-    static var executable: String {
-        if let path = ProcessInfo.processInfo.environment["WASMC_LLD"], !path.isEmpty { return path }
+    /// The linker: `linker` (`CompileOptions.linker`), else ld.lld-19 from PATH or /usr/bin.
+    static func executable(_ linker: String?) -> String {
+        if let linker { return linker }
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") + ["/usr/bin", "/usr/lib/llvm-19/bin"] {
             let candidate = "\(directory)/ld.lld-19"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
@@ -42,14 +42,15 @@ enum Linker {
         }
     }
 
-    static func linkSharedObject(objects: [Data], output: String) throws(CompileError) {
+    static func linkSharedObject(objects: [Data], output: String, linker: String?) throws(CompileError) {
         let files = try ObjectFiles()
         var paths: [String] = []
         for (index, object) in objects.enumerated() { paths.append(try files.write(object, index: index)) }
-        try linkSharedObject(objectPaths: paths, output: output)
+        try linkSharedObject(objectPaths: paths, output: output, linker: linker)
     }
 
-    static func linkSharedObject(objectPaths: [String], output: String) throws(CompileError) {
+    static func linkSharedObject(objectPaths: [String], output: String, linker: String?) throws(CompileError) {
+        let executable = Self.executable(linker)
         // Link next to the output, then rename: a failed link never leaves a half-written file.
         let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
         let arguments = ["-shared", "--eh-frame-hdr", "--hash-style=gnu", "-z", "noexecstack", "-z", "relro", "-z", "now", "-o", partial] + objectPaths

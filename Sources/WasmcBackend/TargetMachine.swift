@@ -9,21 +9,35 @@ enum LLVMSupport {
         LLVMInitializeAllTargetMCs()
         LLVMInitializeAllAsmPrinters()
         LLVMInitializeAllAsmParsers()
-        // WASMC_LLVM_ARGS: options for LLVM itself, as `clang -mllvm` passes them (words
-        // separated by spaces; e.g. -post-RA-scheduler=false), to try LLVM's knobs out.
-        if let text = ProcessInfo.processInfo.environment["WASMC_LLVM_ARGS"] {
-            let arguments = ["wasmc"] + text.split(separator: " ").map(String.init)
-            var pointers = arguments.map { strdup($0) }
+    }()
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var appliedArguments: [String]? = nil
+
+    static func initialize() { _ = once }
+
+    /// Initializes LLVM's targets, and gives LLVM `arguments` (`CompileOptions.llvmArguments`).
+    /// LLVM keeps its options per process: the first compile that names any sets them, and a
+    /// later one that names others is refused.
+    static func initialize(arguments: [String]) throws(CompileError) {
+        _ = once
+        guard !arguments.isEmpty else { return }
+        let applied = lock.withLock { () -> [String] in
+            if let appliedArguments { return appliedArguments }
+            let words = ["wasmc"] + arguments
+            var pointers = words.map { strdup($0) }
             defer { pointers.forEach { free($0) } }
             pointers.withUnsafeMutableBufferPointer { buffer in
                 buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
                     LLVMParseCommandLineOptions(Int32(buffer.count), $0, "wasmc")
                 }
             }
+            appliedArguments = arguments
+            return arguments
         }
-    }()
-
-    static func initialize() { _ = once }
+        guard applied == arguments else {
+            throw .backend("LLVM options are set once per process: \(applied.joined(separator: " ")) already, not \(arguments.joined(separator: " "))")
+        }
+    }
 }
 
 /// An LLVM target machine for one `Target` and optimization level. Threads share it read-only:
@@ -32,8 +46,16 @@ final class TargetMachine: @unchecked Sendable {
     let machine: LLVMTargetMachineRef
     let target: Target
 
-    init(target: Target, optimizationLevel: Int) throws(CompileError) {
-        LLVMSupport.initialize()
+    /// How the optimization pipeline runs (`CompileOptions.loopPasses`, `pipeline`, `timePasses`).
+    private let loopPasses: UInt32
+    private let pipeline: String?
+    private let timePasses: Bool
+
+    init(target: Target, optimizationLevel: Int, options: CompileOptions) throws(CompileError) {
+        try LLVMSupport.initialize(arguments: options.llvmArguments)
+        loopPasses = options.loopPasses.rawValue
+        pipeline = options.pipeline
+        timePasses = options.timePasses
         var llvmTarget: LLVMTargetRef?
         var message: UnsafeMutablePointer<CChar>?
         if LLVMGetTargetFromTriple(target.triple, &llvmTarget, &message) != 0 {
@@ -77,22 +99,20 @@ final class TargetMachine: @unchecked Sendable {
     /// Runs the pipeline of -O`level` (Sources/CLLVMPasses/Pipeline.cpp; -O0 still promotes the
     /// allocas that carry locals and block values to registers).
     func optimize(_ module: LLVMModuleRef, level: Int) throws(CompileError) {
-        if let message = wasmc_llvm_optimize(module, machine, Int32(level), Self.wasmcPasses) {
+        if let message = withPipelineOptions({ wasmc_llvm_optimize(module, machine, Int32(level), $0) }) {
             defer { free(message) }
             throw CompileError.backend("LLVM passes failed: \(String(cString: message))")
         }
     }
 
-    /// wasmc's own passes (WASMC_PASS_* flags), each of which can be left out through the
-    /// environment, to compare (Documentation/codegen.md).
-    static var wasmcPasses: UInt32 {
-        let environment = ProcessInfo.processInfo.environment
-        var passes: UInt32 = 0
-        if environment["WASMC_NO_REROLL"] == nil { passes |= UInt32(WASMC_PASS_LOOP_REROLL) }
-        if environment["WASMC_NO_JAM"] == nil { passes |= UInt32(WASMC_PASS_LOOP_JAM) }
-        if environment["WASMC_NO_DEVECTORIZE"] == nil { passes |= UInt32(WASMC_PASS_LOOP_DEVECTORIZE) }
-        if environment["WASMC_NO_LOOP_GROUPS"] == nil { passes |= UInt32(WASMC_PASS_LOOP_ALIAS_GROUPS) }
-        return passes
+    /// Calls `body` with the pipeline options in C form.
+    private func withPipelineOptions<Result>(_ body: (UnsafePointer<wasmc_pipeline_options>) -> Result) -> Result {
+        func call(_ text: UnsafePointer<CChar>?) -> Result {
+            var options = wasmc_pipeline_options(passes: loopPasses, pipeline: text, time_passes: timePasses ? 1 : 0)
+            return body(&options)
+        }
+        guard let pipeline else { return call(nil) }
+        return pipeline.withCString(call)
     }
 
     /// Optimizes `module` at -O`level` and emits it as an object file, with a target machine of
@@ -101,7 +121,7 @@ final class TargetMachine: @unchecked Sendable {
     func compilePart(_ module: LLVMModuleRef, level: Int) throws(CompileError) -> Data {
         adopt(module)
         var object = wasmc_object()
-        if let message = wasmc_llvm_compile_part(module, machine, Int32(level), Self.wasmcPasses, &object) {
+        if let message = withPipelineOptions({ wasmc_llvm_compile_part(module, machine, Int32(level), $0, &object) }) {
             defer { free(message) }
             throw CompileError.backend("code generation failed: \(String(cString: message))")
         }

@@ -101,6 +101,7 @@ struct CodegenOptions: ParsableArguments {
             instrument: instrument, profile: profile.map(readProfile), hotShare: hotShare)
         options.features = features
         options.partSize = partSize
+        options.applyEnvironment(ProcessInfo.processInfo.environment)
         return options
     }
 }

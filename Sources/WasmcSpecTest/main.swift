@@ -27,6 +27,7 @@ import WasmcModule
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 var options = CompileOptions()
+options.applyEnvironment(ProcessInfo.processInfo.environment)
 var jobs = 2
 var baselinePath: String?
 var show = 20

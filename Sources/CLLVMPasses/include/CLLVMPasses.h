@@ -23,12 +23,24 @@ enum {
     WASMC_PASS_LOOP_ALIAS_GROUPS = 2, /* LoopAliasGroups.cpp: versions loops on pointer groups */
 };
 
+/* How the optimization pipeline is run, from the compile options (CompileOptions in
+ * Sources/WasmcBackend/Compiler.swift). */
+typedef struct {
+    /* The passes of wasmc's own that -O2 and -O3 run (WASMC_PASS_* flags). */
+    unsigned passes;
+    /* NULL, or a pipeline in LLVM's textual syntax (opt -passes) that replaces -O1..-O3's,
+     * wasmc's passes by their names (wasmc-loop-reroll...). */
+    const char *pipeline;
+    /* Non-zero: print LLVM's table of the time each pass took on standard error. */
+    int time_passes;
+} wasmc_pipeline_options;
+
 /* Runs the pipeline of -O`level` (0 to 3) for `machine` on `module` (Pipeline.cpp): -O0 mem2reg
  * alone, -O1 a scalar clean-up, -O2 wasmc's pipeline for wasm its producer optimized, -O3 LLVM's
- * default<O3>; the latter two with the passes of wasmc's own that `passes` (WASMC_PASS_* flags)
- * names. Returns NULL, or a malloc'd message. */
+ * default<O3>; the latter two with wasmc's passes that `options` names. Returns NULL, or a
+ * malloc'd message. */
 char *wasmc_llvm_optimize(LLVMModuleRef module, LLVMTargetMachineRef machine, int level,
-                          unsigned passes);
+                          const wasmc_pipeline_options *options);
 
 /* An object file: `size` malloc'd bytes at `bytes`. */
 typedef struct {
@@ -36,12 +48,12 @@ typedef struct {
     size_t size;
 } wasmc_object;
 
-/* Optimizes `module` as wasmc_llvm_optimize would at -O`level` (with `passes`) and emits it as
+/* Optimizes `module` as wasmc_llvm_optimize would at -O`level` (with `options`) and emits it as
  * an object file with a copy of `machine` for that level, on the calling thread (threads may
  * each do this at once, for modules of contexts of their own). On success stores the object in
  * `object` and returns NULL; otherwise returns a malloc'd message. */
-char *wasmc_llvm_compile_part(LLVMModuleRef module, LLVMTargetMachineRef machine, int level, unsigned passes,
-                              wasmc_object *object);
+char *wasmc_llvm_compile_part(LLVMModuleRef module, LLVMTargetMachineRef machine, int level,
+                              const wasmc_pipeline_options *options, wasmc_object *object);
 
 #ifdef __cplusplus
 }
