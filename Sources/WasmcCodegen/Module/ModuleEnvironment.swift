@@ -143,12 +143,11 @@ final class ModuleEnvironment {
 
     init(
         module: ModuleInfo, ir: IRModule, explicitBoundsChecks: Bool, vectorISA: VectorISA, roundingQuietsNaN: Bool,
-        wasmCalls: WasmCallingConvention, countsExecutions: Bool = false, scope: CodeScope = .whole,
-        symbols: FunctionSymbols? = nil
+        wasmCalls: WasmCallingConvention, countsExecutions: Bool, scope: CodeScope, symbols: FunctionSymbols
     ) {
         self.wasmCalls = wasmCalls
         self.scope = scope
-        self.symbols = symbols ?? FunctionSymbols(module: module)
+        self.symbols = symbols
         self.functions = Array(repeating: nil, count: module.functionTypes.count)
         self.module = module
         self.ir = ir
