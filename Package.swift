@@ -62,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "WasmcBackend",
-            dependencies: ["WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM", "CLLVMSubtarget", "CLLVMPasses"]
+            dependencies: ["WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM", "CLLVMSubtarget", "CLLVMPasses", "WasmcRuntime"]
         ),
         // The C runtime: the ABI contract header and the small library behind it.
         .target(

@@ -53,7 +53,15 @@ void wasmc_store_delete(wasmc_store *store);
  * "model.so: needs CPU feature avx512f (compiled for znver4), which this CPU lacks". */
 /* A path without '/' names a file in the current directory ("x.so" is "./x.so"), not a
  * library searched for on the library path as dlopen would. */
+/* The module's data segments stay in its data image (wasmc_abi.h), mapped read-only and
+ * copy-on-write into memories at instantiation: the .so's own section, or the data file it was
+ * compiled with (`wasmc compile --data`), looked for beside the .so under the name it was
+ * written with. A missing, short or altered image is refused with a message naming the data
+ * segment. The .so and its data file must not be rewritten in place while loaded (the
+ * compiler replaces them by renaming, which is safe). */
 wasmc_module *wasmc_module_load(const char *path, wasmc_error *error);
+/* As wasmc_module_load, with the data file at `data_path` (NULL: where the .so says). */
+wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wasmc_error *error);
 /* Unloads the .so. Every instance of it, and every funcref taken from them, must be gone. */
 void wasmc_module_unload(wasmc_module *module);
 

@@ -27,7 +27,7 @@ extern "C" {
 
 /* Bumped whenever anything in this file changes meaning. A .so built for another version is
  * refused by the loader. */
-#define WASMC_ABI_VERSION 4u
+#define WASMC_ABI_VERSION 5u
 /* "WSMC", little endian. */
 #define WASMC_DESCRIPTOR_MAGIC 0x434d5357u
 
@@ -263,7 +263,6 @@ typedef struct wasmc_module_descriptor {
     void *const *functions;   /* code of each defined function, by defined index */
     void *const *trampolines; /* by type index: void (void *code, void *ctx, wasmc_value *io) */
     void *const *host_thunks; /* by type index: native signature, ctx is a wasmc_host_func */
-    const uint8_t *const *data_segments; /* bytes of each data segment, by data index */
     /* In a module compiled to count executions (`wasmc compile --instrument`): one counter per
      * defined function, by defined index, which the function's code adds one to on entry and at
      * the head of each loop (not NULL even for a module without functions); NULL and 0
@@ -292,7 +291,9 @@ typedef struct wasmc_module_descriptor {
  *   u ntags       × u type index                     (imported first)
  *   u nexports    × (s name, b extern kind, u index)
  *   u start       (0 = none, else function index + 1)
- *   u ndata       × u size in bytes
+ *   s data file   (empty: the data image is the .so's own `.wasmc.data` section; else the name
+ *                  of the data file written beside the .so, see "The data image" below)
+ *   u ndata       × (u size in bytes, u hash: wasmc_data_hash of the bytes)
  *   u nelem       × b ref kind
  *   u nnames      × (u function index, s name)      (function indices increasing)
  *
@@ -312,6 +313,54 @@ typedef struct wasmc_module_descriptor {
  * (execution modes, code-generation choices, tuning hints, system features); a name the runtime
  * does not know is refused too. See wasmc_cpu_supports in wasmc.h and Runtime/README.md.
  */
+
+/* ------------------------------------------------------------------------------------------ */
+/* The data image: the bytes of the data segments, outside the code. Either the .so's own       */
+/* section `.wasmc.data` (not loaded by dlopen; its file offset is a multiple of                */
+/* WASMC_DATA_ALIGN) or a data file of its own (`wasmc compile --data`), the same bytes either   */
+/* way and the same for every target. The loader maps it read-only and lazily; memory.init (and  */
+/* so instantiation's active segments) maps the whole host pages of a segment copy-on-write     */
+/* into the linear memory instead of copying them, where the segment's position in the file    */
+/* and in the memory agree modulo the host's page size. So the writer places a segment of at    */
+/* least WASMC_DATA_MAP_MIN bytes at an image offset congruent, modulo WASMC_DATA_ALIGN, to      */
+/* its memory offset (a constant offset expression; 0 for passive segments and offsets known   */
+/* only at instantiation, which are page-aligned in practice); smaller ones are packed.         */
+/*                                                                                             */
+/*   wasmc_data_header                                                                         */
+/*   wasmc_data_entry[nsegments]   by data index                                               */
+/*   wasmc_data_entry[nfiles]      files of embedded directories (`--embed-dir`), then for     */
+/*                                 each its path: `path_length` bytes at `path_offset`         */
+/*   the bytes, at the offsets the entries give (all within `size`)                           */
+/*                                                                                             */
+/* All numbers little endian. The metadata records each segment's size and hash; the loader   */
+/* checks a data file's entries against them, and its bytes against the hashes. */
+
+#define WASMC_DATA_MAGIC "WSMCDATA"
+#define WASMC_DATA_VERSION 1u
+#define WASMC_DATA_ALIGN 65536u
+#define WASMC_DATA_MAP_MIN (4u * WASMC_DATA_ALIGN)
+#define WASMC_DATA_SECTION ".wasmc.data"
+
+typedef struct wasmc_data_header {
+    char magic[8];      /* WASMC_DATA_MAGIC, no NUL */
+    uint32_t version;   /* WASMC_DATA_VERSION */
+    uint32_t nsegments;
+    uint32_t nfiles;
+    uint32_t reserved;
+    uint64_t size;      /* bytes of the whole image, header included */
+} wasmc_data_header;
+
+typedef struct wasmc_data_entry {
+    uint64_t offset;    /* of the bytes, from the start of the image */
+    uint64_t length;
+    uint64_t hash;      /* wasmc_data_hash of the bytes */
+    uint32_t path_offset, path_length; /* files only: the path inside the guest directory */
+} wasmc_data_entry;
+
+/* The hash of data bytes the image and the metadata record: 64 bits, not cryptographic (it
+ * tells a data file that does not belong to the .so, or was altered by accident; signatures
+ * are the artifact's). Several GB/s. */
+uint64_t wasmc_data_hash(const void *bytes, uint64_t length);
 
 /* Extern kinds, as in the binary format's import/export descriptors. */
 enum {
@@ -344,6 +393,7 @@ typedef struct wasmc_abi_layout_info {
     uint32_t runtime_functions_count;
     uint32_t descriptor_size;
     uint32_t exception_tag, exception_exposed, exception_values;
+    uint32_t data_header_size, data_entry_size;
 } wasmc_abi_layout_info;
 
 wasmc_abi_layout_info wasmc_abi_layout(void);

@@ -69,5 +69,7 @@ wasmc_abi_layout_info wasmc_abi_layout(void) {
         .exception_tag = offsetof(wasmc_exception, tag),
         .exception_exposed = offsetof(wasmc_exception, exposed),
         .exception_values = offsetof(wasmc_exception, values),
+        .data_header_size = sizeof(wasmc_data_header),
+        .data_entry_size = sizeof(wasmc_data_entry),
     };
 }

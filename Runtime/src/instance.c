@@ -117,14 +117,6 @@ static const char *check_elf_fd(int fd, char *buf, size_t len) {
     return NULL;
 }
 
-static const char *check_elf(const char *path, char *buf, size_t len) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NULL;
-    const char *why = check_elf_fd(fd, buf, len);
-    close(fd);
-    return why;
-}
-
 static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len) {
     const wasmc_module_descriptor *d = m->desc;
     uint32_t nimported = m->nimported[WASMC_EXTERN_FUNC];
@@ -138,9 +130,6 @@ static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len
     for (uint32_t i = 0; i < m->nfuncs; i++)
         if (!d->trampolines[m->func_types[i]] || (i >= nimported && !d->functions[i - nimported]))
             return format(buf, len, "descriptor lacks code or trampoline for function %u", i);
-    for (uint32_t i = 0; i < m->ndata; i++)
-        if (m->data_sizes[i] && (!d->data_segments || !d->data_segments[i]))
-            return format(buf, len, "descriptor lacks data segment %u", i);
     if ((d->profile_counts || d->profile_count_len) &&
         (!d->profile_counts || d->profile_count_len != m->nfuncs - nimported))
         return "descriptor's execution counters do not match its functions";
@@ -148,6 +137,10 @@ static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len
 }
 
 wasmc_module *wasmc_module_load(const char *path, wasmc_error *error) {
+    return wasmc_module_load_data(path, NULL, error);
+}
+
+wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wasmc_error *error) {
     /* dlopen searches the library path for a name without a slash: make it relative to the
      * current directory, as a file name is everywhere else. */
     char local[PATH_MAX];
@@ -157,18 +150,25 @@ wasmc_module *wasmc_module_load(const char *path, wasmc_error *error) {
             return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: path too long", path);
         file = local;
     }
+    /* Kept open until the data image is found in it (dlopen opens the file again). */
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
     char elf[200];
-    const char *bad = check_elf(file, elf, sizeof elf);
-    if (bad) return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, bad);
+    const char *bad = fd >= 0 ? check_elf_fd(fd, elf, sizeof elf) : NULL;
+    if (bad) {
+        close(fd);
+        return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, bad);
+    }
     void *handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
+        if (fd >= 0) close(fd);
         const char *why = dlerror();
         return rt_fail(error, WASMC_ERROR_LOAD, 0, "cannot load %s", why ? why : path);
     }
     const wasmc_module_descriptor *d = dlsym(handle, "wasmc_module");
     wasmc_module *m = calloc(1, sizeof *m);
-    char buf[400];
+    char buf[PATH_MAX + 400];
     const char *why = NULL;
+    if (m) m->data_fd = -1;
     if (!m)
         why = "out of memory";
     else if (!d)
@@ -185,11 +185,13 @@ wasmc_module *wasmc_module_load(const char *path, wasmc_error *error) {
         m->desc = d;
         if (rt_metadata_parse(m, d->metadata, d->metadata_size, buf, sizeof buf) != 0)
             why = buf;
-        else
-            why = check_descriptor(m, buf, sizeof buf);
+        else if (!(why = check_descriptor(m, buf, sizeof buf)))
+            why = rt_data_open(m, fd, file, data_path, buf, sizeof buf);
     }
+    if (fd >= 0) close(fd);
     if (why) {
         rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, why);
+        if (m) rt_data_close(m);
         if (m) rt_metadata_free(m);
         free(m);
         dlclose(handle);
@@ -205,6 +207,7 @@ wasmc_module *wasmc_module_load(const char *path, wasmc_error *error) {
  * until its store is deleted). */
 static void module_release(wasmc_module *m) {
     if (__atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
+    rt_data_close(m);
     rt_metadata_free(m);
     dlclose(m->handle);
     free(m);
@@ -542,7 +545,8 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
         }
     }
     for (uint32_t i = 0; i < m->ndata; i++)
-        inst->data[i] = (rt_data){m->data_sizes[i] ? d->data_segments[i] : NULL, m->data_sizes[i]};
+        inst->data[i] = (rt_data){m->data_image + m->data_offsets[i], m->data_sizes[i], m->data_fd,
+                                  m->data_image_offset + m->data_offsets[i]};
     if (m->nmemories) {
         header->memory0 = inst->memories[0];
         header->memory0_base = inst->memories[0]->base;

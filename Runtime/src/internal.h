@@ -81,6 +81,14 @@ struct wasmc_module {
     uint32_t *tag_types; /* type index of every tag, imported first */
     rt_export *exports;   /* sorted by name */
     uint64_t *data_sizes;
+    uint64_t *data_hashes;
+    const char *data_file; /* "" when the image is the .so's section */
+    /* The data image (data.c), when the module has data segments: mapped read-only. */
+    int data_fd;               /* the file it is in, kept open to map its pages; -1 if none */
+    const uint8_t *data_image; /* the mapping */
+    uint64_t data_image_size;
+    uint64_t data_image_offset; /* of the image in the file */
+    uint64_t *data_offsets;     /* each segment's offset in the image */
     uint8_t *elem_kinds;
     rt_name *names;
 };
@@ -99,6 +107,26 @@ uint32_t rt_type_key_id(const char *key, uint32_t len);
  * one of `want_kind`/`want_key` is expected: the same type, or with `subtype` a subtype. */
 bool rt_value_type_matches(uint8_t kind, const char *key, uint8_t want_kind, const char *want_key, bool subtype);
 
+/* ---- the data image (data.c) ----------------------------------------------------------- */
+
+/* A data segment of an instance. */
+typedef struct rt_data {
+    const uint8_t *bytes;
+    uint64_t len; /* 0 once dropped */
+    int fd;              /* the file `bytes` are mapped from, or -1 */
+    uint64_t file_offset; /* of bytes[0] in it */
+} rt_data;
+
+/* Finds and maps the module's data image (so_fd: the .so, open; so_path: its path, to find a
+ * data file beside it; data_path: the data file the user named, or NULL) and checks it against
+ * the metadata. Returns NULL, or why not in buf. */
+const char *rt_data_open(wasmc_module *m, int so_fd, const char *so_path, const char *data_path,
+                         char *buf, size_t len);
+void rt_data_close(wasmc_module *m);
+/* Copies n bytes of segment `seg` from src to dst (in range, checked by the caller), mapping
+ * the whole pages copy-on-write where it can. */
+void rt_data_copy(uint8_t *dst, const rt_data *seg, uint64_t src, uint64_t n);
+
 /* ---- the CPU (cpu.c) ------------------------------------------------------------------ */
 
 /* Checks the module's recorded CPU features against the running CPU: NULL if it can run the
@@ -106,11 +134,6 @@ bool rt_value_type_matches(uint8_t kind, const char *key, uint8_t want_kind, con
 const char *rt_cpu_check(const wasmc_module *m, char *buf, size_t len);
 
 /* ---- instances (instance.c) ---------------------------------------------------------- */
-
-typedef struct rt_data {
-    const uint8_t *bytes;
-    uint64_t len; /* 0 once dropped */
-} rt_data;
 
 typedef struct rt_elem {
     void **items;

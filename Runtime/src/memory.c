@@ -4,7 +4,8 @@
  * reservation is recorded in a fixed, lock-free registry the fault handler reads. When the
  * reservation fails (ulimit -v), the memory falls back to a smaller reservation without guard
  * (guarded = 0), usable by modules compiled with explicit bounds checks. The base never moves.
- * Also the bulk-memory runtime functions (memory.grow/fill/copy/init, data.drop). */
+ * Also the bulk-memory runtime functions (memory.grow/fill/copy/init, data.drop); memory.init
+ * maps a data segment's pages where it can (data.c). */
 #include "internal.h"
 
 #include <errno.h>
@@ -158,7 +159,7 @@ void rt_memory_init(void *ctx, uint32_t memory, uint32_t data, uint32_t dst, uin
     const rt_data *seg = &RT_INSTANCE(ctx)->data[data];
     if ((uint64_t)src + n > seg->len || (uint64_t)dst + n > m->size)
         rt_trap(ctx, WASMC_TRAP_MEMORY_OUT_OF_BOUNDS);
-    if (n) memcpy(m->base + dst, seg->bytes + src, n);
+    if (n) rt_data_copy(m->base + dst, seg, src, n);
 }
 
 void rt_data_drop(void *ctx, uint32_t data) {

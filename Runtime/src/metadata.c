@@ -323,9 +323,14 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
                  m->types[m->func_types[m->start - 1]].nresults)
             fail(r, "start function must have type [] -> []");
     }
-    m->ndata = rd_count(r, 1, "data segments");
+    m->data_file = rd_s(r);
+    m->ndata = rd_count(r, 2, "data segments");
     m->data_sizes = alloc(r, m->ndata, sizeof *m->data_sizes);
-    for (uint32_t i = 0; i < m->ndata && !r->failed; i++) m->data_sizes[i] = rd_u32(r);
+    m->data_hashes = alloc(r, m->ndata, sizeof *m->data_hashes);
+    for (uint32_t i = 0; i < m->ndata && !r->failed; i++) {
+        m->data_sizes[i] = rd_u32(r);
+        m->data_hashes[i] = rd_u64(r);
+    }
     m->nelem = rd_count(r, 1, "element segments");
     m->elem_kinds = alloc(r, m->nelem, 1);
     for (uint32_t i = 0; i < m->nelem && !r->failed; i++) m->elem_kinds[i] = rd_kind(r, true);
@@ -353,6 +358,7 @@ void rt_metadata_free(wasmc_module *m) {
     free(m->tag_types);
     free(m->exports);
     free(m->data_sizes);
+    free(m->data_hashes);
     free(m->elem_kinds);
     free(m->names);
 }

@@ -11,8 +11,10 @@ public final class CompiledModule: @unchecked Sendable {
 
     /// Loads a .so produced by `wasmc compile`, refusing artifacts of another ABI version. A path
     /// without "/" names a file of the current directory (as `wasmc_module_load` takes it).
-    public convenience init(path: String) throws(WasmcError) {
-        self.init(raw: try Self.load(path), isFromCache: false)
+    /// Its data segments are mapped from the .so, or from the data file it was compiled with
+    /// (`CompileOptions.dataFile`): `dataPath`, or beside the .so under the name it was written with.
+    public convenience init(path: String, dataPath: String? = nil) throws(WasmcError) {
+        self.init(raw: try Self.load(path, dataPath: dataPath), isFromCache: false)
     }
 
     private init(raw: OpaquePointer, isFromCache: Bool) {
@@ -20,9 +22,9 @@ public final class CompiledModule: @unchecked Sendable {
         self.isFromCache = isFromCache
     }
 
-    private static func load(_ path: String) throws(WasmcError) -> OpaquePointer {
+    private static func load(_ path: String, dataPath: String? = nil) throws(WasmcError) -> OpaquePointer {
         var error = wasmc_error()
-        guard let raw = wasmc_module_load(path, &error) else { throw WasmcError(error) }
+        guard let raw = wasmc_module_load_data(path, dataPath, &error) else { throw WasmcError(error) }
         return raw
     }
 

@@ -42,9 +42,10 @@ public struct CompileCache: Sendable {
     // MARK: Keys
 
     /// The entry key of compiling `wasm` with `options`, or nil when such a compile is not
-    /// cached (a profile, or output other than a .so).
+    /// cached (a profile, output other than a .so, or a .so whose data goes to a file of its
+    /// own, which the cache does not keep).
     public static func key(wasm: [UInt8], options: CompileOptions) throws(CompileError) -> String? {
-        guard options.output == .sharedObject, options.profile == nil else { return nil }
+        guard options.output == .sharedObject, options.profile == nil, options.dataFile == nil else { return nil }
         let (target, required) = try options.resolvedTarget()
         var lines = [
             "wasm \(ContentHash.sha256Hex(wasm))",

@@ -65,6 +65,11 @@ public struct CompileOptions: Sendable {
     public var llvmArguments: [String] = []
     /// The linker; nil for ld.lld-19 from PATH, /usr/bin or /usr/lib/llvm-19/bin.
     public var linker: String? = nil
+    /// Where to write the data segments' bytes (the data image, Runtime/include/wasmc_abi.h)
+    /// apart from the .so, which then records the file's name and looks for it beside itself;
+    /// nil to keep them in the .so. Either way instances map them rather than copy them. One
+    /// data file serves the .so of every target compiled from the module.
+    public var dataFile: String? = nil
     /// The proposals after WebAssembly 2.0 the module may use (`--wasm 2.0|3.0`).
     public var features: WasmFeatures = .default
     /// Called as the compile goes from stage to stage, and as the parts of a large module are
@@ -238,11 +243,28 @@ public struct Compiler: Sendable {
         let wasmHash = ContentHash.sha256Hex(wasm)
         let functionLevels = try levels(of: module, wasmHash: wasmHash, report: &report)
         lap(\.check)
+        // The data segments' bytes go to the data image, apart from the code, which only needs
+        // their hashes (for the metadata).
+        let files = try Linker.ObjectFiles()
+        let dataHashes = DataImage.hashes(of: module)
+        var objects: [String] = []
+        let machine = try TargetMachine(target: target, optimizationLevel: options.optimizationLevel, options: options)
+        if !module.data.isEmpty {
+            let image = DataImage(layout: module)
+            if let dataFile = options.dataFile {
+                try Linker.writeFile(dataFile) { (path: String) throws(CompileError) in try image.write(module, hashes: dataHashes, to: path) }
+            } else if options.output == .sharedObject {
+                let path = files.path("data.image")
+                try image.write(module, hashes: dataHashes, to: path)
+                objects.append(try files.write(DataImage.object(embedding: path, machine: machine), name: "data.o"))
+            }
+        }
         // The loader checks the recorded features against the CPU it runs on (wasmc_abi.h).
         let record = CompileRecord(
             targetTriple: target.triple, cpu: target.cpu, cpuFeatures: required,
             options: options.summary(tiers: report.tiers), wasmHash: wasmHash,
-            explicitBoundsChecks: options.boundsChecks == .explicit, countsExecutions: options.instrument)
+            explicitBoundsChecks: options.boundsChecks == .explicit, countsExecutions: options.instrument,
+            dataFile: options.dataFile.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "", dataHashes: dataHashes)
         let compiler = ModuleCompiler(module: module, record: record)
         let level = options.optimizationLevel
         // A large module (or one whose functions have levels of their own) is compiled in parts
@@ -252,16 +274,14 @@ public struct Compiler: Sendable {
             let partition = Partition.plan(module: module, level: level, functionLevels: functionLevels, partSize: options.partSize)
         {
             options.progress?(CompileProgress(stage: .compiling, fraction: 0))
-            let machine = try TargetMachine(target: target, optimizationLevel: level, options: options)
             let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
-            let files = try Linker.ObjectFiles()
-            let objects = try partition.compile(
+            let parts = try partition.compile(
                 compiler, machine: machine, threads: threads, files: files, progress: options.progress)
-            report.codegenParts = objects.count
+            report.codegenParts = parts.count
             report.compiledInParts = true
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
-            try Linker.linkSharedObject(objectPaths: objects, output: outputPath, linker: options.linker)
+            try Linker.linkSharedObject(objectPaths: parts + objects, output: outputPath, linker: options.linker)
             lap(\.link)
             return report
         }
@@ -276,7 +296,6 @@ public struct Compiler: Sendable {
             throw .codegen(CodegenError("LLVM verifier: \(problem)"))
         }
         lap(\.generate)
-        let machine = try TargetMachine(target: target, optimizationLevel: level, options: options)
         machine.adopt(ir.module)
         options.progress?(CompileProgress(stage: .compiling))
         try machine.optimize(ir.module, level: level)
@@ -286,7 +305,8 @@ public struct Compiler: Sendable {
             let object = try machine.emitObject(ir.module)
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
-            try Linker.linkSharedObject(objects: [object], output: outputPath, linker: options.linker)
+            let path = try files.write(object, name: "module.o")
+            try Linker.linkSharedObject(objectPaths: [path] + objects, output: outputPath, linker: options.linker)
             lap(\.link)
         case .object:
             try Linker.write(try machine.emitObject(ir.module), to: outputPath)

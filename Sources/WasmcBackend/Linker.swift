@@ -34,19 +34,20 @@ enum Linker {
 
         /// Writes object `index` (threads may write different indices at once); returns its path.
         func write(_ object: Data, index: Int) throws(CompileError) -> String {
-            let path = directory.appendingPathComponent("part\(index).o").path
-            guard FileManager.default.createFile(atPath: path, contents: object) else {
+            try write(object, name: "part\(index).o")
+        }
+
+        /// Writes the file `name` in the directory; returns its path.
+        func write(_ contents: Data, name: String) throws(CompileError) -> String {
+            let path = self.path(name)
+            guard FileManager.default.createFile(atPath: path, contents: contents) else {
                 throw .backend("cannot write \(path)")
             }
             return path
         }
-    }
 
-    static func linkSharedObject(objects: [Data], output: String, linker: String?) throws(CompileError) {
-        let files = try ObjectFiles()
-        var paths: [String] = []
-        for (index, object) in objects.enumerated() { paths.append(try files.write(object, index: index)) }
-        try linkSharedObject(objectPaths: paths, output: output, linker: linker)
+        /// The path of the file `name` in the directory.
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
     }
 
     static func linkSharedObject(objectPaths: [String], output: String, linker: String?) throws(CompileError) {
@@ -107,9 +108,23 @@ enum Linker {
 
     /// Writes `data` to `output` through a temporary file and a rename, like the linked .so.
     static func write(_ data: Data, to output: String) throws(CompileError) {
+        try writeFile(output) { (partial: String) throws(CompileError) in
+            guard FileManager.default.createFile(atPath: partial, contents: data) else {
+                throw .backend("cannot write \(output)")
+            }
+        }
+    }
+
+    /// Has `write` make a temporary file beside `output`, then renames it to `output`: a file
+    /// in use (mapped by a running program) is never rewritten in place, and a failed write
+    /// leaves nothing behind.
+    static func writeFile(_ output: String, _ write: (String) throws(CompileError) -> Void) throws(CompileError) {
         let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        guard FileManager.default.createFile(atPath: partial, contents: data) else {
-            throw .backend("cannot write \(output)")
+        do {
+            try write(partial)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
         }
         try replace(output, with: partial)
     }

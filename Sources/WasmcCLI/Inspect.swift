@@ -171,6 +171,8 @@ struct ModuleMetadata {
     var funcTypes: [Int] = []
     var tables: [String] = [], memories: [String] = [], globals: [String] = [], tags: [String] = []
     var exports: [(name: String, kind: UInt8, index: Int)] = []
+    /// The data segments: where their bytes are ("" for the .so's own section), how many, their bytes.
+    var dataFile = "", dataSegments = 0, dataBytes: UInt64 = 0
 
     private var blob: ArraySlice<UInt8>
     private var position: Int
@@ -204,6 +206,13 @@ struct ModuleMetadata {
         for _ in 0..<(try count()) {
             let name = try s(), kind = try b(), index = Int(try u())
             exports.append((name, kind, index))
+        }
+        _ = try u()  // the start function
+        dataFile = try s()
+        for _ in 0..<(try count()) {
+            dataBytes += try u()
+            _ = try u()  // the hash
+            dataSegments += 1
         }
     }
 
@@ -251,6 +260,7 @@ struct ModuleMetadata {
             wasm sha256: \(hash)
             compile options: \(options)
             bounds checks: \(explicitBounds ? "explicit" : "guard pages")
+            data: \(dataSegments) segments, \(dataBytes) bytes\(dataSegments == 0 ? "" : dataFile.isEmpty ? " in the .so" : " in the data file \(dataFile) beside the .so")
 
             """
         text += "imports: \(imports.count)\n"

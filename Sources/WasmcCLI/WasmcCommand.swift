@@ -178,6 +178,11 @@ struct Compile: ParsableCommand {
     @Option(help: "What to write: so (default), obj (before linking), asm, or ir (LLVM IR after optimization).")
     var emit: CompileOptions.Output = .sharedObject
 
+    @Option(name: .customLong("data"), help: ArgumentHelp(
+        "Write the data segments' bytes to this file instead of into the .so, which looks for it beside itself (one data file serves every target's .so).",
+        valueName: "file.wdata"))
+    var dataFile: String?
+
     @OptionGroup var codegen: CodegenOptions
 
     @Flag(help: "Print how long each phase took (to standard error).")
@@ -186,6 +191,7 @@ struct Compile: ParsableCommand {
     func run() throws {
         var options = codegen.compileOptions
         options.output = emit
+        options.dataFile = dataFile
         let bytes = readInput(input)
         let display = ProgressDisplay.forCompile(of: input, quiet: codegen.quiet)
         options.progress = display?.reporter
@@ -230,6 +236,11 @@ struct Run: ParsableCommand {
 
     @Option(help: "The exported function to call instead of running _start.")
     var invoke: String?
+
+    @Option(name: .customLong("data"), help: ArgumentHelp(
+        "The .so's data file (`wasmc compile --data`), when it is not beside the .so under the name it was written with.",
+        valueName: "file.wdata"))
+    var dataFile: String?
 
     @Option(name: .customLong("dir"), help: ArgumentHelp(
         "A host directory the program may use: HOST, or HOST::GUEST to show it under another name (repeatable).",
@@ -364,6 +375,9 @@ struct Run: ParsableCommand {
     }
 
     private func load() -> CompiledModule {
+        if dataFile != nil && !file.hasSuffix(".so") {
+            fail("--data names the data file of a .so; \(file) is compiled on the fly with its data", status: 1)
+        }
         var options = codegen.compileOptions
         if writeProfile != nil { options.instrument = true }
         let display = file.hasSuffix(".so") ? nil : ProgressDisplay.forCompile(of: file, quiet: codegen.quiet)
@@ -371,7 +385,7 @@ struct Run: ParsableCommand {
         defer { display?.finish() }
         let result = Result { () throws(WasmcError) -> CompiledModule in
             file.hasSuffix(".so")
-                ? try CompiledModule(path: file)
+                ? try CompiledModule(path: file, dataPath: dataFile)
                 : try CompiledModule(
                     wasm: readInput(file), options: options,
                     cache: noCache ? nil : CompileCache.standard(environment: ProcessInfo.processInfo.environment))

@@ -83,3 +83,13 @@ public struct ModuleInfo: Sendable {
         public init() {}
     }
 }
+
+extension DataSegment {
+    /// The segment's bytes (a view of the module's binary, not a copy).
+    public var bytes: ArraySlice<UInt8> {
+        switch self {
+        case .passive(let bytes): return bytes
+        case .active(let active): return active.initializer
+        }
+    }
+}

@@ -194,7 +194,9 @@ static void test_abi_layout(void) {
     CHECK_EQ(l.header_store, 16);
     CHECK_EQ(l.header_instance, 24);
     CHECK_EQ(l.runtime_functions_count, 18);
-    CHECK_EQ(l.descriptor_size, 88);
+    CHECK_EQ(l.descriptor_size, 80);
+    CHECK_EQ(l.data_header_size, 32);
+    CHECK_EQ(l.data_entry_size, 32);
     CHECK_EQ(l.exception_tag, 32);
     CHECK_EQ(l.exception_exposed, 44);
     CHECK_EQ(l.exception_values, 80);

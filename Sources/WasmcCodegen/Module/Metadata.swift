@@ -13,11 +13,19 @@ public struct CompileRecord: Sendable {
     /// Whether the code counts how often each function and loop runs, for a profile
     /// (`wasmc_module_profile_counts`, Documentation/profiles.md).
     public var countsExecutions: Bool
+    /// Where the data segments' bytes are: "" for the .so's own data image section, else the
+    /// name of the data file beside the .so (`wasmc compile --data`).
+    public var dataFile: String
+    /// The hash of each data segment's bytes (`wasmc_data_hash`), by data index, which the
+    /// loader checks the data image against.
+    public var dataHashes: [UInt64]
 
     public init(
         targetTriple: String, cpu: String, cpuFeatures: String, options: String, wasmHash: String,
-        explicitBoundsChecks: Bool, countsExecutions: Bool = false
+        explicitBoundsChecks: Bool, countsExecutions: Bool = false, dataFile: String = "", dataHashes: [UInt64] = []
     ) {
+        self.dataFile = dataFile
+        self.dataHashes = dataHashes
         self.targetTriple = targetTriple
         self.cpu = cpu
         self.cpuFeatures = cpuFeatures
@@ -142,12 +150,12 @@ struct MetadataWriter {
             }
         }
         w.u(module.start.map { Int($0) + 1 } ?? 0)
+        w.s(record.dataFile)
         w.u(module.data.count)
-        for segment in module.data {
-            switch segment {
-            case .passive(let bytes): w.u(bytes.count)
-            case .active(let active): w.u(active.initializer.count)
-            }
+        precondition(record.dataHashes.count == module.data.count, "a hash for each data segment")
+        for (segment, hash) in zip(module.data, record.dataHashes) {
+            w.u(segment.bytes.count)
+            w.u(hash)
         }
         w.u(module.elements.count)
         for segment in module.elements { w.b(refKind(segment.type)) }

@@ -258,7 +258,7 @@ public struct ModuleCompiler: Sendable {
     }
 
     /// The value of an offset expression that is a single constant, else nil.
-    private static func constantOffset(_ expression: ConstExpression) -> UInt64? {
+    public static func constantOffset(_ expression: ConstExpression) -> UInt64? {
         guard expression.count <= 2 else { return nil }
         switch expression.first {
         case .i32Const(let value): return UInt64(UInt32(bitPattern: value))
@@ -413,14 +413,6 @@ public struct ModuleCompiler: Sendable {
             values.isEmpty ? ir.null() : ir.addConstant(name, ir.constArray(ir.ptr, values), alignment: 8)
         }
         let definedFunctions = module.definedIndices(FunctionSpace.self).map { env.function(module.index(of: $0))! }
-        let dataSegments = module.data.enumerated().map { index, segment -> LLVMValue in
-            let bytes: ArraySlice<UInt8>
-            switch segment {
-            case .passive(let data): bytes = data
-            case .active(let active): bytes = active.initializer
-            }
-            return ir.addConstant("wasmc.data.\(index)", ir.constBytes(Array(bytes)), alignment: 16)
-        }
         let descriptor = ir.constStruct([
             ir.i32(RuntimeABI.descriptorMagic),
             ir.i32(RuntimeABI.version),
@@ -431,7 +423,6 @@ public struct ModuleCompiler: Sendable {
             pointerArray("wasmc.functions", definedFunctions),
             pointerArray("wasmc.trampolines", trampolines),
             pointerArray("wasmc.host_thunks", hostThunks),
-            pointerArray("wasmc.data_segments", dataSegments),
             env.executionCounts ?? ir.null(),
             ir.i64(env.executionCounts == nil ? 0 : module.definedFunctionCount),
         ])

@@ -1,0 +1,230 @@
+/* data.c: the data image (format in wasmc_abi.h). A module's data segments are not part of its
+ * code: their bytes sit in the .so's `.wasmc.data` section, which dlopen does not load, or in a
+ * data file of their own. The loader maps the image read-only (nothing is read until touched)
+ * and checks it against the metadata; memory.init, and with it instantiation's active segments,
+ * maps the whole host pages of a segment into the linear memory copy-on-write, so that every
+ * instance shares the file's pages in the page cache until it writes to them. */
+#include "internal.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- the hash ------------------------------------------------------------------------ */
+
+#define H1 0x9e3779b185ebca87ull
+#define H2 0xc2b2ae3d27d4eb4full
+#define H3 0x165667b19e3779f9ull
+#define H4 0x85ebca77c2b2ae63ull
+
+static inline uint64_t rotl(uint64_t x, unsigned r) { return x << r | x >> (64 - r); }
+static inline uint64_t mix(uint64_t acc, uint64_t word) { return rotl(acc + word * H2, 31) * H1; }
+static inline uint64_t word_at(const uint8_t *p) {
+    uint64_t w;
+    memcpy(&w, p, 8); /* the hosts are little endian, as the image is */
+    return w;
+}
+
+/* Four independent lanes over 32-byte blocks (so the loop runs at memory speed), folded
+ * together with the length and the tail, then avalanched. */
+uint64_t wasmc_data_hash(const void *bytes, uint64_t length) {
+    const uint8_t *p = bytes;
+    uint64_t i = 0;
+    uint64_t v0 = H1 + H2, v1 = H2, v2 = 0, v3 = 0 - H1;
+    for (; i + 32 <= length; i += 32) {
+        v0 = mix(v0, word_at(p + i));
+        v1 = mix(v1, word_at(p + i + 8));
+        v2 = mix(v2, word_at(p + i + 16));
+        v3 = mix(v3, word_at(p + i + 24));
+    }
+    uint64_t h = rotl(v0, 1) + rotl(v1, 7) + rotl(v2, 12) + rotl(v3, 18);
+    h = (h ^ mix(0, v0)) * H1 + H4;
+    h = (h ^ mix(0, v1)) * H1 + H4;
+    h = (h ^ mix(0, v2)) * H1 + H4;
+    h = (h ^ mix(0, v3)) * H1 + H4;
+    h += length;
+    for (; i + 8 <= length; i += 8) h = rotl(h ^ mix(0, word_at(p + i)), 27) * H1 + H4;
+    for (; i < length; i++) h = rotl(h ^ (p[i] * H3), 11) * H1;
+    h ^= h >> 33;
+    h *= H2;
+    h ^= h >> 29;
+    h *= H3;
+    h ^= h >> 32;
+    return h;
+}
+
+/* ---- finding and checking the image -------------------------------------------------- */
+
+static uint64_t page_size(void) {
+    static uint64_t page;
+    if (!page) page = (uint64_t)sysconf(_SC_PAGESIZE);
+    return page;
+}
+
+__attribute__((format(printf, 3, 4))) static const char *say(char *buf, size_t len, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+/* The file offset and size of the `.wasmc.data` section of the ELF file `fd` (a 64-bit little
+ * endian one: check_elf_fd in instance.c refused others for this host). 0 if found. */
+static int find_section(int fd, uint64_t *offset, uint64_t *size) {
+    Elf64_Ehdr h;
+    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || h.e_ident[EI_CLASS] != ELFCLASS64 ||
+        h.e_shentsize < sizeof(Elf64_Shdr) || h.e_shstrndx >= h.e_shnum)
+        return -1;
+    Elf64_Shdr names;
+    if (pread(fd, &names, sizeof names, (off_t)(h.e_shoff + (uint64_t)h.e_shstrndx * h.e_shentsize)) !=
+            (ssize_t)sizeof names ||
+        names.sh_size > (1u << 20))
+        return -1;
+    char *strings = malloc(names.sh_size + 1);
+    if (!strings) return -1;
+    int found = -1;
+    if (pread(fd, strings, names.sh_size, (off_t)names.sh_offset) == (ssize_t)names.sh_size) {
+        strings[names.sh_size] = 0;
+        for (unsigned i = 0; i < h.e_shnum && found != 0; i++) {
+            Elf64_Shdr s;
+            if (pread(fd, &s, sizeof s, (off_t)(h.e_shoff + (uint64_t)i * h.e_shentsize)) != (ssize_t)sizeof s)
+                break;
+            if (s.sh_name < names.sh_size && strcmp(strings + s.sh_name, WASMC_DATA_SECTION) == 0 &&
+                s.sh_type == SHT_PROGBITS) {
+                *offset = s.sh_offset;
+                *size = s.sh_size;
+                found = 0;
+            }
+        }
+    }
+    free(strings);
+    return found;
+}
+
+/* The data file named by the metadata: beside the .so. */
+static const char *beside(const char *so_path, const char *name, char *out, size_t len) {
+    if (name[0] == '/') return name;
+    const char *slash = strrchr(so_path, '/');
+    int dir = slash ? (int)(slash - so_path) : 1;
+    if ((size_t)snprintf(out, len, "%.*s/%s", dir, slash ? so_path : ".", name) >= len) return NULL;
+    return out;
+}
+
+static const char *check_image(wasmc_module *m, const char *where, bool external, char *buf, size_t len) {
+    const uint8_t *image = m->data_image;
+    uint64_t size = m->data_image_size;
+    wasmc_data_header h;
+    if (size < sizeof h) return say(buf, len, "%s is truncated (%llu bytes)", where, (unsigned long long)size);
+    memcpy(&h, image, sizeof h);
+    if (memcmp(h.magic, WASMC_DATA_MAGIC, sizeof h.magic) != 0) return say(buf, len, "%s is not a wasmc data image", where);
+    if (h.version != WASMC_DATA_VERSION)
+        return say(buf, len, "%s has data image version %u, this runtime reads %u", where, h.version, WASMC_DATA_VERSION);
+    if (h.size > size)
+        return say(buf, len, "%s is short: %llu bytes, its header says %llu", where, (unsigned long long)size,
+                   (unsigned long long)h.size);
+    if (h.nsegments != m->ndata)
+        return say(buf, len, "%s holds %u data segments, the module has %u", where, h.nsegments, m->ndata);
+    uint64_t table = sizeof h + ((uint64_t)h.nsegments + h.nfiles) * sizeof(wasmc_data_entry);
+    if (table > h.size) return say(buf, len, "%s is truncated in its segment table", where);
+    for (uint32_t i = 0; i < m->ndata; i++) {
+        wasmc_data_entry e;
+        memcpy(&e, image + sizeof h + (uint64_t)i * sizeof e, sizeof e);
+        if (e.offset > h.size || e.length > h.size - e.offset)
+            return say(buf, len, "data segment %u lies outside %s (bytes %llu..%llu of %llu)", i, where,
+                       (unsigned long long)e.offset, (unsigned long long)(e.offset + e.length),
+                       (unsigned long long)h.size);
+        if (e.length != m->data_sizes[i])
+            return say(buf, len, "data segment %u is %llu bytes in %s, the module's is %llu bytes", i,
+                       (unsigned long long)e.length, where, (unsigned long long)m->data_sizes[i]);
+        if (e.hash != m->data_hashes[i])
+            return say(buf, len, "data segment %u in %s is not this module's (its hash differs)", i, where);
+        /* A data file travels apart from the .so: check its bytes too. */
+        if (external && wasmc_data_hash(image + e.offset, e.length) != e.hash)
+            return say(buf, len, "data segment %u in %s is altered (its bytes do not match its hash)", i, where);
+        m->data_offsets[i] = e.offset;
+    }
+    if (external) madvise((void *)image, (size_t)size, MADV_DONTNEED); /* the hashing touched it all */
+    return NULL;
+}
+
+const char *rt_data_open(wasmc_module *m, int so_fd, const char *so_path, const char *data_path,
+                         char *buf, size_t len) {
+    m->data_fd = -1;
+    if (m->ndata == 0) return NULL;
+    char local[PATH_MAX];
+    const char *file = data_path;
+    if (!file && m->data_file[0] && !(file = beside(so_path, m->data_file, local, sizeof local)))
+        return "the data file's path is too long";
+    uint64_t offset = 0, size = 0;
+    char where[PATH_MAX + 32];
+    if (file) {
+        snprintf(where, sizeof where, "data file %s", file);
+        m->data_fd = open(file, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (m->data_fd < 0 || fstat(m->data_fd, &st) != 0)
+            return say(buf, len, "cannot open the data file %s: %s", file, strerror(errno));
+        size = (uint64_t)st.st_size;
+    } else {
+        snprintf(where, sizeof where, "the %s section", WASMC_DATA_SECTION);
+        if (find_section(so_fd, &offset, &size) != 0)
+            return say(buf, len, "has %u data segments but no %s section", m->ndata, WASMC_DATA_SECTION);
+        if (offset % page_size() != 0)
+            return say(buf, len, "its %s section is not page-aligned (offset %llu)", WASMC_DATA_SECTION,
+                       (unsigned long long)offset);
+        m->data_fd = dup(so_fd);
+        if (m->data_fd < 0) return say(buf, len, "cannot keep the .so open: %s", strerror(errno));
+        (void)fcntl(m->data_fd, F_SETFD, FD_CLOEXEC);
+    }
+    if (size < sizeof(wasmc_data_header))
+        return say(buf, len, "%s is truncated (%llu bytes)", where, (unsigned long long)size);
+    void *image = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, m->data_fd, (off_t)offset);
+    if (image == MAP_FAILED) return say(buf, len, "cannot map %s: %s", where, strerror(errno));
+    m->data_image = image;
+    m->data_image_size = size;
+    m->data_image_offset = offset;
+    m->data_offsets = calloc(m->ndata, sizeof *m->data_offsets);
+    if (!m->data_offsets) return "out of memory";
+    return check_image(m, where, file != NULL, buf, len);
+}
+
+void rt_data_close(wasmc_module *m) {
+    if (m->data_image) munmap((void *)m->data_image, (size_t)m->data_image_size);
+    if (m->data_fd >= 0) close(m->data_fd);
+    free(m->data_offsets);
+    m->data_image = NULL;
+    m->data_fd = -1;
+    m->data_offsets = NULL;
+}
+
+/* ---- copying by mapping ------------------------------------------------------------- */
+
+void rt_data_copy(uint8_t *dst, const rt_data *seg, uint64_t src, uint64_t n) {
+    const uint8_t *from = seg->bytes + src;
+    uint64_t page = page_size();
+    uintptr_t start = (uintptr_t)dst, end = start + n;
+    uint64_t file = seg->file_offset + src;
+    /* The pages lie at the same offsets modulo the page size in the file and in the memory:
+     * map the whole ones, copy the partial ones at the edges. */
+    if (seg->fd >= 0 && n >= 2 * page && start % page == file % page) {
+        uintptr_t first = (start + page - 1) / page * page, last = end / page * page;
+        void *at = mmap((void *)first, last - first, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, seg->fd,
+                        (off_t)(file + (first - start)));
+        if (at != MAP_FAILED) {
+            memcpy(dst, from, first - start);
+            memcpy((void *)last, from + (last - start), end - last);
+            return;
+        }
+        /* A failed MAP_FIXED may have unmapped the range already: make it memory again, to be
+         * copied into below. */
+        mmap((void *)first, last - first, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    }
+    memcpy(dst, from, n);
+}
