@@ -294,6 +294,8 @@ typedef struct wasmc_module_descriptor {
  *   s data file   (empty: the data image is the .so's own `.wasmc.data` section; else the name
  *                  of the data file written beside the .so, see "The data image" below)
  *   u ndata       × (u size in bytes, u hash: wasmc_data_hash of the bytes)
+ *   u nfiles, u files hash (the data image's file entries, 0 without: wasmc_data_hash of the
+ *                  bytes from the first file entry to the end of the last path)
  *   u nelem       × b ref kind
  *   u nnames      × (u function index, s name)      (function indices increasing)
  *
@@ -315,25 +317,30 @@ typedef struct wasmc_module_descriptor {
  */
 
 /* ------------------------------------------------------------------------------------------ */
-/* The data image: the bytes of the data segments, outside the code. Either the .so's own       */
-/* section `.wasmc.data` (not loaded by dlopen; its file offset is a multiple of                */
-/* WASMC_DATA_ALIGN) or a data file of its own (`wasmc compile --data`), the same bytes either   */
-/* way and the same for every target. The loader maps it read-only and lazily; memory.init (and  */
-/* so instantiation's active segments) maps the whole host pages of a segment copy-on-write     */
-/* into the linear memory instead of copying them, where the segment's position in the file    */
-/* and in the memory agree modulo the host's page size. So the writer places a segment of at    */
-/* least WASMC_DATA_MAP_MIN bytes at an image offset congruent, modulo WASMC_DATA_ALIGN, to      */
-/* its memory offset (a constant offset expression; 0 for passive segments and offsets known   */
-/* only at instantiation, which are page-aligned in practice); smaller ones are packed.         */
+/* The data image: the bytes of the data segments, outside the code, and the files of the      */
+/* directories embedded with `wasmc compile --embed-dir`. Either the .so's own section          */
+/* `.wasmc.data` (not loaded by dlopen; its file offset is a multiple of WASMC_DATA_ALIGN) or a  */
+/* data file of its own (`wasmc compile --data`), the same bytes either way and the same for    */
+/* every target. The loader maps it read-only and lazily; memory.init (and so instantiation's   */
+/* active segments) maps the whole host pages of a segment copy-on-write into the linear memory */
+/* instead of copying them, where the segment's position in the file and in the memory agree    */
+/* modulo the host's page size. So the writer places a segment of at least WASMC_DATA_MAP_MIN    */
+/* bytes at an image offset congruent, modulo WASMC_DATA_ALIGN, to its memory offset (a         */
+/* constant offset expression; 0 for passive segments and offsets known only at instantiation, */
+/* which are page-aligned in practice); smaller ones are packed.                                */
 /*                                                                                             */
 /*   wasmc_data_header                                                                         */
-/*   wasmc_data_entry[nsegments]   by data index                                               */
-/*   wasmc_data_entry[nfiles]      files of embedded directories (`--embed-dir`), then for     */
-/*                                 each its path: `path_length` bytes at `path_offset`         */
-/*   the bytes, at the offsets the entries give (all within `size`)                           */
+/*   wasmc_data_entry[nsegments]   kind WASMC_DATA_SEGMENT, by data index                      */
+/*   wasmc_data_entry[nfiles]      the embedded directories: each a WASMC_DATA_ROOT entry      */
+/*                                 (path: the name the guest sees, e.g. "/models"), then the   */
+/*                                 directories and files under it (path: relative to the root, */
+/*                                 "vocab/en.txt"), sorted by (root, path) as byte strings, a  */
+/*                                 root's own key being (its index, "")                        */
+/*   the paths, then the bytes, at the offsets the entries give (all within `size`)           */
 /*                                                                                             */
-/* All numbers little endian. The metadata records each segment's size and hash; the loader   */
-/* checks a data file's entries against them, and its bytes against the hashes. */
+/* All numbers little endian; indices of files count from the first file entry. The metadata  */
+/* records each segment's size and hash and a hash of the file entries with their paths; the  */
+/* loader checks the image against them, and a data file's bytes against the entries' hashes. */
 
 #define WASMC_DATA_MAGIC "WSMCDATA"
 #define WASMC_DATA_VERSION 1u
@@ -350,11 +357,20 @@ typedef struct wasmc_data_header {
     uint64_t size;      /* bytes of the whole image, header included */
 } wasmc_data_header;
 
+enum {
+    WASMC_DATA_SEGMENT = 0,
+    WASMC_DATA_ROOT = 1,      /* an embedded directory as the guest sees it (a preopen) */
+    WASMC_DATA_DIRECTORY = 2, /* a directory inside one */
+    WASMC_DATA_FILE = 3,      /* a regular file inside one */
+};
+
 typedef struct wasmc_data_entry {
-    uint64_t offset;    /* of the bytes, from the start of the image */
+    uint64_t offset;    /* of the bytes, from the start of the image (files, segments) */
     uint64_t length;
     uint64_t hash;      /* wasmc_data_hash of the bytes */
-    uint32_t path_offset, path_length; /* files only: the path inside the guest directory */
+    uint32_t kind;      /* WASMC_DATA_* */
+    uint32_t root;      /* directories and files: the index of their root's entry */
+    uint32_t path_offset, path_length; /* roots, directories, files: see above */
 } wasmc_data_entry;
 
 /* The hash of data bytes the image and the metadata record: 64 bits, not cryptographic (it

@@ -57,6 +57,10 @@ typedef struct wasmc_wasi_config {
      * works on duplicates, so the embedder keeps its fds. -1, or a host fd that is not open,
      * leaves the guest fd closed. */
     int stdin_fd, stdout_fd, stderr_fd;
+    /* A module whose embedded directories (`wasmc compile --embed-dir`) the guest sees, after
+     * the preopens and under the names they were compiled with: read-only, read straight from
+     * the module's data image. NULL for none. The context keeps the module loaded. */
+    const wasmc_module *module;
 } wasmc_wasi_config;
 
 /* An empty configuration: no arguments, no environment, no preopens, stdio on 0, 1 and 2. */

@@ -118,6 +118,79 @@ static const char *beside(const char *so_path, const char *name, char *out, size
     return out;
 }
 
+/* The (root, path) order of the embedded entries, a root's own path counting as "". */
+static int compare_key(uint32_t root_a, const char *a, uint32_t alen, uint32_t root_b, const char *b, uint32_t blen) {
+    if (root_a != root_b) return root_a < root_b ? -1 : 1;
+    return rt_name_cmp(a, alen, b, blen);
+}
+
+static const char *key_path(const wasmc_module *m, uint32_t i, uint32_t *len) {
+    if (m->files[i].kind == WASMC_DATA_ROOT) {
+        *len = 0;
+        return "";
+    }
+    return rt_embedded_path(m, i, len);
+}
+
+/* The embedded directories' entries: kinds, roots, ranges, order, and the metadata's hash. */
+static const char *check_files(wasmc_module *m, wasmc_data_header h, const char *where, bool external,
+                               char *buf, size_t len) {
+    if (!h.nfiles) return NULL;
+    const uint8_t *image = m->data_image;
+    uint64_t first = sizeof h + (uint64_t)h.nsegments * sizeof(wasmc_data_entry);
+    uint64_t end = first + (uint64_t)h.nfiles * sizeof(wasmc_data_entry);
+    if (!(m->files = malloc((size_t)h.nfiles * sizeof *m->files))) return "out of memory";
+    memcpy(m->files, image + first, (size_t)h.nfiles * sizeof *m->files);
+    for (uint32_t i = 0; i < h.nfiles; i++) {
+        const wasmc_data_entry *e = &m->files[i];
+        uint64_t path_end = (uint64_t)e->path_offset + e->path_length;
+        if (e->kind < WASMC_DATA_ROOT || e->kind > WASMC_DATA_FILE || path_end > h.size || e->path_offset < end ||
+            e->root > i || m->files[e->root].kind != WASMC_DATA_ROOT || (e->kind == WASMC_DATA_ROOT && e->root != i) ||
+            (e->kind == WASMC_DATA_FILE && (e->offset > h.size || e->length > h.size - e->offset)))
+            return say(buf, len, "embedded file entry %u in %s is corrupt", i, where);
+        if (path_end > end) end = path_end;
+        if (i > 0) {
+            uint32_t alen, blen;
+            const char *a = key_path(m, i - 1, &alen), *b = key_path(m, i, &blen);
+            if (compare_key(m->files[i - 1].root, a, alen, e->root, b, blen) >= 0)
+                return say(buf, len, "embedded file entries in %s are out of order at %u", where, i);
+        }
+        if (external && e->kind == WASMC_DATA_FILE && wasmc_data_hash(image + e->offset, e->length) != e->hash) {
+            uint32_t n;
+            const char *path = rt_embedded_path(m, i, &n);
+            return say(buf, len, "embedded file %.*s in %s is altered (its bytes do not match its hash)", (int)n,
+                       path, where);
+        }
+    }
+    if (wasmc_data_hash(image + first, end - first) != m->files_hash)
+        return say(buf, len, "the embedded files in %s are not this module's (their hash differs)", where);
+    return NULL;
+}
+
+const char *rt_embedded_path(const wasmc_module *m, uint32_t i, uint32_t *len) {
+    *len = m->files[i].path_length;
+    return (const char *)m->data_image + m->files[i].path_offset;
+}
+
+const uint8_t *rt_embedded_bytes(const wasmc_module *m, uint32_t i) { return m->data_image + m->files[i].offset; }
+
+int64_t rt_embedded_find(const wasmc_module *m, uint32_t root, const char *path, size_t len) {
+    if (len > UINT32_MAX) return -1;
+    uint32_t low = 0, high = m->nfiles;
+    while (low < high) {
+        uint32_t middle = low + (high - low) / 2, n;
+        const char *p = key_path(m, middle, &n);
+        if (compare_key(m->files[middle].root, p, n, root, path, (uint32_t)len) < 0) low = middle + 1;
+        else high = middle;
+    }
+    uint32_t n;
+    if (low < m->nfiles) {
+        const char *p = key_path(m, low, &n);
+        if (compare_key(m->files[low].root, p, n, root, path, (uint32_t)len) == 0) return low;
+    }
+    return -1;
+}
+
 static const char *check_image(wasmc_module *m, const char *where, bool external, char *buf, size_t len) {
     const uint8_t *image = m->data_image;
     uint64_t size = m->data_image_size;
@@ -132,11 +205,14 @@ static const char *check_image(wasmc_module *m, const char *where, bool external
                    (unsigned long long)h.size);
     if (h.nsegments != m->ndata)
         return say(buf, len, "%s holds %u data segments, the module has %u", where, h.nsegments, m->ndata);
+    if (h.nfiles != m->nfiles)
+        return say(buf, len, "%s holds %u embedded files, the module has %u", where, h.nfiles, m->nfiles);
     uint64_t table = sizeof h + ((uint64_t)h.nsegments + h.nfiles) * sizeof(wasmc_data_entry);
     if (table > h.size) return say(buf, len, "%s is truncated in its segment table", where);
     for (uint32_t i = 0; i < m->ndata; i++) {
         wasmc_data_entry e;
         memcpy(&e, image + sizeof h + (uint64_t)i * sizeof e, sizeof e);
+        if (e.kind != WASMC_DATA_SEGMENT) return say(buf, len, "data segment %u in %s is not a segment entry", i, where);
         if (e.offset > h.size || e.length > h.size - e.offset)
             return say(buf, len, "data segment %u lies outside %s (bytes %llu..%llu of %llu)", i, where,
                        (unsigned long long)e.offset, (unsigned long long)(e.offset + e.length),
@@ -151,14 +227,15 @@ static const char *check_image(wasmc_module *m, const char *where, bool external
             return say(buf, len, "data segment %u in %s is altered (its bytes do not match its hash)", i, where);
         m->data_offsets[i] = e.offset;
     }
+    const char *why = check_files(m, h, where, external, buf, len);
     if (external) madvise((void *)image, (size_t)size, MADV_DONTNEED); /* the hashing touched it all */
-    return NULL;
+    return why;
 }
 
 const char *rt_data_open(wasmc_module *m, int so_fd, const char *so_path, const char *data_path,
                          char *buf, size_t len) {
     m->data_fd = -1;
-    if (m->ndata == 0) return NULL;
+    if (m->ndata == 0 && m->nfiles == 0) return NULL;
     char local[PATH_MAX];
     const char *file = data_path;
     if (!file && m->data_file[0] && !(file = beside(so_path, m->data_file, local, sizeof local)))
@@ -175,7 +252,8 @@ const char *rt_data_open(wasmc_module *m, int so_fd, const char *so_path, const 
     } else {
         snprintf(where, sizeof where, "the %s section", WASMC_DATA_SECTION);
         if (find_section(so_fd, &offset, &size) != 0)
-            return say(buf, len, "has %u data segments but no %s section", m->ndata, WASMC_DATA_SECTION);
+            return say(buf, len, "has %u data segments and %u embedded files but no %s section", m->ndata, m->nfiles,
+                       WASMC_DATA_SECTION);
         if (offset % page_size() != 0)
             return say(buf, len, "its %s section is not page-aligned (offset %llu)", WASMC_DATA_SECTION,
                        (unsigned long long)offset);
@@ -190,7 +268,7 @@ const char *rt_data_open(wasmc_module *m, int so_fd, const char *so_path, const 
     m->data_image = image;
     m->data_image_size = size;
     m->data_image_offset = offset;
-    m->data_offsets = calloc(m->ndata, sizeof *m->data_offsets);
+    m->data_offsets = calloc(m->ndata ? m->ndata : 1, sizeof *m->data_offsets);
     if (!m->data_offsets) return "out of memory";
     return check_image(m, where, file != NULL, buf, len);
 }
@@ -199,6 +277,8 @@ void rt_data_close(wasmc_module *m) {
     if (m->data_image) munmap((void *)m->data_image, (size_t)m->data_image_size);
     if (m->data_fd >= 0) close(m->data_fd);
     free(m->data_offsets);
+    free(m->files);
+    m->files = NULL;
     m->data_image = NULL;
     m->data_fd = -1;
     m->data_offsets = NULL;

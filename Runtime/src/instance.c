@@ -205,7 +205,9 @@ wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wa
 
 /* The .so stays loaded while instances remain (an instance whose initialization trapped lives
  * until its store is deleted). */
-static void module_release(wasmc_module *m) {
+void rt_module_retain(wasmc_module *m) { __atomic_fetch_add(&m->refcount, 1, __ATOMIC_RELAXED); }
+
+void rt_module_release(wasmc_module *m) {
     if (__atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     rt_data_close(m);
     rt_metadata_free(m);
@@ -214,7 +216,7 @@ static void module_release(wasmc_module *m) {
 }
 
 void wasmc_module_unload(wasmc_module *m) {
-    if (m) module_release(m);
+    if (m) rt_module_release(m);
 }
 
 /* ---- introspection ------------------------------------------------------------------ */
@@ -377,7 +379,7 @@ static void instance_free(wasmc_instance *inst) {
     free(inst->owners);
     free(inst->ctx);
     free(inst);
-    module_release(m);
+    rt_module_release(m);
 }
 
 void rt_instance_release(wasmc_instance *inst) {

@@ -89,6 +89,10 @@ struct wasmc_module {
     uint64_t data_image_size;
     uint64_t data_image_offset; /* of the image in the file */
     uint64_t *data_offsets;     /* each segment's offset in the image */
+    /* The embedded directories' entries (wasmc_abi.h), checked; paths point into the image. */
+    uint32_t nfiles;
+    uint64_t files_hash;
+    wasmc_data_entry *files;
     uint8_t *elem_kinds;
     rt_name *names;
 };
@@ -123,6 +127,14 @@ typedef struct rt_data {
 const char *rt_data_open(wasmc_module *m, int so_fd, const char *so_path, const char *data_path,
                          char *buf, size_t len);
 void rt_data_close(wasmc_module *m);
+/* The embedded directories: file entry `i`'s path (not NUL-terminated), its bytes, and the
+ * entry of `root` whose path (relative to the root, "" for the root itself) is [path, len), or
+ * -1. */
+const char *rt_embedded_path(const wasmc_module *m, uint32_t i, uint32_t *len);
+const uint8_t *rt_embedded_bytes(const wasmc_module *m, uint32_t i);
+int64_t rt_embedded_find(const wasmc_module *m, uint32_t root, const char *path, size_t len);
+void rt_module_retain(wasmc_module *m);
+void rt_module_release(wasmc_module *m);
 /* Copies n bytes of segment `seg` from src to dst (in range, checked by the caller), mapping
  * the whole pages copy-on-write where it can. */
 void rt_data_copy(uint8_t *dst, const rt_data *seg, uint64_t src, uint64_t n);

@@ -331,6 +331,8 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
         m->data_sizes[i] = rd_u32(r);
         m->data_hashes[i] = rd_u64(r);
     }
+    m->nfiles = rd_u32(r);
+    m->files_hash = rd_u64(r);
     m->nelem = rd_count(r, 1, "element segments");
     m->elem_kinds = alloc(r, m->nelem, 1);
     for (uint32_t i = 0; i < m->nelem && !r->failed; i++) m->elem_kinds[i] = rd_kind(r, true);

@@ -49,6 +49,9 @@ public final class WASI: @unchecked Sendable {
         public var stdin: Stream = .inherit
         public var stdout: Stream = .inherit
         public var stderr: Stream = .inherit
+        /// A module whose embedded directories (`CompileOptions.embeddedDirectories`) the program
+        /// sees after the preopens, read-only, under the names they were compiled with.
+        public var module: CompiledModule?
 
         public init(arguments: [String] = ["main"], environment: [(key: String, value: String)] = [], preopens: [Preopen] = []) {
             self.arguments = arguments
@@ -101,6 +104,7 @@ public final class WASI: @unchecked Sendable {
                                     config.argv = argvBuffer.baseAddress
                                     config.env = envBuffer.baseAddress
                                     config.preopens = UnsafePointer(preopenBuffer.baseAddress)
+                                    config.module = configuration.module?.raw
                                     return wasmc_wasi_new(&config, &error)
                                 }
                             }

@@ -70,6 +70,11 @@ public struct CompileOptions: Sendable {
     /// nil to keep them in the .so. Either way instances map them rather than copy them. One
     /// data file serves the .so of every target compiled from the module.
     public var dataFile: String? = nil
+    /// Host directories to carry in the artifact's data image, which a WASI program of the
+    /// module sees as read-only preopened directories under their guest names
+    /// (`WASI.Configuration.module`); their files are read from the image as the program reads
+    /// them.
+    public var embeddedDirectories: [EmbeddedDirectory] = []
     /// The proposals after WebAssembly 2.0 the module may use (`--wasm 2.0|3.0`).
     public var features: WasmFeatures = .default
     /// Called as the compile goes from stage to stage, and as the parts of a large module are
@@ -192,6 +197,8 @@ public enum CompileError: Error, CustomStringConvertible, Sendable {
     case backend(String)
     /// The profile does not fit the module or the options.
     case profile(ProfileError)
+    /// Something the compile takes besides the module is unusable (an embedded directory).
+    case input(String)
 
     public var description: String {
         switch self {
@@ -200,6 +207,7 @@ public enum CompileError: Error, CustomStringConvertible, Sendable {
         case .target(let error): return error.description
         case .backend(let message): return "backend: \(message)"
         case .profile(let error): return "profile: \(error)"
+        case .input(let message): return message
         }
     }
 }
@@ -247,24 +255,27 @@ public struct Compiler: Sendable {
         // their hashes (for the metadata).
         let files = try Linker.ObjectFiles()
         let dataHashes = DataImage.hashes(of: module)
-        var objects: [String] = []
         let machine = try TargetMachine(target: target, optimizationLevel: options.optimizationLevel, options: options)
-        if !module.data.isEmpty {
-            let image = DataImage(layout: module)
-            if let dataFile = options.dataFile {
-                try Linker.writeFile(dataFile) { (path: String) throws(CompileError) in try image.write(module, hashes: dataHashes, to: path) }
-            } else if options.output == .sharedObject {
-                let path = files.path("data.image")
-                try image.write(module, hashes: dataHashes, to: path)
-                objects.append(try files.write(DataImage.object(embedding: path, machine: machine), name: "data.o"))
-            }
+        let image = module.data.isEmpty && options.embeddedDirectories.isEmpty
+            ? nil : try DataImage(layout: module, directories: options.embeddedDirectories)
+        if let image, let dataFile = options.dataFile {
+            try Linker.writeFile(dataFile) { (path: String) throws(CompileError) in try image.write(module, hashes: dataHashes, to: path) }
+        }
+        /// The code's objects and, unless it went to a data file, the image's (made like the
+        /// first of the code's).
+        func withImage(_ code: [String]) throws(CompileError) -> [String] {
+            guard let image, options.dataFile == nil, let template = code.first else { return code }
+            let path = files.path("data.o")
+            try image.writeObject(module, hashes: dataHashes, to: path, template: template)
+            return code + [path]
         }
         // The loader checks the recorded features against the CPU it runs on (wasmc_abi.h).
         let record = CompileRecord(
             targetTriple: target.triple, cpu: target.cpu, cpuFeatures: required,
             options: options.summary(tiers: report.tiers), wasmHash: wasmHash,
             explicitBoundsChecks: options.boundsChecks == .explicit, countsExecutions: options.instrument,
-            dataFile: options.dataFile.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "", dataHashes: dataHashes)
+            dataFile: options.dataFile.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "", dataHashes: dataHashes,
+            embeddedFiles: image?.filesRecord ?? (0, 0))
         let compiler = ModuleCompiler(module: module, record: record)
         let level = options.optimizationLevel
         // A large module (or one whose functions have levels of their own) is compiled in parts
@@ -281,7 +292,7 @@ public struct Compiler: Sendable {
             report.compiledInParts = true
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
-            try Linker.linkSharedObject(objectPaths: parts + objects, output: outputPath, linker: options.linker)
+            try Linker.linkSharedObject(objectPaths: try withImage(parts), output: outputPath, linker: options.linker)
             lap(\.link)
             return report
         }
@@ -306,7 +317,7 @@ public struct Compiler: Sendable {
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
             let path = try files.write(object, name: "module.o")
-            try Linker.linkSharedObject(objectPaths: [path] + objects, output: outputPath, linker: options.linker)
+            try Linker.linkSharedObject(objectPaths: try withImage([path]), output: outputPath, linker: options.linker)
             lap(\.link)
         case .object:
             try Linker.write(try machine.emitObject(ir.module), to: outputPath)

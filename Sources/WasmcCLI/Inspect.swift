@@ -173,6 +173,8 @@ struct ModuleMetadata {
     var exports: [(name: String, kind: UInt8, index: Int)] = []
     /// The data segments: where their bytes are ("" for the .so's own section), how many, their bytes.
     var dataFile = "", dataSegments = 0, dataBytes: UInt64 = 0
+    /// Entries of embedded directories (roots, directories, files).
+    var embeddedEntries = 0
 
     private var blob: ArraySlice<UInt8>
     private var position: Int
@@ -214,6 +216,8 @@ struct ModuleMetadata {
             _ = try u()  // the hash
             dataSegments += 1
         }
+        embeddedEntries = Int(try u())
+        _ = try u()  // their hash
     }
 
     private static let kindNames = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref"]
@@ -260,7 +264,7 @@ struct ModuleMetadata {
             wasm sha256: \(hash)
             compile options: \(options)
             bounds checks: \(explicitBounds ? "explicit" : "guard pages")
-            data: \(dataSegments) segments, \(dataBytes) bytes\(dataSegments == 0 ? "" : dataFile.isEmpty ? " in the .so" : " in the data file \(dataFile) beside the .so")
+            data: \(dataSegments) segments, \(dataBytes) bytes\(dataSegments == 0 ? "" : dataFile.isEmpty ? " in the .so" : " in the data file \(dataFile) beside the .so")\(embeddedEntries == 0 ? "" : "; \(embeddedEntries) entries of embedded directories")
 
             """
         text += "imports: \(imports.count)\n"

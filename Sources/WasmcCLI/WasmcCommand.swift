@@ -166,6 +166,16 @@ struct Cache: ParsableCommand {
     }
 }
 
+/// A directory as `--dir` and `--embed-dir` take it: HOST, or HOST::GUEST to show it under
+/// another name.
+func hostAndGuest(_ text: String, option: String) -> (host: String, guest: String) {
+    let parts = text.components(separatedBy: "::")
+    guard parts.count <= 2, !parts[0].isEmpty, parts.count == 1 || !parts[1].isEmpty else {
+        fail("\(option) \(text): expected HOST or HOST::GUEST", status: 1)
+    }
+    return (parts[0], parts.count == 2 ? parts[1] : parts[0])
+}
+
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Compile a .wasm module to a .so.")
 
@@ -183,6 +193,11 @@ struct Compile: ParsableCommand {
         valueName: "file.wdata"))
     var dataFile: String?
 
+    @Option(name: .customLong("embed-dir"), help: ArgumentHelp(
+        "A host directory to carry in the artifact, which a WASI program of it sees read-only as GUEST (repeatable).",
+        valueName: "host[::guest]"))
+    var embeddedDirectories: [String] = []
+
     @OptionGroup var codegen: CodegenOptions
 
     @Flag(help: "Print how long each phase took (to standard error).")
@@ -192,6 +207,10 @@ struct Compile: ParsableCommand {
         var options = codegen.compileOptions
         options.output = emit
         options.dataFile = dataFile
+        for directory in embeddedDirectories {
+            let (host, guest) = hostAndGuest(directory, option: "--embed-dir")
+            options.embeddedDirectories.append(EmbeddedDirectory(host: host, guest: guest))
+        }
         let bytes = readInput(input)
         let display = ProgressDisplay.forCompile(of: input, quiet: codegen.quiet)
         options.progress = display?.reporter
@@ -283,7 +302,7 @@ struct Run: ParsableCommand {
             let path = writeProfile
             atExit = { Self.saveProfile(module, to: path) }
         }
-        let wasi = module.imports.contains { $0.module == "wasi_snapshot_preview1" } || invoke == nil ? makeWASI() : nil
+        let wasi = module.imports.contains { $0.module == "wasi_snapshot_preview1" } || invoke == nil ? makeWASI(for: module) : nil
         let instance = instantiate(module, wasi: wasi)
         guard let invoke else {
             do {
@@ -352,7 +371,7 @@ struct Run: ParsableCommand {
         }
     }
 
-    private func makeWASI() -> WASI {
+    private func makeWASI(for module: CompiledModule) -> WASI {
         var configuration = WASI.Configuration(arguments: [(file as NSString).lastPathComponent] + (invoke == nil ? operands : []))
         for entry in environment {
             guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
@@ -361,12 +380,10 @@ struct Run: ParsableCommand {
             configuration.environment.append((String(entry[..<equals]), String(entry[entry.index(after: equals)...])))
         }
         for directory in directories {
-            let parts = directory.components(separatedBy: "::")
-            guard parts.count <= 2, !parts[0].isEmpty, parts.count == 1 || !parts[1].isEmpty else {
-                fail("--dir \(directory): expected HOST or HOST::GUEST", status: 1)
-            }
-            configuration.preopens.append(WASI.Preopen(host: parts[0], guest: parts.count == 2 ? parts[1] : parts[0]))
+            let (host, guest) = hostAndGuest(directory, option: "--dir")
+            configuration.preopens.append(WASI.Preopen(host: host, guest: guest))
         }
+        configuration.module = module
         let result = Result { () throws(WasmcError) -> WASI in try WASI(configuration) }
         switch result {
         case .success(let wasi): return wasi

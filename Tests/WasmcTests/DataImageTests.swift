@@ -3,6 +3,7 @@ import Testing
 import Wasmc
 import WasmcBackend
 import WasmcRuntime
+import WAT
 
 /// Data segments live in the data image and are mapped into memories copy-on-write
 /// (Runtime/src/data.c): every layout must leave the memory exactly as copying did, and writes
@@ -319,6 +320,39 @@ import WasmcRuntime
             var changed = bytes
             changed[position] ^= 0x80
             #expect(changed.withUnsafeBytes { wasmc_data_hash($0.baseAddress, 1000) } != hash)
+        }
+    }
+}
+
+/// `CompileOptions.embeddedDirectories` refuses what cannot be embedded, naming it.
+@Suite struct EmbeddedDirectoryTests {
+    func refusal(_ directories: [EmbeddedDirectory]) -> String? {
+        var options = CompileOptions()
+        options.embeddedDirectories = directories
+        do {
+            try withTemporaryDirectory { directory in
+                try Compiler(options: options).compile(try wat2wasm("(module)"), to: directory.appendingPathComponent("m.so").path)
+            }
+            return nil
+        } catch {
+            return String(describing: error)
+        }
+    }
+
+    @Test func whatCannotBeEmbeddedIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("file.txt").path
+            try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+            #expect(refusal([EmbeddedDirectory(host: file, guest: "/a")]) == "--embed-dir \(file): not a directory")
+            #expect(refusal([EmbeddedDirectory(host: directory.path + "/missing", guest: "/a")])?.contains("not a directory") == true)
+            #expect(refusal([EmbeddedDirectory(host: directory.path, guest: "/a"), EmbeddedDirectory(host: directory.path, guest: "/a")])?
+                .contains("the guest name is taken") == true)
+            let inner = directory.appendingPathComponent("inner")
+            try FileManager.default.createDirectory(at: inner, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: inner.path + "/loop", withDestinationPath: inner.path)
+            #expect(refusal([EmbeddedDirectory(host: inner.path, guest: "/a")])?.contains("is a symbolic link to a directory") == true)
+            try FileManager.default.removeItem(atPath: inner.path + "/loop")
+            #expect(refusal([EmbeddedDirectory(host: inner.path, guest: "/a")]) == nil)
         }
     }
 }

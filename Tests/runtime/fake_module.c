@@ -209,11 +209,11 @@ __asm__(".pushsection " WASMC_DATA_SECTION ",\"\",%progbits\n"
         ".p2align 16\n"
         ".ascii \"" WASMC_DATA_MAGIC "\"\n"
         ".long 1, 2, 0, 0\n"   /* version, 2 segments, no files */
-        ".quad 116\n"          /* size */
-        ".quad 96, 5, 0x11\n"  /* "hello": offset, length, hash */
-        ".long 0, 0\n"
-        ".quad 112, 4, 0x22\n" /* "WASM" */
-        ".long 0, 0\n"
+        ".quad 132\n"          /* size */
+        ".quad 112, 5, 0x11\n" /* "hello": offset, length, hash */
+        ".long 0, 0, 0, 0\n"   /* a segment */
+        ".quad 128, 4, 0x22\n" /* "WASM" */
+        ".long 0, 0, 0, 0\n"
         ".ascii \"hello\"\n"
         ".p2align 4\n"
         ".ascii \"WASM\"\n"
@@ -279,6 +279,7 @@ static const uint8_t metadata[] =
     "\x0a"                                  /* start: function 9 */
     "\x00"                                  /* data file: none, the .wasmc.data section */
     "\x02" "\x05\x11" "\x04\x22"            /* data segments: size, hash */
+    "\x00" "\x00"                           /* no embedded files, their hash */
     "\x02" "\x05" "\x05"                    /* element segments: funcref, funcref */
     "\x02" "\x01" "\x03" "add" "\x02" "\x03" "div"; /* names */
 

@@ -196,7 +196,7 @@ static void test_abi_layout(void) {
     CHECK_EQ(l.runtime_functions_count, 18);
     CHECK_EQ(l.descriptor_size, 80);
     CHECK_EQ(l.data_header_size, 32);
-    CHECK_EQ(l.data_entry_size, 32);
+    CHECK_EQ(l.data_entry_size, 40);
     CHECK_EQ(l.exception_tag, 32);
     CHECK_EQ(l.exception_exposed, 44);
     CHECK_EQ(l.exception_values, 80);

@@ -57,6 +57,7 @@ int main(int argc, char **argv) {
     char path[4096];
     snprintf(path, sizeof path, "%s%s", strchr(file, '/') ? "" : "./", file);
     wasmc_module *module = wasmc_module_load(path, &error);
+    config.module = module; /* its embedded directories, after the preopens */
     wasmc_wasi *wasi = module ? wasmc_wasi_new(&config, &error) : NULL;
     uint32_t nimports = module ? wasmc_module_import_count(module) : 0;
     wasmc_extern *imports = calloc(nimports ? nimports : 1, sizeof *imports);

@@ -46,7 +46,7 @@ uint8_t wasi_host_filetype(int host) {
 }
 
 wasi_fd *wasi_slot(wasmc_wasi *w, uint32_t fd) {
-    if (fd >= w->nfds || w->fds[fd].host < 0) return NULL;
+    if (fd >= w->nfds || w->fds[fd].host == -1) return NULL;
     return &w->fds[fd];
 }
 
@@ -64,13 +64,13 @@ uint16_t wasi_lookup(wasmc_wasi *w, uint32_t fd, uint64_t rights, wasi_fd **out)
 uint16_t wasi_install(wasmc_wasi *w, int host, uint8_t filetype, uint64_t rights,
                          uint64_t inheriting, uint32_t *fd) {
     uint32_t slot = 0;
-    while (slot < w->nfds && w->fds[slot].host >= 0) slot++;
+    while (slot < w->nfds && w->fds[slot].host != -1) slot++;
     if (slot == w->nfds) {
         uint32_t n = w->nfds ? w->nfds * 2 : 8;
         if (n > WASI_MAX_FDS) n = WASI_MAX_FDS;
         wasi_fd *fds = slot < n ? realloc(w->fds, n * sizeof *fds) : NULL;
         if (!fds) {
-            close(host);
+            if (host >= 0) close(host);
             return slot < n ? WASI_ENOMEM : WASI_EMFILE;
         }
         for (uint32_t i = w->nfds; i < n; i++) fds[i] = (wasi_fd){.host = -1};
@@ -135,6 +135,7 @@ void wasi_release(wasmc_wasi *w) {
     free_strings(w->argv, w->argc);
     free_strings(w->env, w->envc);
     free(w->funcs);
+    if (w->embedded) rt_module_release(w->embedded);
     free(w);
 }
 
@@ -184,6 +185,15 @@ wasmc_wasi *wasmc_wasi_new(const wasmc_wasi_config *config, wasmc_error *error) 
                                   .rights = WASI_RIGHTS_DIR, .inheriting = WASI_RIGHTS_ALL};
         w->fds[3 + i].preopen = strdup(p->guest_path ? p->guest_path : p->host_path);
         if (!w->fds[3 + i].preopen) goto oom;
+    }
+    if (config->module && config->module->nfiles) {
+        rt_module_retain(w->embedded = (wasmc_module *)config->module);
+        uint16_t e = wasi_embedded_preopen(w);
+        if (e == WASI_ENOMEM) goto oom;
+        if (e) {
+            rt_fail(error, WASMC_ERROR_RESOURCE, 0, "too many preopens");
+            goto fail;
+        }
     }
     return w;
 oom:

@@ -28,7 +28,11 @@ static uint16_t transfer(wasmc_wasi *w, const wasmc_value *a, bool write, bool p
     if (n > 16 && n <= WASI_IOV_MAX && !(iov = malloc(n * sizeof *iov))) return WASI_ENOMEM;
     e = wasi_iovecs(w, WASI_ARG32(1), n, iov);
     ssize_t done = 0;
-    if (!e) {
+    if (!e && f->host == WASI_EMBEDDED) {
+        uint32_t moved = 0;
+        e = wasi_embedded_transfer(w, f, iov, n, positioned, offset, &moved);
+        done = moved;
+    } else if (!e) {
         do {
             if (positioned)
                 done = write ? pwritev(f->host, iov, (int)n, (off_t)offset)
@@ -57,6 +61,11 @@ uint16_t wasi_fd_seek(wasmc_wasi *w, const wasmc_value *a) {
     if (e) return e;
     if (whence > 2) return WASI_EINVAL;
     if (!wasi_mem(w, WASI_ARG32(3), 8)) return WASI_EFAULT;
+    if (f->host == WASI_EMBEDDED) {
+        uint64_t at;
+        e = wasi_embedded_seek(f, w, offset, whence, &at);
+        return e ? e : wasi_put64(w, WASI_ARG32(3), at);
+    }
     static const int whences[] = {SEEK_SET, SEEK_CUR, SEEK_END};
     off_t at = lseek(f->host, (off_t)offset, whences[whence]);
     if (at < 0) return wasi_errno(errno);
@@ -68,6 +77,11 @@ uint16_t wasi_fd_tell(wasmc_wasi *w, const wasmc_value *a) {
     uint16_t e = wasi_lookup(w, WASI_ARG32(0), WASI_RIGHT_FD_TELL, &f);
     if (e) return e;
     if (!wasi_mem(w, WASI_ARG32(1), 8)) return WASI_EFAULT;
+    if (f->host == WASI_EMBEDDED) {
+        uint64_t at;
+        e = wasi_embedded_seek(f, w, 0, 1, &at);
+        return e ? e : wasi_put64(w, WASI_ARG32(1), at);
+    }
     off_t at = lseek(f->host, 0, SEEK_CUR);
     if (at < 0) return wasi_errno(errno);
     return wasi_put64(w, WASI_ARG32(1), (uint64_t)at);
@@ -114,6 +128,7 @@ uint16_t wasi_fd_advise(wasmc_wasi *w, const wasmc_value *a) {
     uint32_t which = WASI_ARG32(3);
     if (which >= sizeof advice / sizeof advice[0]) return WASI_EINVAL;
     if (WASI_ARG64(1) > INT64_MAX || WASI_ARG64(2) > INT64_MAX) return WASI_EINVAL;
+    if (f->host == WASI_EMBEDDED) return 0;
     /* Advice is only advice: where the host cannot take it (pipes, terminals), it is ignored. */
     int r = posix_fadvise(f->host, (off_t)WASI_ARG64(1), (off_t)WASI_ARG64(2), advice[which]);
     return r == 0 || r == ESPIPE ? 0 : wasi_errno(r);
@@ -136,7 +151,7 @@ uint16_t wasi_fd_fdstat_get(wasmc_wasi *w, const wasmc_value *a) {
     if (!f) return WASI_EBADF;
     uint8_t *p = wasi_mem(w, WASI_ARG32(1), 24);
     if (!p) return WASI_EFAULT;
-    int fl = fcntl(f->host, F_GETFL);
+    int fl = f->host == WASI_EMBEDDED ? O_RDONLY : fcntl(f->host, F_GETFL);
     if (fl < 0) return wasi_errno(errno);
     uint16_t flags = 0;
     if (fl & O_APPEND) flags |= WASI_FDFLAG_APPEND;
@@ -182,6 +197,7 @@ uint16_t wasi_fd_filestat_get(wasmc_wasi *w, const wasmc_value *a) {
     uint16_t e = wasi_lookup(w, WASI_ARG32(0), WASI_RIGHT_FD_FILESTAT_GET, &f);
     if (e) return e;
     if (!wasi_mem(w, WASI_ARG32(1), 64)) return WASI_EFAULT;
+    if (f->host == WASI_EMBEDDED) return wasi_embedded_filestat(w, f->node, WASI_ARG32(1));
     struct stat st;
     if (fstat(f->host, &st) != 0) return wasi_errno(errno);
     return wasi_put_filestat(w, WASI_ARG32(1), &st);
@@ -276,6 +292,11 @@ uint16_t wasi_fd_readdir(wasmc_wasi *w, const wasmc_value *a) {
     uint64_t cookie = WASI_ARG64(3);
     uint8_t *buf = wasi_mem(w, WASI_ARG32(1), len);
     if (!buf || !wasi_mem(w, WASI_ARG32(4), 4)) return WASI_EFAULT;
+    if (f->host == WASI_EMBEDDED) {
+        uint32_t used;
+        uint16_t e = wasi_embedded_readdir(w, f, buf, len, cookie, &used);
+        return e ? e : wasi_put32(w, WASI_ARG32(4), used);
+    }
     if (!f->dir) {
         /* Our own open file description, so that the guest's fd offset is not disturbed. */
         int fd = openat(f->host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

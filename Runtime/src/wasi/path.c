@@ -21,7 +21,32 @@ static uint16_t resolve(wasmc_wasi *w, uint32_t fd, uint64_t rights, uint32_t pa
     const char *p = (const char *)wasi_mem(w, path, len);
     if (!p) return WASI_EFAULT;
     if (dir) *dir = f;
+    /* In an embedded directory (path_open and path_filestat_get use resolve_embedded), what
+     * is left changes things, but readlink, which finds no symbolic link there. */
+    if (f->host == WASI_EMBEDDED) {
+        uint32_t node;
+        uint16_t e = wasi_embedded_resolve(w, f, p, len, &node);
+        bool creates = rights & (WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_SYMLINK |
+                                 WASI_RIGHT_PATH_LINK_TARGET | WASI_RIGHT_PATH_RENAME_TARGET);
+        if (e == WASI_ENOENT && creates) return WASI_EROFS;
+        return e ? e : rights == WASI_RIGHT_PATH_READLINK ? WASI_EINVAL : WASI_EROFS;
+    }
     return wasi_resolve(f->host, p, len, follow, out);
+}
+
+/* For a directory fd of an embedded directory: looks it up (with `rights`) and resolves the
+ * path to one of its entries. 1 with *e set when `fd` is one, else 0 (a host fd: use resolve). */
+static int resolve_embedded(wasmc_wasi *w, uint32_t fd, uint64_t rights, uint32_t path, uint32_t len,
+                            wasi_fd **dir, uint32_t *node, uint16_t *e) {
+    wasi_fd *f = wasi_slot(w, fd);
+    if (!f || f->host != WASI_EMBEDDED) return 0;
+    *dir = f;
+    const char *p = (const char *)wasi_mem(w, path, len);
+    *e = f->filetype != WASI_FILETYPE_DIRECTORY ? WASI_ENOTDIR
+         : (f->rights & rights) != rights      ? WASI_ENOTCAPABLE
+         : !p                                  ? WASI_EFAULT
+                                               : wasi_embedded_resolve(w, f, p, len, node);
+    return 1;
 }
 
 static uint16_t result(int r) { return r == 0 ? 0 : wasi_errno(errno); }
@@ -35,7 +60,15 @@ uint16_t wasi_path_open(wasmc_wasi *w, const wasmc_value *a) {
     wasi_fd *dir;
     wasi_path p;
     if (!wasi_mem(w, WASI_ARG32(8), 4)) return WASI_EFAULT;
-    uint16_t e = resolve(w, WASI_ARG32(0), needed, WASI_ARG32(2), WASI_ARG32(3),
+    uint32_t node, fd;
+    uint16_t e;
+    if (resolve_embedded(w, WASI_ARG32(0), needed, WASI_ARG32(2), WASI_ARG32(3), &dir, &node, &e)) {
+        if (e == WASI_ENOENT && (oflags & WASI_O_CREAT)) e = WASI_EROFS;
+        if (!e && ((base & ~dir->inheriting) || (inheriting & ~dir->inheriting))) e = WASI_ENOTCAPABLE;
+        if (!e) e = wasi_embedded_open(w, dir, node, oflags, base, inheriting, &fd);
+        return e ? e : wasi_put32(w, WASI_ARG32(8), fd);
+    }
+    e = resolve(w, WASI_ARG32(0), needed, WASI_ARG32(2), WASI_ARG32(3),
                          dirflags & WASI_LOOKUP_SYMLINK_FOLLOW, &dir, &p);
     if (e) return e;
     /* The new fd's rights can only be a subset of what the directory passes on. */
@@ -72,7 +105,6 @@ uint16_t wasi_path_open(wasmc_wasi *w, const wasmc_value *a) {
     /* Rights that make no sense for what was opened are dropped. */
     if (type == WASI_FILETYPE_DIRECTORY) base &= WASI_RIGHTS_DIR;
     else base &= WASI_RIGHTS_FILE | WASI_RIGHTS_SOCKET;
-    uint32_t fd;
     e = wasi_install(w, host, type, base, inheriting, &fd);
     return e ? e : wasi_put32(w, WASI_ARG32(8), fd);
 }
@@ -116,7 +148,12 @@ uint16_t wasi_path_unlink_file(wasmc_wasi *w, const wasmc_value *a) {
 uint16_t wasi_path_filestat_get(wasmc_wasi *w, const wasmc_value *a) {
     wasi_path p;
     if (!wasi_mem(w, WASI_ARG32(4), 64)) return WASI_EFAULT;
-    uint16_t e = resolve(w, WASI_ARG32(0), WASI_RIGHT_PATH_FILESTAT_GET, WASI_ARG32(2),
+    wasi_fd *dir;
+    uint32_t node;
+    uint16_t e;
+    if (resolve_embedded(w, WASI_ARG32(0), WASI_RIGHT_PATH_FILESTAT_GET, WASI_ARG32(2), WASI_ARG32(3), &dir, &node, &e))
+        return e ? e : wasi_embedded_filestat(w, node, WASI_ARG32(4));
+    e = resolve(w, WASI_ARG32(0), WASI_RIGHT_PATH_FILESTAT_GET, WASI_ARG32(2),
                          WASI_ARG32(3), WASI_ARG32(1) & WASI_LOOKUP_SYMLINK_FOLLOW, NULL, &p);
     if (e) return e;
     struct stat st;

@@ -129,14 +129,19 @@ enum { /* fstflags */
 
 /* ---- the context --------------------------------------------------------------------- */
 
+/* The `host` of an fd for a file or directory of an embedded directory (embedded.c). */
+#define WASI_EMBEDDED (-2)
+
 /* One guest file descriptor. */
 typedef struct wasi_fd {
-    int host;          /* the host fd; -1 for a free slot */
+    int host;          /* the host fd; -1 for a free slot; WASI_EMBEDDED */
     uint8_t filetype;  /* WASI_FILETYPE_* */
     uint64_t rights, inheriting;
     char *preopen;     /* the guest name of a preopened directory, else NULL */
     DIR *dir;          /* fd_readdir's stream (on its own open file description), lazily made */
     uint64_t dir_pos;  /* index of the entry `dir` reads next; cookies are entry indices */
+    uint32_t node;     /* WASI_EMBEDDED: the module's embedded file entry */
+    uint64_t position; /* WASI_EMBEDDED files: where fd_read reads next */
 } wasi_fd;
 
 struct wasmc_wasi {
@@ -148,6 +153,7 @@ struct wasmc_wasi {
     uint32_t nfds;
     wasmc_memory *memory; /* of the bound instance, or NULL */
     int exited, exit_code; /* set by proc_exit */
+    wasmc_module *embedded; /* whose embedded directories the guest sees (retained), or NULL */
     wasmc_host_func **funcs; /* made by wasmc_wasi_imports; released by wasmc_wasi_delete */
     uint32_t nfuncs, capfuncs;
 };
@@ -227,6 +233,45 @@ typedef struct wasi_path {
  * kernel); the last component's only when `follow`. Returns 0, or an errno. */
 uint16_t wasi_resolve(int dirfd, const char *path, size_t len, bool follow, wasi_path *out);
 void wasi_path_close(wasi_path *p);
+
+/* ---- embedded directories (embedded.c) ---------------------------------------------- */
+
+/* What an fd of an embedded directory may do: read. Its directories also hold the rights of
+ * the path operations that change things, and pass on the rights of writing to a file, so
+ * that a program asking for them (wasi-libc asks for what the directory passes on) is told
+ * EROFS, as a read-only file system tells it, not that it lacks a capability. */
+#define WASI_RIGHTS_EMBEDDED_FILE                                                            \
+    (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL | WASI_RIGHT_FD_ADVISE |  \
+     WASI_RIGHT_FD_FILESTAT_GET)
+#define WASI_RIGHTS_EMBEDDED_WRITES                                                          \
+    (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_ALLOCATE |                \
+     WASI_RIGHT_FD_FILESTAT_SET_SIZE)
+#define WASI_RIGHTS_EMBEDDED_DIR                                                             \
+    (WASI_RIGHT_PATH_OPEN | WASI_RIGHT_FD_READDIR | WASI_RIGHT_PATH_FILESTAT_GET |          \
+     WASI_RIGHT_FD_FILESTAT_GET | WASI_RIGHT_PATH_CREATE_DIRECTORY |                        \
+     WASI_RIGHT_PATH_CREATE_FILE | WASI_RIGHT_PATH_LINK_SOURCE | WASI_RIGHT_PATH_LINK_TARGET | \
+     WASI_RIGHT_PATH_READLINK | WASI_RIGHT_PATH_RENAME_SOURCE | WASI_RIGHT_PATH_RENAME_TARGET | \
+     WASI_RIGHT_PATH_FILESTAT_SET_SIZE | WASI_RIGHT_PATH_FILESTAT_SET_TIMES |               \
+     WASI_RIGHT_PATH_SYMLINK | WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE)
+#define WASI_RIGHTS_EMBEDDED_INHERITING                                                      \
+    (WASI_RIGHTS_EMBEDDED_DIR | WASI_RIGHTS_EMBEDDED_FILE | WASI_RIGHTS_EMBEDDED_WRITES)
+
+/* Installs the module's embedded directories as preopens: 0 or an errno. */
+uint16_t wasi_embedded_preopen(wasmc_wasi *w);
+/* The embedded-file counterparts of the fd and path functions, for an fd whose host is
+ * WASI_EMBEDDED (rights already checked). */
+uint16_t wasi_embedded_transfer(wasmc_wasi *w, wasi_fd *f, const struct iovec *iov, uint32_t n,
+                                bool positioned, uint64_t offset, uint32_t *done);
+uint16_t wasi_embedded_seek(wasi_fd *f, const wasmc_wasi *w, int64_t offset, uint32_t whence, uint64_t *at);
+uint16_t wasi_embedded_filestat(wasmc_wasi *w, uint32_t node, uint32_t ptr);
+uint16_t wasi_embedded_readdir(wasmc_wasi *w, wasi_fd *f, uint8_t *buf, uint32_t len, uint64_t cookie,
+                               uint32_t *used);
+/* Resolves a guest path in the embedded directory `dir` (as wasi_resolve does on the host): 0
+ * with *node set, or an errno. */
+uint16_t wasi_embedded_resolve(const wasmc_wasi *w, const wasi_fd *dir, const char *path, size_t len,
+                               uint32_t *node);
+uint16_t wasi_embedded_open(wasmc_wasi *w, const wasi_fd *dir, uint32_t node, uint32_t oflags, uint64_t base,
+                            uint64_t inheriting, uint32_t *fd);
 
 /* ---- the functions ------------------------------------------------------------------- */
 

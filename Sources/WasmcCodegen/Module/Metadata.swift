@@ -19,11 +19,16 @@ public struct CompileRecord: Sendable {
     /// The hash of each data segment's bytes (`wasmc_data_hash`), by data index, which the
     /// loader checks the data image against.
     public var dataHashes: [UInt64]
+    /// The data image's embedded directories: how many entries, and the hash of the entries
+    /// with their paths.
+    public var embeddedFiles: (count: Int, hash: UInt64)
 
     public init(
         targetTriple: String, cpu: String, cpuFeatures: String, options: String, wasmHash: String,
-        explicitBoundsChecks: Bool, countsExecutions: Bool = false, dataFile: String = "", dataHashes: [UInt64] = []
+        explicitBoundsChecks: Bool, countsExecutions: Bool = false, dataFile: String = "", dataHashes: [UInt64] = [],
+        embeddedFiles: (count: Int, hash: UInt64) = (0, 0)
     ) {
+        self.embeddedFiles = embeddedFiles
         self.dataFile = dataFile
         self.dataHashes = dataHashes
         self.targetTriple = targetTriple
@@ -157,6 +162,8 @@ struct MetadataWriter {
             w.u(segment.bytes.count)
             w.u(hash)
         }
+        w.u(record.embeddedFiles.count)
+        w.u(record.embeddedFiles.hash)
         w.u(module.elements.count)
         for segment in module.elements { w.b(refKind(segment.type)) }
         let names = module.functionNames.sorted { $0.key < $1.key }
