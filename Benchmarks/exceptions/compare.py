@@ -22,37 +22,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import run_wasmtime  # noqa: E402  (CASES, checksum, load, calibrate)
 
-
-class Error(ctypes.Structure):
-    _fields_ = [("kind", ctypes.c_int), ("trap", ctypes.c_uint32), ("message", ctypes.c_char * 512)]
-
-
-class Value(ctypes.Union):
-    _fields_ = [("i32", ctypes.c_int32), ("i64", ctypes.c_int64), ("v128", ctypes.c_uint8 * 16)]
-
-
-class Of(ctypes.Union):  # the union in wasmc_extern: 16 bytes, pointer-aligned
-    _fields_ = [("func", ctypes.c_void_p), ("bytes", ctypes.c_uint8 * 16)]
-
-
-class Extern(ctypes.Structure):  # wasmc_extern: 32 bytes
-    _fields_ = [("kind", ctypes.c_uint32), ("of", Of), ("is_host", ctypes.c_uint32)]
+sys.path.insert(0, os.path.join(HERE, ".."))
+from wasmc_api import Error, Extern, Value  # noqa: E402
+import wasmc_api  # noqa: E402
 
 
 class Wasmc:
     """The compiled module's exports as callables store, n -> checksum (like Wasmtime's)."""
 
     def __init__(self, runtime_path, module_path):
-        rt = ctypes.CDLL(runtime_path)
-        rt.wasmc_module_load.restype = ctypes.c_void_p
-        rt.wasmc_module_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(Error)]
-        rt.wasmc_store_new.restype = ctypes.c_void_p
-        rt.wasmc_instantiate.restype = ctypes.c_void_p
-        rt.wasmc_instantiate.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32,
-                                         ctypes.POINTER(Error)]
-        rt.wasmc_instance_export.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(Extern)]
-        rt.wasmc_call.restype = ctypes.c_uint32
-        rt.wasmc_call.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(Value)]
+        rt = wasmc_api.load(runtime_path)
         error = Error()
         path = module_path if "/" in module_path else "./" + module_path
         module = rt.wasmc_module_load(path.encode(), ctypes.byref(error))

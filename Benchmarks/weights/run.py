@@ -32,41 +32,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.path.join(ROOT, "Benchmarks", "build", "weights")
 OFFSET = 1 << 20
-
-
-def sleb(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if (n == 0 and not b & 0x40) or (n == -1 and b & 0x40):
-            out.append(b)
-            return bytes(out)
-        out.append(b | 0x80)
-
-
-def leb(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def section(id, payload):
-    return bytes([id]) + leb(len(payload)) + payload
-
-
-def vec(items):
-    return leb(len(items)) + b"".join(items)
-
-
-def name(text):
-    return leb(len(text)) + text.encode()
+sys.path[:0] = [os.path.join(ROOT, "scripts"), os.path.join(ROOT, "Benchmarks")]
+from wasm_binary import leb, name, section, sleb, vec  # noqa: E402
+import wasmc_api  # noqa: E402
 
 
 def module(size, at_global=False):
@@ -109,42 +77,9 @@ def memory_now():
     return values["Rss:"], values["Pss:"]
 
 
-class Error(ctypes.Structure):
-    _fields_ = [("kind", ctypes.c_int), ("trap", ctypes.c_uint32), ("message", ctypes.c_char * 512)]
-
-
-class Global(ctypes.Structure):  # wasmc_global
-    _fields_ = [("cell", ctypes.c_void_p), ("kind", ctypes.c_uint8), ("mutable", ctypes.c_uint8),
-                ("type_key", ctypes.c_void_p)]
-
-
-class Of(ctypes.Union):
-    _fields_ = [("func", ctypes.c_void_p), ("glob", Global)]
-
-
-class Extern(ctypes.Structure):  # wasmc_extern
-    _fields_ = [("kind", ctypes.c_uint32), ("of", Of), ("is_host", ctypes.c_uint32)]
-
-
-class Value(ctypes.Union):
-    _fields_ = [("i32", ctypes.c_int32), ("i64", ctypes.c_int64), ("v128", ctypes.c_uint8 * 16)]
-
-
 def engine_wasmc(runtime, path, base):
-    rt = ctypes.CDLL(runtime)
-    rt.wasmc_module_load.restype = ctypes.c_void_p
-    rt.wasmc_module_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(Error)]
-    rt.wasmc_store_new.restype = ctypes.c_void_p
-    rt.wasmc_instantiate.restype = ctypes.c_void_p
-    rt.wasmc_instantiate.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32,
-                                     ctypes.POINTER(Error)]
-    rt.wasmc_instance_delete.argtypes = [ctypes.c_void_p]
-    rt.wasmc_instance_export.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(Extern)]
-    rt.wasmc_call.restype = ctypes.c_uint32
-    rt.wasmc_call.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(Value)]
-    rt.wasmc_global_new.restype = Global
-    rt.wasmc_global_new.argtypes = [ctypes.c_uint8, ctypes.c_uint8, Value]
-    error = Error()
+    rt = wasmc_api.load(runtime)
+    error = wasmc_api.Error()
     module = rt.wasmc_module_load(path.encode(), ctypes.byref(error))
     if not module:
         sys.exit(f"run.py: {error.message.decode()}")
@@ -152,9 +87,9 @@ def engine_wasmc(runtime, path, base):
     imports = None
     count = 0
     if base is not None:
-        imports = (Extern * 1)()
-        imports[0].kind = 3  # WASMC_EXTERN_GLOBAL
-        value = Value()
+        imports = (wasmc_api.Extern * 1)()
+        imports[0].kind = wasmc_api.EXTERN_GLOBAL
+        value = wasmc_api.Value()
         value.i32 = base
         imports[0].of.glob = rt.wasmc_global_new(0, 0, value)
         count = 1
@@ -166,9 +101,9 @@ def engine_wasmc(runtime, path, base):
         return instance
 
     def touch(instance):
-        export = Extern()
+        export = wasmc_api.Extern()
         rt.wasmc_instance_export(instance, b"touch", ctypes.byref(export))
-        io = (Value * 1)()
+        io = (wasmc_api.Value * 1)()
         if rt.wasmc_call(store, ctypes.c_void_p(export.of.func), io):
             sys.exit("run.py: touch trapped")
 

@@ -42,12 +42,14 @@ public struct CompileCache: Sendable {
     // MARK: Keys
 
     /// The entry key of compiling `wasm` with `options`, or nil when such a compile is not
-    /// cached (a profile, output other than a .so, or a .so whose data goes to a file of its
-    /// own, which the cache does not keep).
+    /// cached (a profile, output other than a .so, a .so whose data goes to a file of its own,
+    /// which the cache does not keep, or one with embedded directories, whose files may change).
     public static func key(wasm: [UInt8], options: CompileOptions) throws(CompileError) -> String? {
-        guard options.output == .sharedObject, options.profile == nil, options.dataFile == nil else { return nil }
+        guard options.output == .sharedObject, options.profile == nil, options.dataFile == nil,
+            options.embeddedDirectories.isEmpty
+        else { return nil }
         let (target, required) = try options.resolvedTarget()
-        var lines = [
+        let lines = [
             "wasm \(ContentHash.sha256Hex(wasm))",
             "options \(options.summary(tiers: nil))",
             "features \(options.features.proposals.map(\.rawValue).sorted().joined(separator: ","))",

@@ -234,13 +234,18 @@ import WAT
 
     // MARK: Data files
 
+    /// Compiles `binary` to model.so and model.wdata in `directory`.
+    static func compileWithDataFile(_ binary: [UInt8], in directory: URL) throws -> (so: String, data: String) {
+        let so = directory.appendingPathComponent("model.so").path
+        var options = CompileOptions()
+        options.dataFile = directory.appendingPathComponent("model.wdata").path
+        try Compiler(options: options).compile(binary, to: so)
+        return (so, options.dataFile!)
+    }
+
     @Test func aDataFileBesideTheSharedObject() throws {
         try withTemporaryDirectory { directory in
-            let so = directory.appendingPathComponent("model.so").path
-            let data = directory.appendingPathComponent("model.wdata").path
-            var options = CompileOptions()
-            options.dataFile = data
-            try Compiler(options: options).compile(Self.layouts.binary(), to: so)
+            let (so, _) = try Self.compileWithDataFile(Self.layouts.binary(), in: directory)
             // The .so holds the code only.
             let size = try #require(try FileManager.default.attributesOfItem(atPath: so)[.size] as? Int)
             #expect(size < 1 << 20)
@@ -254,11 +259,7 @@ import WAT
     /// What loading says of a data file that is not the .so's: one line naming the segment.
     @Test func aWrongDataFileIsRefused() throws {
         try withTemporaryDirectory { directory in
-            let so = directory.appendingPathComponent("model.so").path
-            let data = directory.appendingPathComponent("model.wdata").path
-            var options = CompileOptions()
-            options.dataFile = data
-            try Compiler(options: options).compile(Self.layouts.binary(), to: so)
+            let (so, data) = try Self.compileWithDataFile(Self.layouts.binary(), in: directory)
             let good = try Data(contentsOf: URL(fileURLWithPath: data))
             func refusal() -> String? {
                 do {
@@ -280,6 +281,7 @@ import WAT
             #expect(message?.contains("\n") == false)
             // Another module's data file: its segments do not match.
             let other = DataModule(pages: 1, segments: [.active(.constant(0), [1, 2, 3])])
+            var options = CompileOptions()
             options.dataFile = directory.appendingPathComponent("other.wdata").path
             try Compiler(options: options).compile(other.binary(), to: directory.appendingPathComponent("other.so").path)
             try FileManager.default.removeItem(atPath: data)
@@ -331,7 +333,7 @@ import WAT
         options.embeddedDirectories = directories
         do {
             try withTemporaryDirectory { directory in
-                try Compiler(options: options).compile(try wat2wasm("(module)"), to: directory.appendingPathComponent("m.so").path)
+                _ = try Compiler(options: options).compile(try wat2wasm("(module)"), to: directory.appendingPathComponent("m.so").path)
             }
             return nil
         } catch {

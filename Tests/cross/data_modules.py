@@ -13,44 +13,13 @@ Each module exports:
 and data.wasm also init(dst, src, n) -> i32 (memory.init of its passive segment, then
 hash(dst, n)) and drop_then_init() (data.drop, then memory.init of one byte: traps).
 """
+import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from wasm_binary import leb, name, section, sleb, vec  # noqa: E402
+
 PAGE = 65536
-
-
-def leb(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def sleb(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if (n == 0 and not b & 0x40) or (n == -1 and b & 0x40):
-            out.append(b)
-            return bytes(out)
-        out.append(b | 0x80)
-
-
-def section(id, payload):
-    return bytes([id]) + leb(len(payload)) + payload
-
-
-def vec(items):
-    return leb(len(items)) + b"".join(items)
-
-
-def name(text):
-    return leb(len(text)) + text.encode()
 
 
 def pseudo(count, seed):

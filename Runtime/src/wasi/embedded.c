@@ -54,6 +54,11 @@ uint16_t wasi_embedded_transfer(wasmc_wasi *w, wasi_fd *f, const struct iovec *i
     return 0;
 }
 
+uint64_t wasi_embedded_readable(const wasmc_wasi *w, const wasi_fd *f) {
+    const wasmc_data_entry *e = entry(w, f->node);
+    return e->kind == WASMC_DATA_FILE && e->length > f->position ? e->length - f->position : 0;
+}
+
 uint16_t wasi_embedded_seek(wasi_fd *f, const wasmc_wasi *w, int64_t offset, uint32_t whence, uint64_t *at) {
     const wasmc_data_entry *e = entry(w, f->node);
     if (e->kind != WASMC_DATA_FILE) return WASI_EBADF; /* lseek on a directory stream: not ours */

@@ -95,6 +95,11 @@ uint16_t wasi_poll_oneoff(wasmc_wasi *w, const wasmc_value *a) {
                 next = put_event(next, userdata, e, tag, 0, 0);
                 continue;
             }
+            if (f->host == WASI_EMBEDDED) { /* a file of the image: always ready to read */
+                next = put_event(next, userdata, tag == EVENT_FD_READ ? 0 : WASI_EBADF, tag,
+                                 tag == EVENT_FD_READ ? wasi_embedded_readable(w, f) : 0, 0);
+                continue;
+            }
             pfds[npfds] = (struct pollfd){f->host, tag == EVENT_FD_READ ? POLLIN : POLLOUT, 0};
             which[npfds++] = i;
         } else {

@@ -242,7 +242,7 @@ void wasi_path_close(wasi_path *p);
  * EROFS, as a read-only file system tells it, not that it lacks a capability. */
 #define WASI_RIGHTS_EMBEDDED_FILE                                                            \
     (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL | WASI_RIGHT_FD_ADVISE |  \
-     WASI_RIGHT_FD_FILESTAT_GET)
+     WASI_RIGHT_FD_FILESTAT_GET | WASI_RIGHT_POLL_FD_READWRITE)
 #define WASI_RIGHTS_EMBEDDED_WRITES                                                          \
     (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_ALLOCATE |                \
      WASI_RIGHT_FD_FILESTAT_SET_SIZE)
@@ -262,6 +262,8 @@ uint16_t wasi_embedded_preopen(wasmc_wasi *w);
  * WASI_EMBEDDED (rights already checked). */
 uint16_t wasi_embedded_transfer(wasmc_wasi *w, wasi_fd *f, const struct iovec *iov, uint32_t n,
                                 bool positioned, uint64_t offset, uint32_t *done);
+/* What poll_oneoff reports readable: the bytes after the position (0 for a directory). */
+uint64_t wasi_embedded_readable(const wasmc_wasi *w, const wasi_fd *f);
 uint16_t wasi_embedded_seek(wasi_fd *f, const wasmc_wasi *w, int64_t offset, uint32_t whence, uint64_t *at);
 uint16_t wasi_embedded_filestat(wasmc_wasi *w, uint32_t node, uint32_t ptr);
 uint16_t wasi_embedded_readdir(wasmc_wasi *w, wasi_fd *f, uint8_t *buf, uint32_t len, uint64_t cookie,

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,9 @@ static void probe(const char *dir, const char *name) {
     CHECK(lseek(fd, 100, SEEK_END) == end + 100);
     printf("read past the end: %d\n", (int)read(fd, &byte, 1));
     PROBE("seek before the start", (int)lseek(fd, -1, SEEK_SET));
+    struct pollfd ready = {fd, POLLIN, 0};
+    int polled = poll(&ready, 1, 1000);
+    printf("poll for reading: %d%s\n", polled, ready.revents & POLLIN ? " POLLIN" : "");
     close(fd);
 }
 
