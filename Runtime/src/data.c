@@ -198,6 +198,7 @@ static const char *check_image(wasmc_module *m, const char *where, bool external
     if (size < sizeof h) return say(buf, len, "%s is truncated (%llu bytes)", where, (unsigned long long)size);
     memcpy(&h, image, sizeof h);
     if (memcmp(h.magic, WASMC_DATA_MAGIC, sizeof h.magic) != 0) return say(buf, len, "%s is not a wasmc data image", where);
+    if (h.reserved) return say(buf, len, "%s has a damaged header", where);
     if (h.version != WASMC_DATA_VERSION)
         return say(buf, len, "%s has data image version %u, this runtime reads %u", where, h.version, WASMC_DATA_VERSION);
     if (h.size > size)
@@ -212,7 +213,8 @@ static const char *check_image(wasmc_module *m, const char *where, bool external
     for (uint32_t i = 0; i < m->ndata; i++) {
         wasmc_data_entry e;
         memcpy(&e, image + sizeof h + (uint64_t)i * sizeof e, sizeof e);
-        if (e.kind != WASMC_DATA_SEGMENT) return say(buf, len, "data segment %u in %s is not a segment entry", i, where);
+        if (e.kind != WASMC_DATA_SEGMENT || e.root || e.path_offset || e.path_length)
+            return say(buf, len, "data segment %u in %s is not a segment entry", i, where);
         if (e.offset > h.size || e.length > h.size - e.offset)
             return say(buf, len, "data segment %u lies outside %s (bytes %llu..%llu of %llu)", i, where,
                        (unsigned long long)e.offset, (unsigned long long)(e.offset + e.length),

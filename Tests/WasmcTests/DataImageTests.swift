@@ -358,3 +358,68 @@ import WAT
         }
     }
 }
+
+/// A damaged data file is refused with a message, whatever the damage: never a crash, never a
+/// module that loads with wrong bytes.
+@Suite struct DamagedDataFileTests {
+    /// xorshift64: random numbers that are the same every run.
+    struct XorShift: RandomNumberGenerator {
+        var state: UInt64
+        init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+        mutating func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+    }
+
+    @Test func everyDamageIsRefusedOrHarmless() throws {
+        try withTemporaryDirectory { directory in
+            let tree = directory.appendingPathComponent("tree")
+            try FileManager.default.createDirectory(at: tree.appendingPathComponent("sub"), withIntermediateDirectories: true)
+            try Data("one".utf8).write(to: tree.appendingPathComponent("a.txt"))
+            try Data(DataImageTests.bytes(5000, seed: 3)).write(to: tree.appendingPathComponent("sub/b.bin"))
+            let layout = DataImageTests.DataModule(pages: 16, segments: [
+                .active(.constant(0x1_0000), DataImageTests.bytes(0x4_0000, seed: 1)),
+                .active(.constant(0x123), DataImageTests.bytes(3000, seed: 2)),
+                .passive(DataImageTests.bytes(700, seed: 4)),
+            ])
+            let so = directory.appendingPathComponent("model.so").path
+            let data = directory.appendingPathComponent("model.wdata").path
+            var options = CompileOptions()
+            options.dataFile = data
+            options.embeddedDirectories = [EmbeddedDirectory(host: tree.path, guest: "/t")]
+            try Compiler(options: options).compile(layout.binary(), to: so)
+            let good = try Data(contentsOf: URL(fileURLWithPath: data))
+            let expected = layout.expectedMemory().memory
+            var generator = XorShift(seed: 18)  // the same damage every run
+            var refused = 0, loaded = 0
+            // Single bytes anywhere in the header, the tables and the paths, and in the bytes.
+            let tables = 32 + 6 * 40 + 64
+            let positions = (0..<400).map { _ in Int.random(in: 0..<tables, using: &generator) }
+                + (0..<100).map { _ in Int.random(in: 0..<good.count, using: &generator) }
+            for position in positions {
+                var damaged = good
+                damaged[position] ^= UInt8.random(in: 1...255, using: &generator)
+                try damaged.write(to: URL(fileURLWithPath: data))
+                guard let module = try? CompiledModule(path: so) else {
+                    refused += 1
+                    continue
+                }
+                // What loads must be what the module holds.
+                loaded += 1
+                let memory = try #require(try DataImageTests.instantiate(module).memory("mem"))
+                #expect(DataImageTests.contents(memory) == expected, "byte \(position) changed, yet the module loaded other data")
+            }
+            // Truncated anywhere: always refused.
+            for size in [0, 7, 31, 32, 100, tables, good.count / 2, good.count - 1] {
+                try good.prefix(size).write(to: URL(fileURLWithPath: data))
+                #expect(throws: WasmcError.self) { _ = try CompiledModule(path: so) }
+            }
+            // Only the padding between segments may change without a refusal.
+            #expect(refused > 400, "\(refused) of \(positions.count) damages refused")
+            #expect(loaded + refused == positions.count)
+        }
+    }
+}
