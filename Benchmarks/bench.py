@@ -25,6 +25,9 @@ import time
 
 import wasmtime
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from wasm_binary import code_size  # noqa: E402
+
 LARGE, SMALL = 1, 0
 
 
@@ -94,31 +97,6 @@ class WasmtimeEngine:
 
     def close(self):
         pass
-
-
-def code_section_size(path):
-    """The size of a module's code section (id 10), in bytes."""
-    with open(path, "rb") as f:
-        data = f.read()
-
-    def leb(position):
-        result = shift = 0
-        while True:
-            byte = data[position]
-            position += 1
-            result |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return result, position
-
-    position = 8
-    while position < len(data):
-        section, position = data[position], position + 1
-        size, position = leb(position)
-        if section == 10:
-            return size
-        position += size
-    return 0
 
 
 def geomean(values):
@@ -230,7 +208,7 @@ def main():
                 samples = [engines["wasmc"].ask(command) for _ in range(2)]
                 compile_rows.append({
                     "kernel": os.path.basename(path), "level": level, "wasm_bytes": samples[0]["wasm_bytes"],
-                    "code_bytes": code_section_size(path), "seconds": min(s["seconds"] for s in samples),
+                    "code_bytes": code_size(path), "seconds": min(s["seconds"] for s in samples),
                 })
         calls = {name: engines[name].ask("calls 200000")["ns_per_call"] for name in ("wasmc", "wasmkit")}
     finally:

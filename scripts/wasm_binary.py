@@ -1,5 +1,5 @@
 """Pieces of the WebAssembly binary format, for the scripts and tests that write modules
-byte by byte (modules too large, or too odd, to write as text)."""
+byte by byte (modules too large, or too odd, to write as text) or look into them."""
 
 
 def leb(n):
@@ -37,3 +37,30 @@ def vec(items):
 
 def name(text):
     return leb(len(text)) + text.encode()
+
+
+def read_leb(data, pos):
+    """(value, position after it) of the unsigned LEB128 number at data[pos]."""
+    value, shift = 0, 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, pos
+
+
+def sections(data):
+    """(id, content) of each section of a binary module."""
+    pos = 8
+    while pos < len(data):
+        size, start = read_leb(data, pos + 1)
+        yield data[pos], data[start:start + size]
+        pos = start + size
+
+
+def code_size(path):
+    """The size in bytes of a module's code section (id 10)."""
+    with open(path, "rb") as f:
+        return len(dict(sections(f.read())).get(10, b""))

@@ -25,6 +25,8 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.path.join(ROOT, "Benchmarks", "build", "large")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from wasm_binary import code_size, leb, read_leb, sections  # noqa: E402
 
 C_PROGRAM = """
 struct point { int x, y; };
@@ -95,72 +97,42 @@ def fetch(name):
     return target, files
 
 
-def leb128(data, pos):
-    """(value, position after it) of the unsigned LEB128 number at data[pos]."""
-    value, shift = 0, 0
-    while True:
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return value, pos
-
-
-def uleb128(value):
-    out = bytearray()
-    while True:
-        b, value = value & 0x7F, value >> 7
-        out.append(b | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def sections(data):
-    """(id, content) of each section of a binary module."""
-    pos = 8
-    while pos < len(data):
-        size, start = leb128(data, pos + 1)
-        yield data[pos], data[start:start + size]
-        pos = start + size
-
-
 def imported_functions(data):
     content = dict(sections(data)).get(2, b"")
-    count, pos = leb128(content, 0) if content else (0, 0)
+    count, pos = read_leb(content, 0) if content else (0, 0)
     functions = 0
     for _ in range(count):
         for _ in range(2):  # module and field names
-            length, pos = leb128(content, pos)
+            length, pos = read_leb(content, pos)
             pos += length
         kind = content[pos]
         pos += 1
         if kind == 0:  # function: a type index
             functions += 1
-            _, pos = leb128(content, pos)
+            _, pos = read_leb(content, pos)
         elif kind in (1, 2):  # table (a reference type first), memory: limits
             pos += kind == 1
             flags = content[pos]
-            _, pos = leb128(content, pos + 1)
+            _, pos = read_leb(content, pos + 1)
             if flags & 1:
-                _, pos = leb128(content, pos)
+                _, pos = read_leb(content, pos)
         elif kind == 3:  # global: value type, mutability
             pos += 2
         else:  # tag: attribute, type index
-            _, pos = leb128(content, pos + 1)
+            _, pos = read_leb(content, pos + 1)
     return functions
 
 
 def function_exports(data):
     """{name: function index} of the module's exported functions."""
     content = dict(sections(data)).get(7, b"")
-    count, pos = leb128(content, 0) if content else (0, 0)
+    count, pos = read_leb(content, 0) if content else (0, 0)
     exports = {}
     for _ in range(count):
-        length, pos = leb128(content, pos)
+        length, pos = read_leb(content, pos)
         name = content[pos:pos + length].decode()
         kind = content[pos + length]
-        index, pos = leb128(content, pos + length + 1)
+        index, pos = read_leb(content, pos + length + 1)
         if kind == 0:
             exports[name] = index
     return exports
@@ -173,26 +145,21 @@ def with_start(data, calls):
     imported = imported_functions(data)
     out = bytearray(data[:8])
     for sid, content in sections(data):
-        count, pos = leb128(content, 0)
+        count, pos = read_leb(content, 0)
         if sid == 3:  # the new function's type: the first call's
             types, after = [], pos
             for _ in range(count):
-                index, after = leb128(content, after)
+                index, after = read_leb(content, after)
                 types.append(index)
             start = imported + count
-            content = uleb128(count + 1) + content[pos:] + uleb128(types[calls[0] - imported])
+            content = leb(count + 1) + content[pos:] + leb(types[calls[0] - imported])
         elif sid == 7:
-            content = uleb128(count + 1) + content[pos:] + uleb128(len("_start")) + b"_start" + b"\x00" + uleb128(start)
+            content = leb(count + 1) + content[pos:] + leb(len("_start")) + b"_start" + b"\x00" + leb(start)
         elif sid == 10:
-            body = b"\x00" + b"".join(b"\x10" + uleb128(index) for index in calls) + b"\x0b"
-            content = uleb128(count + 1) + content[pos:] + uleb128(len(body)) + body
-        out += bytes([sid]) + uleb128(len(content)) + content
+            body = b"\x00" + b"".join(b"\x10" + leb(index) for index in calls) + b"\x0b"
+            content = leb(count + 1) + content[pos:] + leb(len(body)) + body
+        out += bytes([sid]) + leb(len(content)) + content
     return bytes(out)
-
-
-def code_size(path):
-    """The code section's size, from the binary's section headers."""
-    return len(dict(sections(open(path, "rb").read())).get(10, b""))
 
 
 def timed(cmd, **kwargs):

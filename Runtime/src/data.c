@@ -68,14 +68,6 @@ static uint64_t page_size(void) {
     return page;
 }
 
-__attribute__((format(printf, 3, 4))) static const char *say(char *buf, size_t len, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-    return buf;
-}
-
 /* The file offset and size of the `.wasmc.data` section of the ELF file `fd` (a 64-bit little
  * endian one: check_elf_fd in instance.c refused others for this host). 0 if found. */
 static int find_section(int fd, uint64_t *offset, uint64_t *size) {
@@ -147,23 +139,23 @@ static const char *check_files(wasmc_module *m, wasmc_data_header h, const char 
         if (e->kind < WASMC_DATA_ROOT || e->kind > WASMC_DATA_FILE || path_end > h.size || e->path_offset < end ||
             e->root > i || m->files[e->root].kind != WASMC_DATA_ROOT || (e->kind == WASMC_DATA_ROOT && e->root != i) ||
             (e->kind == WASMC_DATA_FILE && (e->offset > h.size || e->length > h.size - e->offset)))
-            return say(buf, len, "embedded file entry %u in %s is corrupt", i, where);
+            return rt_format(buf, len, "embedded file entry %u in %s is corrupt", i, where);
         if (path_end > end) end = path_end;
         if (i > 0) {
             uint32_t alen, blen;
             const char *a = key_path(m, i - 1, &alen), *b = key_path(m, i, &blen);
             if (compare_key(m->files[i - 1].root, a, alen, e->root, b, blen) >= 0)
-                return say(buf, len, "embedded file entries in %s are out of order at %u", where, i);
+                return rt_format(buf, len, "embedded file entries in %s are out of order at %u", where, i);
         }
         if (external && e->kind == WASMC_DATA_FILE && wasmc_data_hash(image + e->offset, e->length) != e->hash) {
             uint32_t n;
             const char *path = rt_embedded_path(m, i, &n);
-            return say(buf, len, "embedded file %.*s in %s is altered (its bytes do not match its hash)", (int)n,
+            return rt_format(buf, len, "embedded file %.*s in %s is altered (its bytes do not match its hash)", (int)n,
                        path, where);
         }
     }
     if (wasmc_data_hash(image + first, end - first) != m->files_hash)
-        return say(buf, len, "the embedded files in %s are not this module's (their hash differs)", where);
+        return rt_format(buf, len, "the embedded files in %s are not this module's (their hash differs)", where);
     return NULL;
 }
 
@@ -195,38 +187,38 @@ static const char *check_image(wasmc_module *m, const char *where, bool external
     const uint8_t *image = m->data_image;
     uint64_t size = m->data_image_size;
     wasmc_data_header h;
-    if (size < sizeof h) return say(buf, len, "%s is truncated (%llu bytes)", where, (unsigned long long)size);
+    if (size < sizeof h) return rt_format(buf, len, "%s is truncated (%llu bytes)", where, (unsigned long long)size);
     memcpy(&h, image, sizeof h);
-    if (memcmp(h.magic, WASMC_DATA_MAGIC, sizeof h.magic) != 0) return say(buf, len, "%s is not a wasmc data image", where);
-    if (h.reserved) return say(buf, len, "%s has a damaged header", where);
+    if (memcmp(h.magic, WASMC_DATA_MAGIC, sizeof h.magic) != 0) return rt_format(buf, len, "%s is not a wasmc data image", where);
+    if (h.reserved) return rt_format(buf, len, "%s has a damaged header", where);
     if (h.version != WASMC_DATA_VERSION)
-        return say(buf, len, "%s has data image version %u, this runtime reads %u", where, h.version, WASMC_DATA_VERSION);
+        return rt_format(buf, len, "%s has data image version %u, this runtime reads %u", where, h.version, WASMC_DATA_VERSION);
     if (h.size > size)
-        return say(buf, len, "%s is short: %llu bytes, its header says %llu", where, (unsigned long long)size,
+        return rt_format(buf, len, "%s is short: %llu bytes, its header says %llu", where, (unsigned long long)size,
                    (unsigned long long)h.size);
     if (h.nsegments != m->ndata)
-        return say(buf, len, "%s holds %u data segments, the module has %u", where, h.nsegments, m->ndata);
+        return rt_format(buf, len, "%s holds %u data segments, the module has %u", where, h.nsegments, m->ndata);
     if (h.nfiles != m->nfiles)
-        return say(buf, len, "%s holds %u embedded files, the module has %u", where, h.nfiles, m->nfiles);
+        return rt_format(buf, len, "%s holds %u embedded files, the module has %u", where, h.nfiles, m->nfiles);
     uint64_t table = sizeof h + ((uint64_t)h.nsegments + h.nfiles) * sizeof(wasmc_data_entry);
-    if (table > h.size) return say(buf, len, "%s is truncated in its segment table", where);
+    if (table > h.size) return rt_format(buf, len, "%s is truncated in its segment table", where);
     for (uint32_t i = 0; i < m->ndata; i++) {
         wasmc_data_entry e;
         memcpy(&e, image + sizeof h + (uint64_t)i * sizeof e, sizeof e);
         if (e.kind != WASMC_DATA_SEGMENT || e.root || e.path_offset || e.path_length)
-            return say(buf, len, "data segment %u in %s is not a segment entry", i, where);
+            return rt_format(buf, len, "data segment %u in %s is not a segment entry", i, where);
         if (e.offset > h.size || e.length > h.size - e.offset)
-            return say(buf, len, "data segment %u lies outside %s (bytes %llu..%llu of %llu)", i, where,
+            return rt_format(buf, len, "data segment %u lies outside %s (bytes %llu..%llu of %llu)", i, where,
                        (unsigned long long)e.offset, (unsigned long long)(e.offset + e.length),
                        (unsigned long long)h.size);
         if (e.length != m->data_sizes[i])
-            return say(buf, len, "data segment %u is %llu bytes in %s, the module's is %llu bytes", i,
+            return rt_format(buf, len, "data segment %u is %llu bytes in %s, the module's is %llu bytes", i,
                        (unsigned long long)e.length, where, (unsigned long long)m->data_sizes[i]);
         if (e.hash != m->data_hashes[i])
-            return say(buf, len, "data segment %u in %s is not this module's (its hash differs)", i, where);
+            return rt_format(buf, len, "data segment %u in %s is not this module's (its hash differs)", i, where);
         /* A data file travels apart from the .so: check its bytes too. */
         if (external && wasmc_data_hash(image + e.offset, e.length) != e.hash)
-            return say(buf, len, "data segment %u in %s is altered (its bytes do not match its hash)", i, where);
+            return rt_format(buf, len, "data segment %u in %s is altered (its bytes do not match its hash)", i, where);
         m->data_offsets[i] = e.offset;
     }
     const char *why = check_files(m, h, where, external, buf, len);
@@ -249,24 +241,24 @@ const char *rt_data_open(wasmc_module *m, int so_fd, const char *so_path, const 
         m->data_fd = open(file, O_RDONLY | O_CLOEXEC);
         struct stat st;
         if (m->data_fd < 0 || fstat(m->data_fd, &st) != 0)
-            return say(buf, len, "cannot open the data file %s: %s", file, strerror(errno));
+            return rt_format(buf, len, "cannot open the data file %s: %s", file, strerror(errno));
         size = (uint64_t)st.st_size;
     } else {
         snprintf(where, sizeof where, "the %s section", WASMC_DATA_SECTION);
         if (find_section(so_fd, &offset, &size) != 0)
-            return say(buf, len, "has %u data segments and %u embedded files but no %s section", m->ndata, m->nfiles,
+            return rt_format(buf, len, "has %u data segments and %u embedded files but no %s section", m->ndata, m->nfiles,
                        WASMC_DATA_SECTION);
         if (offset % page_size() != 0)
-            return say(buf, len, "its %s section is not page-aligned (offset %llu)", WASMC_DATA_SECTION,
+            return rt_format(buf, len, "its %s section is not page-aligned (offset %llu)", WASMC_DATA_SECTION,
                        (unsigned long long)offset);
         m->data_fd = dup(so_fd);
-        if (m->data_fd < 0) return say(buf, len, "cannot keep the .so open: %s", strerror(errno));
+        if (m->data_fd < 0) return rt_format(buf, len, "cannot keep the .so open: %s", strerror(errno));
         (void)fcntl(m->data_fd, F_SETFD, FD_CLOEXEC);
     }
     if (size < sizeof(wasmc_data_header))
-        return say(buf, len, "%s is truncated (%llu bytes)", where, (unsigned long long)size);
+        return rt_format(buf, len, "%s is truncated (%llu bytes)", where, (unsigned long long)size);
     void *image = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, m->data_fd, (off_t)offset);
-    if (image == MAP_FAILED) return say(buf, len, "cannot map %s: %s", where, strerror(errno));
+    if (image == MAP_FAILED) return rt_format(buf, len, "cannot map %s: %s", where, strerror(errno));
     m->data_image = image;
     m->data_image_size = size;
     m->data_image_offset = offset;

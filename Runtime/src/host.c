@@ -17,6 +17,14 @@ void *rt_fail(wasmc_error *error, wasmc_error_kind kind, uint32_t trap, const ch
     return NULL;
 }
 
+const char *rt_format(char *buf, size_t len, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
 wasmc_host_func *wasmc_host_func_new(const uint8_t *params, uint32_t nparams,
                                      const uint8_t *results, uint32_t nresults,
                                      wasmc_host_callback callback, void *env,

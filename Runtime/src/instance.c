@@ -52,15 +52,6 @@ static bool arch_matches(const char *triple) {
     return false;
 }
 
-__attribute__((format(printf, 3, 4))) static const char *format(char *buf, size_t len,
-                                                                 const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-    return buf;
-}
-
 /* Checks the ELF file before dlopen: its machine (dlopen reports a shared object of another
  * architecture as "cannot open shared object file: No such file or directory") and, for a
  * 64-bit little-endian file, that the program headers, the segments and the section headers lie
@@ -73,7 +64,7 @@ static const char *check_elf_fd(int fd, char *buf, size_t len) {
     if (fstat(fd, &st) != 0 || n < (ssize_t)SELFMAG || memcmp(h.e_ident, ELFMAG, SELFMAG) != 0)
         return NULL;
     uint64_t size = (uint64_t)st.st_size;
-    if (n < 20) return format(buf, len, "truncated ELF file (%llu bytes)", (unsigned long long)size);
+    if (n < 20) return rt_format(buf, len, "truncated ELF file (%llu bytes)", (unsigned long long)size);
 #ifdef HOST_ELF_MACHINE
     /* e_ident, e_type, e_machine: the same offsets in both ELF classes. */
     const unsigned char *b = h.e_ident;
@@ -87,31 +78,31 @@ static const char *check_elf_fd(int fd, char *buf, size_t len) {
                            : machine == EM_ARM ? "arm"
                            : NULL;
         char other[32];
-        if (!name) name = format(other, sizeof other, "ELF machine %u", machine);
-        return format(buf, len, "compiled for %s%s, which this %s host cannot run", name,
+        if (!name) name = rt_format(other, sizeof other, "ELF machine %u", machine);
+        return rt_format(buf, len, "compiled for %s%s, which this %s host cannot run", name,
                       b[EI_CLASS] == ELFCLASS64 ? "" : " (32-bit)", HOST_ARCH);
     }
 #endif
     if (h.e_ident[EI_CLASS] != ELFCLASS64 || h.e_ident[EI_DATA] != ELFDATA2LSB) return NULL;
     if (n < (ssize_t)sizeof h)
-        return format(buf, len, "truncated ELF file (%llu bytes, the ELF header is %zu)",
+        return rt_format(buf, len, "truncated ELF file (%llu bytes, the ELF header is %zu)",
                       (unsigned long long)size, sizeof h);
     /* 64-bit offsets plus 16-bit counts times 16-bit sizes: no overflow. */
     uint64_t ph_end = h.e_phoff + (uint64_t)h.e_phnum * h.e_phentsize;
     if (h.e_phnum && ph_end > size)
-        return format(buf, len, "truncated ELF file (%llu bytes, program headers end at %llu)",
+        return rt_format(buf, len, "truncated ELF file (%llu bytes, program headers end at %llu)",
                       (unsigned long long)size, (unsigned long long)ph_end);
     /* The section headers come last in ld.lld's output; stripped files may have none. */
     uint64_t sh_end = h.e_shoff + (uint64_t)h.e_shnum * h.e_shentsize;
     if (h.e_shnum && sh_end > size)
-        return format(buf, len, "truncated ELF file (%llu bytes, section headers end at %llu)",
+        return rt_format(buf, len, "truncated ELF file (%llu bytes, section headers end at %llu)",
                       (unsigned long long)size, (unsigned long long)sh_end);
     for (unsigned i = 0; i < h.e_phnum && h.e_phentsize >= sizeof(Elf64_Phdr); i++) {
         Elf64_Phdr ph;
         if (pread(fd, &ph, sizeof ph, (off_t)(h.e_phoff + (uint64_t)i * h.e_phentsize)) != (ssize_t)sizeof ph)
             break;
         if (ph.p_filesz && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset))
-            return format(buf, len, "truncated ELF file (%llu bytes, segment %u ends at %llu)",
+            return rt_format(buf, len, "truncated ELF file (%llu bytes, segment %u ends at %llu)",
                           (unsigned long long)size, i, (unsigned long long)(ph.p_offset + ph.p_filesz));
     }
     return NULL;
@@ -121,7 +112,7 @@ static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len
     const wasmc_module_descriptor *d = m->desc;
     uint32_t nimported = m->nimported[WASMC_EXTERN_FUNC];
     if (!arch_matches(m->target))
-        return format(buf, len, "compiled for %s, which this %s host cannot run", m->target,
+        return rt_format(buf, len, "compiled for %s, which this %s host cannot run", m->target,
                       HOST_ARCH);
     const char *cpu = rt_cpu_check(m, buf, len);
     if (cpu) return cpu;
@@ -129,7 +120,7 @@ static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len
     if (m->nfuncs && !d->trampolines) return "descriptor has no trampolines";
     for (uint32_t i = 0; i < m->nfuncs; i++)
         if (!d->trampolines[m->func_types[i]] || (i >= nimported && !d->functions[i - nimported]))
-            return format(buf, len, "descriptor lacks code or trampoline for function %u", i);
+            return rt_format(buf, len, "descriptor lacks code or trampoline for function %u", i);
     if ((d->profile_counts || d->profile_count_len) &&
         (!d->profile_counts || d->profile_count_len != m->nfuncs - nimported))
         return "descriptor's execution counters do not match its functions";
@@ -174,9 +165,9 @@ wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wa
     else if (!d)
         why = "not a wasmc module (no wasmc_module symbol)";
     else if (d->magic != WASMC_DESCRIPTOR_MAGIC)
-        why = format(buf, sizeof buf, "not a wasmc module (bad descriptor magic 0x%08x)", d->magic);
+        why = rt_format(buf, sizeof buf, "not a wasmc module (bad descriptor magic 0x%08x)", d->magic);
     else if (d->abi_version != WASMC_ABI_VERSION)
-        why = format(buf, sizeof buf, "ABI version %u is not supported by this runtime (expects %u)",
+        why = rt_format(buf, sizeof buf, "ABI version %u is not supported by this runtime (expects %u)",
                      d->abi_version, WASMC_ABI_VERSION);
     else if (!d->runtime_slot || (!d->metadata && d->metadata_size))
         why = "incomplete module descriptor";

@@ -239,6 +239,9 @@ extern const wasmc_runtime_functions rt_functions;
 
 /* ---- errors ------------------------------------------------------------------------ */
 
+/* Formats into buf and returns it, for `return rt_format(buf, len, ...)` where a message is
+ * returned as a string. */
+const char *rt_format(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Fills `error` (may be NULL) and returns NULL, for `return rt_fail(...)`. */
 void *rt_fail(wasmc_error *error, wasmc_error_kind kind, uint32_t trap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

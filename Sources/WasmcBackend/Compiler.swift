@@ -115,7 +115,8 @@ public struct CompileOptions: Sendable {
     /// Sets what the WASMC_* environment variables of a tool's process ask for (the CLI, the
     /// spec runner): WASMC_NO_REROLL, WASMC_NO_JAM, WASMC_NO_DEVECTORIZE, WASMC_NO_LOOP_GROUPS
     /// leave a loop pass out; WASMC_PIPELINE is `pipeline`; WASMC_TIME_PASSES `timePasses`;
-    /// WASMC_LLVM_ARGS `llvmArguments` (separated by spaces); WASMC_LLD `linker`.
+    /// WASMC_LLVM_ARGS `llvmArguments` (separated by spaces); WASMC_LLD `linker`, else the first
+    /// ld.lld-19 on PATH.
     public mutating func applyEnvironment(_ environment: [String: String]) {
         let omitted: [(String, LoopPasses)] = [
             ("WASMC_NO_REROLL", .reroll), ("WASMC_NO_JAM", .jam), ("WASMC_NO_DEVECTORIZE", .devectorize),
@@ -125,7 +126,11 @@ public struct CompileOptions: Sendable {
         if let text = environment["WASMC_PIPELINE"] { pipeline = text }
         if environment["WASMC_TIME_PASSES"] != nil { timePasses = true }
         if let text = environment["WASMC_LLVM_ARGS"] { llvmArguments = text.split(separator: " ").map(String.init) }
-        if let path = environment["WASMC_LLD"], !path.isEmpty { linker = path }
+        if let path = environment["WASMC_LLD"], !path.isEmpty {
+            linker = path
+        } else if let path = environment["PATH"], let found = Linker.find(in: path.split(separator: ":").map(String.init)) {
+            linker = found
+        }
     }
 
     /// The options as the .so records them (`wasmc inspect`).
@@ -254,19 +259,18 @@ public struct Compiler: Sendable {
         // The data segments' bytes go to the data image, apart from the code, which only needs
         // their hashes (for the metadata).
         let files = try Linker.ObjectFiles()
-        let dataHashes = DataImage.hashes(of: module)
         let machine = try TargetMachine(target: target, optimizationLevel: options.optimizationLevel, options: options)
         let image = module.data.isEmpty && options.embeddedDirectories.isEmpty
             ? nil : try DataImage(layout: module, directories: options.embeddedDirectories)
         if let image, let dataFile = options.dataFile {
-            try Linker.writeFile(dataFile) { (path: String) throws(CompileError) in try image.write(module, hashes: dataHashes, to: path) }
+            try Linker.writeFile(dataFile) { (path: String) throws(CompileError) in try image.write(module, to: path) }
         }
         /// The code's objects and, unless it went to a data file, the image's (made like the
         /// first of the code's).
         func withImage(_ code: [String]) throws(CompileError) -> [String] {
             guard let image, options.dataFile == nil, let template = code.first else { return code }
             let path = files.path("data.o")
-            try image.writeObject(module, hashes: dataHashes, to: path, template: template)
+            try image.writeObject(module, to: path, template: template)
             return code + [path]
         }
         // The loader checks the recorded features against the CPU it runs on (wasmc_abi.h).
@@ -274,7 +278,7 @@ public struct Compiler: Sendable {
             targetTriple: target.triple, cpu: target.cpu, cpuFeatures: required,
             options: options.summary(tiers: report.tiers), wasmHash: wasmHash,
             explicitBoundsChecks: options.boundsChecks == .explicit, countsExecutions: options.instrument,
-            dataFile: options.dataFile.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "", dataHashes: dataHashes,
+            dataFile: options.dataFile.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "", dataHashes: image?.hashes ?? [],
             embeddedFiles: image?.filesRecord ?? (0, 0))
         let compiler = ModuleCompiler(module: module, record: record)
         let level = options.optimizationLevel

@@ -43,10 +43,15 @@ struct DataImage {
 
     /// Where each segment's bytes start in the image, by data index.
     let offsets: [UInt64]
+    /// The hash of each segment's bytes, by data index, as the metadata records them.
+    let hashes: [UInt64]
     let files: [FileEntry]
     let size: UInt64
 
     init(layout module: ModuleInfo, directories: [EmbeddedDirectory] = []) throws(CompileError) {
+        hashes = module.data.map { segment in
+            segment.bytes.withUnsafeBytes { wasmc_data_hash($0.baseAddress, UInt64($0.count)) }
+        }
         var files = try Self.collect(directories)
         let align = UInt64(WASMC_DATA_ALIGN)
         let entrySize = MemoryLayout<wasmc_data_entry>.size
@@ -133,13 +138,6 @@ struct DataImage {
         return entries
     }
 
-    /// The hash of each segment's bytes, by data index, as the metadata records them.
-    static func hashes(of module: ModuleInfo) -> [UInt64] {
-        module.data.map { segment in
-            segment.bytes.withUnsafeBytes { wasmc_data_hash($0.baseAddress, UInt64($0.count)) }
-        }
-    }
-
     /// The file entries as the image holds them, then their paths.
     private var fileTable: [UInt8] {
         var bytes: [UInt8] = []
@@ -166,8 +164,8 @@ struct DataImage {
     }
 
     /// Writes the image to `path` (a new file): a data file.
-    func write(_ module: ModuleInfo, hashes: [UInt64], to path: String) throws(CompileError) {
-        try Self.withFile(path) { file throws(CompileError) in try write(module, hashes: hashes, into: file) }
+    func write(_ module: ModuleInfo, to path: String) throws(CompileError) {
+        try Self.withFile(path) { file throws(CompileError) in try write(module, into: file) }
     }
 
     /// Writes a relocatable object to `path` whose one section is the image: `.wasmc.data`, not
@@ -175,7 +173,7 @@ struct DataImage {
     /// puts it at such a file offset in the .so). Its ELF header is `template`'s (an object of
     /// the code, for the target's machine and flags) but for what describes the sections. The
     /// image goes straight into the object: it is never in memory whole, nor passes through LLVM.
-    func writeObject(_ module: ModuleInfo, hashes: [UInt64], to path: String, template: String) throws(CompileError) {
+    func writeObject(_ module: ModuleInfo, to path: String, template: String) throws(CompileError) {
         guard let header = FileManager.default.contents(atPath: template)?.prefix(64), header.count == 64,
             header.starts(with: [0x7F, 0x45, 0x4C, 0x46, 2, 1])  // ELF, 64-bit, little endian
         else {
@@ -185,33 +183,28 @@ struct DataImage {
         let dataOffset: UInt64 = 64
         let namesOffset = dataOffset + size
         let headersOffset = (namesOffset + UInt64(names.count) + 7) / 8 * 8
+        func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+        // The template's identification, machine, version and flags; the rest describes this file.
         var bytes = [UInt8](header)
-        func put16(_ value: Int, at offset: Int) { for i in 0..<2 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) } }
-        func put64(_ value: UInt64, at offset: Int) { for i in 0..<8 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) } }
-        put16(1, at: 16)  // e_type: ET_REL
-        put64(0, at: 24)  // e_entry
-        put64(0, at: 32)  // e_phoff
-        put64(headersOffset, at: 40)  // e_shoff
-        put16(64, at: 52)  // e_ehsize
-        put16(0, at: 54)  // e_phentsize
-        put16(0, at: 56)  // e_phnum
-        put16(64, at: 58)  // e_shentsize
-        put16(3, at: 60)  // e_shnum: null, the data, the names
-        put16(2, at: 62)  // e_shstrndx
-        // Section headers: sh_name, sh_type (u32), sh_flags, sh_addr, sh_offset, sh_size (u64),
-        // sh_link, sh_info (u32), sh_addralign, sh_entsize (u64).
+        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+            bytes.replaceSubrange(offset..<offset + MemoryLayout<T>.size, with: littleEndian(value))
+        }
+        put(UInt16(1), at: 16)  // e_type: ET_REL
+        put(UInt64(0), at: 24)  // e_entry
+        put(UInt64(0), at: 32)  // e_phoff
+        put(headersOffset, at: 40)  // e_shoff
+        put(UInt16(64), at: 52)  // e_ehsize
+        put(UInt16(0), at: 54)  // e_phentsize
+        put(UInt16(0), at: 56)  // e_phnum
+        put(UInt16(64), at: 58)  // e_shentsize
+        put(UInt16(3), at: 60)  // e_shnum: null, the data, the names
+        put(UInt16(2), at: 62)  // e_shstrndx
+        // A section header (Elf64_Shdr): sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size,
+        // sh_link, sh_info, sh_addralign, sh_entsize.
         func section(name: UInt32, type: UInt32, offset: UInt64, size: UInt64, align: UInt64) -> [UInt8] {
-            var entry = [UInt8](repeating: 0, count: 64)
-            for i in 0..<4 {
-                entry[i] = UInt8(truncatingIfNeeded: name >> (8 * UInt32(i)))
-                entry[4 + i] = UInt8(truncatingIfNeeded: type >> (8 * UInt32(i)))
-            }
-            for i in 0..<8 {
-                entry[24 + i] = UInt8(truncatingIfNeeded: offset >> (8 * UInt64(i)))
-                entry[32 + i] = UInt8(truncatingIfNeeded: size >> (8 * UInt64(i)))
-                entry[48 + i] = UInt8(truncatingIfNeeded: align >> (8 * UInt64(i)))
-            }
-            return entry
+            littleEndian(name) + littleEndian(type) + littleEndian(UInt64(0)) + littleEndian(UInt64(0))
+                + littleEndian(offset) + littleEndian(size) + littleEndian(UInt32(0)) + littleEndian(UInt32(0))
+                + littleEndian(align) + littleEndian(UInt64(0))
         }
         var trailer = names + [UInt8](repeating: 0, count: Int(headersOffset - namesOffset) - names.count)
         trailer += [UInt8](repeating: 0, count: 64)
@@ -222,7 +215,7 @@ struct DataImage {
             guard fwrite(bytes, 1, bytes.count, file) == bytes.count else {
                 throw .backend("cannot write \(path): \(String(cString: strerror(errno)))")
             }
-            try write(module, hashes: hashes, into: file)
+            try write(module, into: file)
             guard fwrite(trailer, 1, trailer.count, file) == trailer.count else {
                 throw .backend("cannot write \(path): \(String(cString: strerror(errno)))")
             }
@@ -245,7 +238,7 @@ struct DataImage {
     }
 
     /// Writes the image at `file`'s position.
-    private func write(_ module: ModuleInfo, hashes: [UInt64], into file: UnsafeMutablePointer<FILE>) throws(CompileError) {
+    private func write(_ module: ModuleInfo, into file: UnsafeMutablePointer<FILE>) throws(CompileError) {
         var failed = false
         var position: UInt64 = 0
         func put(_ bytes: UnsafeRawBufferPointer) {

@@ -6,14 +6,15 @@ import Glibc
 /// Links object files into a shared object with ld.lld-19, and writes compiler outputs in place
 /// atomically.
 enum Linker {
-    /// The linker: `linker` (`CompileOptions.linker`), else ld.lld-19 from PATH or /usr/bin.
+    /// The linker: `linker` (`CompileOptions.linker`, which `applyEnvironment` may find on
+    /// PATH), else ld.lld-19 where Debian installs it.
     static func executable(_ linker: String?) -> String {
-        if let linker { return linker }
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") + ["/usr/bin", "/usr/lib/llvm-19/bin"] {
-            let candidate = "\(directory)/ld.lld-19"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return "/usr/lib/llvm-19/bin/ld.lld"
+        linker ?? find(in: ["/usr/bin", "/usr/lib/llvm-19/bin"]) ?? "/usr/lib/llvm-19/bin/ld.lld"
+    }
+
+    /// The first ld.lld-19 in `directories`, or nil.
+    static func find(in directories: [String]) -> String? {
+        directories.lazy.map { "\($0)/ld.lld-19" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// A temporary directory for the object files of one link, removed with the value.

@@ -11,21 +11,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Looks up the directory fd (with `rights`) and resolves the guest path in it. */
-static uint16_t resolve(wasmc_wasi *w, uint32_t fd, uint64_t rights, uint32_t path, uint32_t len,
-                        bool follow, wasi_fd **dir, wasi_path *out) {
+/* Looks up the directory fd (with `rights`) and the guest path's bytes: 0 with *dir and *p
+ * set, or an errno. */
+static uint16_t directory(wasmc_wasi *w, uint32_t fd, uint64_t rights, uint32_t path, uint32_t len,
+                          wasi_fd **dir, const char **p) {
     wasi_fd *f = wasi_slot(w, fd);
     if (!f) return WASI_EBADF;
     if (f->filetype != WASI_FILETYPE_DIRECTORY) return WASI_ENOTDIR;
     if ((f->rights & rights) != rights) return WASI_ENOTCAPABLE;
-    const char *p = (const char *)wasi_mem(w, path, len);
-    if (!p) return WASI_EFAULT;
+    if (!(*p = (const char *)wasi_mem(w, path, len))) return WASI_EFAULT;
+    *dir = f;
+    return 0;
+}
+
+/* Looks up the directory fd (with `rights`) and resolves the guest path in it. */
+static uint16_t resolve(wasmc_wasi *w, uint32_t fd, uint64_t rights, uint32_t path, uint32_t len,
+                        bool follow, wasi_fd **dir, wasi_path *out) {
+    wasi_fd *f;
+    const char *p;
+    uint16_t e = directory(w, fd, rights, path, len, &f, &p);
+    if (e) return e;
     if (dir) *dir = f;
     /* In an embedded directory (path_open and path_filestat_get use resolve_embedded), what
      * is left changes things, but readlink, which finds no symbolic link there. */
     if (f->host == WASI_EMBEDDED) {
         uint32_t node;
-        uint16_t e = wasi_embedded_resolve(w, f, p, len, &node);
+        e = wasi_embedded_resolve(w, f, p, len, &node);
         bool creates = rights & (WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_SYMLINK |
                                  WASI_RIGHT_PATH_LINK_TARGET | WASI_RIGHT_PATH_RENAME_TARGET);
         if (e == WASI_ENOENT && creates) return WASI_EROFS;
@@ -40,12 +51,9 @@ static int resolve_embedded(wasmc_wasi *w, uint32_t fd, uint64_t rights, uint32_
                             wasi_fd **dir, uint32_t *node, uint16_t *e) {
     wasi_fd *f = wasi_slot(w, fd);
     if (!f || f->host != WASI_EMBEDDED) return 0;
-    *dir = f;
-    const char *p = (const char *)wasi_mem(w, path, len);
-    *e = f->filetype != WASI_FILETYPE_DIRECTORY ? WASI_ENOTDIR
-         : (f->rights & rights) != rights      ? WASI_ENOTCAPABLE
-         : !p                                  ? WASI_EFAULT
-                                               : wasi_embedded_resolve(w, f, p, len, node);
+    const char *p;
+    *e = directory(w, fd, rights, path, len, dir, &p);
+    if (!*e) *e = wasi_embedded_resolve(w, *dir, p, len, node);
     return 1;
 }
 
