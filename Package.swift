@@ -29,6 +29,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // LLVM 19's C API (Debian's llvm-19-dev). See ../shared/docs/TOOLCHAIN.md.
@@ -62,7 +63,10 @@ let package = Package(
         ),
         .target(
             name: "WasmcBackend",
-            dependencies: ["WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM", "CLLVMSubtarget", "CLLVMPasses", "WasmcRuntime"]
+            dependencies: [
+                "WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM", "CLLVMSubtarget", "CLLVMPasses", "WasmcRuntime",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The C runtime: the ABI contract header and the small library behind it.
         .target(

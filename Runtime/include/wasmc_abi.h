@@ -378,6 +378,17 @@ typedef struct wasmc_data_entry {
  * are the artifact's). Several GB/s. */
 uint64_t wasmc_data_hash(const void *bytes, uint64_t length);
 
+/* The same hash over bytes that come in pieces: start, add each piece in order, end. */
+typedef struct wasmc_data_hasher {
+    uint64_t lanes[4];
+    uint64_t length;
+    uint8_t pending[32]; /* the start of a block the pieces so far did not complete */
+    uint32_t npending;
+} wasmc_data_hasher;
+void wasmc_data_hash_start(wasmc_data_hasher *hasher);
+void wasmc_data_hash_add(wasmc_data_hasher *hasher, const void *bytes, uint64_t length);
+uint64_t wasmc_data_hash_end(const wasmc_data_hasher *hasher);
+
 /* Extern kinds, as in the binary format's import/export descriptors. */
 enum {
     WASMC_EXTERN_FUNC = 0,

@@ -33,31 +33,68 @@ static inline uint64_t word_at(const uint8_t *p) {
 }
 
 /* Four independent lanes over 32-byte blocks (so the loop runs at memory speed), folded
- * together with the length and the tail, then avalanched. */
-uint64_t wasmc_data_hash(const void *bytes, uint64_t length) {
-    const uint8_t *p = bytes;
-    uint64_t i = 0;
-    uint64_t v0 = H1 + H2, v1 = H2, v2 = 0, v3 = 0 - H1;
-    for (; i + 32 <= length; i += 32) {
+ * together with the length and the tail, then avalanched. The bytes may come in pieces of any
+ * size (a segment as it arrives): a partial block waits in `pending`. */
+void wasmc_data_hash_start(wasmc_data_hasher *s) {
+    memset(s, 0, sizeof *s);
+    s->lanes[0] = H1 + H2;
+    s->lanes[1] = H2;
+    s->lanes[3] = 0 - H1;
+}
+
+static void hash_blocks(wasmc_data_hasher *s, const uint8_t *p, uint64_t count) {
+    uint64_t v0 = s->lanes[0], v1 = s->lanes[1], v2 = s->lanes[2], v3 = s->lanes[3];
+    for (uint64_t i = 0; i < count; i += 32) {
         v0 = mix(v0, word_at(p + i));
         v1 = mix(v1, word_at(p + i + 8));
         v2 = mix(v2, word_at(p + i + 16));
         v3 = mix(v3, word_at(p + i + 24));
     }
+    s->lanes[0] = v0, s->lanes[1] = v1, s->lanes[2] = v2, s->lanes[3] = v3;
+}
+
+void wasmc_data_hash_add(wasmc_data_hasher *s, const void *bytes, uint64_t length) {
+    const uint8_t *p = bytes;
+    s->length += length;
+    if (s->npending) {
+        uint64_t n = 32 - s->npending < length ? 32 - s->npending : length;
+        memcpy(s->pending + s->npending, p, n);
+        s->npending += (uint32_t)n, p += n, length -= n;
+        if (s->npending < 32) return;
+        hash_blocks(s, s->pending, 32);
+        s->npending = 0;
+    }
+    uint64_t whole = length / 32 * 32;
+    hash_blocks(s, p, whole);
+    memcpy(s->pending, p + whole, length - whole);
+    s->npending = (uint32_t)(length - whole);
+}
+
+uint64_t wasmc_data_hash_end(const wasmc_data_hasher *s) {
+    uint64_t v0 = s->lanes[0], v1 = s->lanes[1], v2 = s->lanes[2], v3 = s->lanes[3];
     uint64_t h = rotl(v0, 1) + rotl(v1, 7) + rotl(v2, 12) + rotl(v3, 18);
     h = (h ^ mix(0, v0)) * H1 + H4;
     h = (h ^ mix(0, v1)) * H1 + H4;
     h = (h ^ mix(0, v2)) * H1 + H4;
     h = (h ^ mix(0, v3)) * H1 + H4;
-    h += length;
-    for (; i + 8 <= length; i += 8) h = rotl(h ^ mix(0, word_at(p + i)), 27) * H1 + H4;
-    for (; i < length; i++) h = rotl(h ^ (p[i] * H3), 11) * H1;
+    h += s->length;
+    const uint8_t *p = s->pending;
+    uint32_t i = 0;
+    for (; i + 8 <= s->npending; i += 8) h = rotl(h ^ mix(0, word_at(p + i)), 27) * H1 + H4;
+    for (; i < s->npending; i++) h = rotl(h ^ (p[i] * H3), 11) * H1;
     h ^= h >> 33;
     h *= H2;
     h ^= h >> 29;
     h *= H3;
     h ^= h >> 32;
     return h;
+}
+
+uint64_t wasmc_data_hash(const void *bytes, uint64_t length) {
+    wasmc_data_hasher s;
+    wasmc_data_hash_start(&s);
+    wasmc_data_hash_add(&s, bytes, length);
+    return wasmc_data_hash_end(&s);
 }
 
 /* ---- finding and checking the image -------------------------------------------------- */

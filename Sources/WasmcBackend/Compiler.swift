@@ -241,6 +241,28 @@ public struct Compiler: Sendable {
     /// and tells where the time went.
     @discardableResult
     public func compile(_ wasm: [UInt8], to outputPath: String) throws(CompileError) -> CompileReport {
+        try compile(ModuleInput(bytes: wasm), to: outputPath)
+    }
+
+    /// Compiles the module `input` reads as it arrives (a file, a pipe, memory): once the
+    /// sections before the data section are in, they are validated and a module compiled in
+    /// parts has its functions compiled on other threads while the data segments still arrive
+    /// and pass to the data image; what needs them (the instance part, the metadata with their
+    /// hashes) comes last. The .so is the same as from the module's bytes in memory.
+    @discardableResult
+    public func compile(_ input: ModuleInput, to outputPath: String) throws(CompileError) -> CompileReport {
+        guard let dataFile = options.dataFile else {
+            return try compile(input, to: outputPath, dataFile: nil)
+        }
+        // Written beside its place and renamed once the .so is: a failed compile leaves nothing.
+        var report = CompileReport()
+        try Linker.writeFile(dataFile) { (partial: String) throws(CompileError) in
+            report = try compile(input, to: outputPath, dataFile: partial)
+        }
+        return report
+    }
+
+    private func compile(_ input: ModuleInput, to outputPath: String, dataFile: String?) throws(CompileError) -> CompileReport {
         var report = CompileReport()
         report.optimizationLevel = options.optimizationLevel
         var clock = ContinuousClock.now
@@ -252,55 +274,99 @@ public struct Compiler: Sendable {
         }
         let (target, required) = try options.resolvedTarget()
         options.progress?(CompileProgress(stage: .checking))
-        let module = try Self.check(wasm, features: options.features)
-        let wasmHash = ContentHash.sha256Hex(wasm)
-        let functionLevels = try levels(of: module, wasmHash: wasmHash, report: &report)
+        let wasmHash = ContentHash()
+        input.observer = { wasmHash.add($0) }
+        defer { input.observer = nil }
+        var decoder = ModuleDecoder(input)
+        // The code: everything but the data segments.
+        let code: ModuleInfo
+        do {
+            code = try decoder.decodeCode()
+            try validateModule(code, features: options.features)
+        } catch {
+            throw .module(error)
+        }
+        // A profile that does not fit is reported once the module's hash tells whether it is
+        // another module's (the likelier reason).
+        var functionLevels: [Int: Int] = [:]
+        var profileProblem: CompileError?
+        do {
+            functionLevels = try levels(of: code, report: &report)
+        } catch {
+            profileProblem = error
+        }
         lap(\.check)
-        // The data segments' bytes go to the data image, apart from the code, which only needs
-        // their hashes (for the metadata).
         let files = try Linker.ObjectFiles()
         let machine = try TargetMachine(target: target, optimizationLevel: options.optimizationLevel, options: options)
-        let image = module.data.isEmpty && options.embeddedDirectories.isEmpty
-            ? nil : try DataImage(layout: module, directories: options.embeddedDirectories)
-        if let image, let dataFile = options.dataFile {
-            try Linker.writeFile(dataFile) { (path: String) throws(CompileError) in try image.write(module, to: path) }
-        }
-        /// The code's objects and, unless it went to a data file, the image's (made like the
-        /// first of the code's).
-        func withImage(_ code: [String]) throws(CompileError) -> [String] {
-            guard let image, options.dataFile == nil, let template = code.first else { return code }
-            let path = files.path("data.o")
-            try image.writeObject(module, to: path, template: template)
-            return code + [path]
-        }
-        // The loader checks the recorded features against the CPU it runs on (wasmc_abi.h).
-        let record = CompileRecord(
-            targetTriple: target.triple, cpu: target.cpu, cpuFeatures: required,
-            options: options.summary(tiers: report.tiers), wasmHash: wasmHash,
-            explicitBoundsChecks: options.boundsChecks == .explicit, countsExecutions: options.instrument,
-            dataFile: options.dataFile.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "", dataHashes: image?.hashes ?? [],
-            embeddedFiles: image?.filesRecord ?? (0, 0))
-        let compiler = ModuleCompiler(module: module, record: record)
         let level = options.optimizationLevel
+        // The loader checks the recorded features against the CPU it runs on (wasmc_abi.h).
+        var record = CompileRecord(
+            targetTriple: target.triple, cpu: target.cpu, cpuFeatures: required,
+            options: options.summary(tiers: report.tiers), wasmHash: "",
+            explicitBoundsChecks: options.boundsChecks == .explicit, countsExecutions: options.instrument,
+            dataFile: options.dataFile.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "", dataHashes: [],
+            embeddedFiles: (0, 0))
         // A large module (or one whose functions have levels of their own) is compiled in parts
         // on several threads, each part generated, optimized and emitted on its thread
-        // (Partition); a small one, and one whose object, assembly or IR is asked for, whole.
-        if options.output == .sharedObject,
-            let partition = Partition.plan(module: module, level: level, functionLevels: functionLevels, partSize: options.partSize)
-        {
+        // (Partition), from now on; a small one, and one whose object, assembly or IR is asked
+        // for, whole, once all of it is in.
+        let partition = options.output == .sharedObject && profileProblem == nil
+            ? Partition.plan(module: code, level: level, functionLevels: functionLevels, partSize: options.partSize) : nil
+        let symbols = FunctionSymbols(module: code)
+        var compilation: Compilation?
+        if let partition {
             options.progress?(CompileProgress(stage: .compiling, fraction: 0))
-            let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
-            let parts = try partition.compile(
-                compiler, machine: machine, threads: threads, files: files, progress: options.progress)
-            report.codegenParts = parts.count
+            compilation = partition.start(
+                ModuleCompiler(module: code, record: record, symbols: symbols), machine: machine,
+                threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount, files: files, progress: options.progress)
+        }
+        defer {
+            // Only on an error: let the parts in flight end before their directory goes.
+            if let compilation {
+                compilation.cancel()
+                _ = try? compilation.finish()
+            }
+        }
+        // The data segments, into the data image as they arrive, and the sections after them.
+        let image = try DataImage(
+            directories: options.embeddedDirectories,
+            destination: dataFile.map { .file($0) } ?? (options.output == .sharedObject ? .file(files.path("data.image")) : .nowhere))
+        var module = code
+        do {
+            try decoder.decodeRest(of: &module, into: image)
+            try validateDataSegments(module, features: options.features)
+        } catch {
+            throw .module(error)
+        }
+        record.wasmHash = wasmHash.finish()
+        if let profile = options.profile, profile.wasmHash != record.wasmHash {
+            throw .profile(ProfileError("recorded for another module (wasm sha256 \(profile.wasmHash), this one is \(record.wasmHash))"))
+        }
+        if let profileProblem { throw profileProblem }
+        record.dataHashes = image.hashes
+        record.embeddedFiles = image.filesRecord
+        lap(\.data)
+        if let running = compilation {
+            let instance = try files.write(
+                Partition.compileInstance(ModuleCompiler(module: module, record: record, symbols: symbols), level: level, machine: machine),
+                name: "instance.o")
+            var objects = [instance] + (try running.finish())
+            compilation = nil
+            report.codegenParts = objects.count
             report.compiledInParts = true
+            // Parts compiled before the name section arrived name their functions by index.
+            let renames = symbols.renames(to: FunctionSymbols(module: module))
+            for object in objects { try ELFObject.renameSymbols(in: object, renames) }
+            let section = try image.finish()
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
-            try Linker.linkSharedObject(objectPaths: try withImage(parts), output: outputPath, linker: options.linker)
+            try Linker.linkSharedObject(
+                objectPaths: objects, output: outputPath, linker: options.linker, dataImage: dataFile == nil ? section : nil)
             lap(\.link)
             return report
         }
         options.progress?(CompileProgress(stage: .generating))
+        let compiler = ModuleCompiler(module: module, record: record)
         let ir: IRModule
         do {
             ir = try compiler.generate()
@@ -321,27 +387,30 @@ public struct Compiler: Sendable {
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
             let path = try files.write(object, name: "module.o")
-            try Linker.linkSharedObject(objectPaths: try withImage([path]), output: outputPath, linker: options.linker)
+            let section = try image.finish()
+            try Linker.linkSharedObject(
+                objectPaths: [path], output: outputPath, linker: options.linker, dataImage: dataFile == nil ? section : nil)
             lap(\.link)
         case .object:
             try Linker.write(try machine.emitObject(ir.module), to: outputPath)
+            try image.finish()
             lap(\.emit)
         case .assembly:
             try Linker.write(try machine.emitObject(ir.module, assembly: true), to: outputPath)
+            try image.finish()
             lap(\.emit)
         case .llvmIR:
             try Linker.write(Data(ir.printIR().utf8), to: outputPath)
+            try image.finish()
         }
         return report
     }
 
     /// The optimization level of each defined function (by function index) that `options.profile`
     /// gives another level than `options.optimizationLevel`; empty without a profile.
-    private func levels(of module: ModuleInfo, wasmHash: String, report: inout CompileReport) throws(CompileError) -> [Int: Int] {
+    /// Its hash is checked against the module's once all of it is in.
+    private func levels(of module: ModuleInfo, report: inout CompileReport) throws(CompileError) -> [Int: Int] {
         guard let profile = options.profile else { return [:] }
-        guard profile.wasmHash == wasmHash else {
-            throw .profile(ProfileError("recorded for another module (wasm sha256 \(profile.wasmHash), this one is \(wasmHash))"))
-        }
         guard options.output == .sharedObject else {
             throw .profile(ProfileError("applies to shared objects only (--emit so), not --emit \(options.output.rawValue)"))
         }
@@ -369,8 +438,12 @@ public struct Compiler: Sendable {
 
 /// Where a compilation spent its time, phase by phase (the data flow of `Compiler.compile`).
 public struct CompileReport: Sendable, CustomStringConvertible {
-    /// Decoding and validation.
+    /// Decoding and validation of all but the data segments.
     public var check: Duration = .zero
+    /// Reading the data segments (and the sections after them) into the data image: how long
+    /// the rest of the module took to arrive, if it comes from a pipe. A module compiled in
+    /// parts has its functions compiled meanwhile.
+    public var data: Duration = .zero
     /// Generating LLVM IR (and verifying it).
     public var generate: Duration = .zero
     /// LLVM's optimization pipeline.
@@ -411,6 +484,6 @@ public struct CompileReport: Sendable, CustomStringConvertible {
         let profile = tiers.map { "; profile: \($0.summary(level: optimizationLevel)) functions" } ?? ""
         let memory = peakResident.isEmpty
             ? "" : "; peak resident " + peakResident.map { "\($0 >> 20) MB" }.joined(separator: ", ") + " after each phase"
-        return "check \(seconds(check)), \(middle), link \(seconds(link))\(profile)\(memory)"
+        return "check \(seconds(check)), data \(seconds(data)), \(middle), link \(seconds(link))\(profile)\(memory)"
     }
 }

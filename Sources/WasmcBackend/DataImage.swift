@@ -21,12 +21,16 @@ public struct EmbeddedDirectory: Sendable, Hashable {
 /// The data image (format: "The data image" in Runtime/include/wasmc_abi.h): the data segments'
 /// bytes and the embedded directories' files, apart from the code, laid out so that the runtime
 /// can map the segments into linear memory copy-on-write. It becomes the .so's `.wasmc.data`
-/// section, or a data file of its own (`CompileOptions.dataFile`); the same bytes either way,
-/// whatever the target.
+/// section (written to a file, which the linked .so gets as a section:
+/// `ELFObject.appendSection`), or a data file (`CompileOptions.dataFile`); the same bytes
+/// either way, whatever the target.
 ///
-/// The layout depends only on the segments' lengths and offsets and the files; the hashes and
-/// the file on their bytes: nothing of the code does (the metadata records the hashes).
-struct DataImage {
+/// The writer is the decoder's `DataSink`: each segment's bytes go to the file as they arrive
+/// (never held whole), at a place that depends only on the lengths and offsets of the segments
+/// before it, and are hashed on the way. The header and the entries, which come first, are
+/// written last (`finish`). Nothing of the code depends on the bytes: the metadata records the
+/// hashes.
+final class DataImage: DataSink {
     /// An embedded directory, a directory or a file in one (`wasmc_data_entry`).
     struct FileEntry {
         var kind: UInt32
@@ -41,50 +45,171 @@ struct DataImage {
         var pathOffset: UInt64 = 0
     }
 
-    /// Where each segment's bytes start in the image, by data index.
-    let offsets: [UInt64]
-    /// The hash of each segment's bytes, by data index, as the metadata records them.
-    let hashes: [UInt64]
-    let files: [FileEntry]
-    let size: UInt64
+    /// Where the image goes.
+    enum Destination {
+        /// A file at this path: a data file, or the .so's section to be.
+        case file(String)
+        /// Nowhere: the layout and the hashes only (the metadata of an object, assembly or IR).
+        case nowhere
+    }
 
-    init(layout module: ModuleInfo, directories: [EmbeddedDirectory] = []) throws(CompileError) {
-        hashes = module.data.map { segment in
-            segment.bytes.withUnsafeBytes { wasmc_data_hash($0.baseAddress, UInt64($0.count)) }
-        }
-        var files = try Self.collect(directories)
-        let align = UInt64(WASMC_DATA_ALIGN)
+    let destination: Destination
+    /// Where each segment's bytes start in the image, by data index.
+    private(set) var offsets: [UInt64] = []
+    /// The length of each segment, by data index.
+    private(set) var lengths: [UInt64] = []
+    /// The hash of each segment's bytes, by data index, as the metadata records them.
+    private(set) var hashes: [UInt64] = []
+    private(set) var files: [FileEntry]
+    /// The size of the image (so far).
+    private(set) var size: UInt64 = 0
+    /// The image's file, once there is something to write.
+    private var descriptor: Int32 = -1
+    private var hasher = wasmc_data_hasher()
+    /// Where the next byte of the segment arriving goes (in the image).
+    private var position: UInt64 = 0
+    private var failure: CompileError?
+
+    /// Collects (and hashes) the files of `directories`, which go into the image after the
+    /// segments; nothing is written before the segments or `finish` come.
+    init(directories: [EmbeddedDirectory], destination: Destination) throws(CompileError) {
+        self.destination = destination
+        files = try Self.collect(directories)
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    private var path: String? {
+        if case .file(let path) = destination { return path }
+        return nil
+    }
+
+    /// Whether there is an image: data segments or embedded files.
+    var isEmpty: Bool { offsets.isEmpty && files.isEmpty }
+
+    /// Sets the segments' place: after the header, their entries, the files' and the paths.
+    func begin(count: Int) {
         let entrySize = MemoryLayout<wasmc_data_entry>.size
-        var position = UInt64(MemoryLayout<wasmc_data_header>.size + (module.data.count + files.count) * entrySize)
+        position = UInt64(MemoryLayout<wasmc_data_header>.size + (count + files.count) * entrySize)
         for index in files.indices {
             files[index].pathOffset = position
             position += UInt64(files[index].path.count)
         }
-        var offsets: [UInt64] = []
-        for segment in module.data {
-            let length = UInt64(segment.bytes.count)
-            if length >= UInt64(WASMC_DATA_MAP_MIN) {
-                // At the segment's memory offset modulo the alignment, so that its pages can be
-                // mapped (0 for a passive one and one placed at instantiation).
-                var residue: UInt64 = 0
-                if case .active(let active) = segment, let offset = ModuleCompiler.constantOffset(active.offset) {
-                    residue = offset % align
-                }
-                position += (residue &- position) % align
-            } else {
-                position = (position + 15) / 16 * 16
+        size = position
+        offsets.reserveCapacity(min(count, 1 << 16))
+    }
+
+    func segment(_ index: Int, _ segment: ModuleInfo.DataSegment) {
+        if hashes.count < offsets.count { hashes.append(wasmc_data_hash_end(&hasher)) }
+        let align = UInt64(WASMC_DATA_ALIGN)
+        let length = UInt64(segment.length)
+        var start = size
+        if length >= UInt64(WASMC_DATA_MAP_MIN) {
+            // At the segment's memory offset modulo the alignment, so that its pages can be
+            // mapped (0 for a passive one and one placed at instantiation).
+            var residue: UInt64 = 0
+            if case .active(_, let offset) = segment.mode, let value = ModuleCompiler.constantOffset(offset) {
+                residue = value % align
             }
-            offsets.append(position)
-            position += length
+            start += (residue &- start) % align
+        } else {
+            start = (start + 15) / 16 * 16
         }
+        offsets.append(start)
+        lengths.append(length)
+        position = start
+        size = start + length
+        wasmc_data_hash_start(&hasher)
+        if descriptor < 0, let path {
+            descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            if descriptor < 0 { fail() }
+        }
+    }
+
+    func add(_ bytes: UnsafeRawBufferPointer) {
+        wasmc_data_hash_add(&hasher, bytes.baseAddress, UInt64(bytes.count))
+        write(bytes, at: position)
+        position += UInt64(bytes.count)
+    }
+
+    /// The segments are all in: the last one's hash is made and the files placed after them.
+    func end() {
+        if hashes.count < offsets.count { hashes.append(wasmc_data_hash_end(&hasher)) }
         for index in files.indices where files[index].kind == UInt32(WASMC_DATA_FILE) {
-            position = (position + 15) / 16 * 16
-            files[index].offset = position
-            position += files[index].length
+            size = (size + 15) / 16 * 16
+            files[index].offset = size
+            size += files[index].length
         }
-        self.offsets = offsets
-        self.files = files
-        self.size = position
+        ended = true
+    }
+    private var ended = false
+
+    /// Writes `bytes` at `offset` in the file; the first failure is kept for `finish`.
+    private func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) {
+        guard failure == nil, descriptor >= 0 else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return fail() }
+            done += n
+        }
+    }
+
+    private func fail() {
+        if failure == nil { failure = .backend("cannot write \(path ?? "the data image"): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Writes the embedded files, the header and the entries: the image is complete. Returns
+    /// its file; nil if there is no image (no segments, no files: nothing was written) or no
+    /// file.
+    @discardableResult
+    func finish() throws(CompileError) -> String? {
+        if !ended {
+            begin(count: 0)
+            end()
+        }
+        guard !isEmpty, let path else { return nil }
+        if descriptor < 0 {
+            descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            if descriptor < 0 { fail() }
+        }
+        for entry in files where entry.kind == UInt32(WASMC_DATA_FILE) {
+            // Read again (mapped): a file that changed since it was hashed fails here.
+            guard let source = entry.source, let bytes = try? Data(contentsOf: URL(fileURLWithPath: source), options: .alwaysMapped),
+                UInt64(bytes.count) == entry.length,
+                bytes.withUnsafeBytes({ wasmc_data_hash($0.baseAddress, UInt64($0.count)) }) == entry.hash
+            else {
+                throw .input("--embed-dir: \(entry.source ?? "a file") changed while it was being embedded")
+            }
+            bytes.withUnsafeBytes { write($0, at: entry.offset) }
+        }
+        var front: [UInt8] = []
+        var header = wasmc_data_header()
+        withUnsafeMutableBytes(of: &header.magic) { $0.copyBytes(from: Array(WASMC_DATA_MAGIC.utf8)) }
+        header.version = UInt32(WASMC_DATA_VERSION)
+        header.nsegments = UInt32(offsets.count)
+        header.nfiles = UInt32(files.count)
+        header.size = size
+        withUnsafeBytes(of: &header) { front += $0 }
+        for index in offsets.indices {
+            var entry = wasmc_data_entry()
+            entry.offset = offsets[index]
+            entry.length = lengths[index]
+            entry.hash = hashes[index]
+            entry.kind = UInt32(WASMC_DATA_SEGMENT)
+            withUnsafeBytes(of: &entry) { front += $0 }
+        }
+        front += fileTable
+        front.withUnsafeBytes { write($0, at: 0) }
+        if failure == nil, ftruncate(descriptor, off_t(size)) != 0 { fail() }
+        if let failure { throw failure }
+        if close(descriptor) != 0 { fail() }
+        descriptor = -1
+        if let failure { throw failure }
+        return path
     }
 
     /// The entries of `directories`, in the image's order: each root, then what is under it
@@ -161,127 +286,5 @@ struct DataImage {
         guard !files.isEmpty else { return (0, 0) }
         let table = fileTable
         return (files.count, table.withUnsafeBytes { wasmc_data_hash($0.baseAddress, UInt64($0.count)) })
-    }
-
-    /// Writes the image to `path` (a new file): a data file.
-    func write(_ module: ModuleInfo, to path: String) throws(CompileError) {
-        try Self.withFile(path) { file throws(CompileError) in try write(module, into: file) }
-    }
-
-    /// Writes a relocatable object to `path` whose one section is the image: `.wasmc.data`, not
-    /// allocated (dlopen does not load it), aligned to `WASMC_DATA_ALIGN` (so that the linker
-    /// puts it at such a file offset in the .so). Its ELF header is `template`'s (an object of
-    /// the code, for the target's machine and flags) but for what describes the sections. The
-    /// image goes straight into the object: it is never in memory whole, nor passes through LLVM.
-    func writeObject(_ module: ModuleInfo, to path: String, template: String) throws(CompileError) {
-        guard let header = FileManager.default.contents(atPath: template)?.prefix(64), header.count == 64,
-            header.starts(with: [0x7F, 0x45, 0x4C, 0x46, 2, 1])  // ELF, 64-bit, little endian
-        else {
-            throw .backend("\(template) is not a 64-bit little-endian ELF object")
-        }
-        let names = Array("\0\(WASMC_DATA_SECTION)\0.shstrtab\0".utf8)
-        let dataOffset: UInt64 = 64
-        let namesOffset = dataOffset + size
-        let headersOffset = (namesOffset + UInt64(names.count) + 7) / 8 * 8
-        func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
-        // The template's identification, machine, version and flags; the rest describes this file.
-        var bytes = [UInt8](header)
-        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-            bytes.replaceSubrange(offset..<offset + MemoryLayout<T>.size, with: littleEndian(value))
-        }
-        put(UInt16(1), at: 16)  // e_type: ET_REL
-        put(UInt64(0), at: 24)  // e_entry
-        put(UInt64(0), at: 32)  // e_phoff
-        put(headersOffset, at: 40)  // e_shoff
-        put(UInt16(64), at: 52)  // e_ehsize
-        put(UInt16(0), at: 54)  // e_phentsize
-        put(UInt16(0), at: 56)  // e_phnum
-        put(UInt16(64), at: 58)  // e_shentsize
-        put(UInt16(3), at: 60)  // e_shnum: null, the data, the names
-        put(UInt16(2), at: 62)  // e_shstrndx
-        // A section header (Elf64_Shdr): sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size,
-        // sh_link, sh_info, sh_addralign, sh_entsize.
-        func section(name: UInt32, type: UInt32, offset: UInt64, size: UInt64, align: UInt64) -> [UInt8] {
-            littleEndian(name) + littleEndian(type) + littleEndian(UInt64(0)) + littleEndian(UInt64(0))
-                + littleEndian(offset) + littleEndian(size) + littleEndian(UInt32(0)) + littleEndian(UInt32(0))
-                + littleEndian(align) + littleEndian(UInt64(0))
-        }
-        var trailer = names + [UInt8](repeating: 0, count: Int(headersOffset - namesOffset) - names.count)
-        trailer += [UInt8](repeating: 0, count: 64)
-        trailer += section(name: 1, type: 1 /* SHT_PROGBITS */, offset: dataOffset, size: size, align: UInt64(WASMC_DATA_ALIGN))
-        trailer += section(name: UInt32(1 + WASMC_DATA_SECTION.utf8.count + 1), type: 3 /* SHT_STRTAB */, offset: namesOffset,
-                           size: UInt64(names.count), align: 1)
-        try Self.withFile(path) { file throws(CompileError) in
-            guard fwrite(bytes, 1, bytes.count, file) == bytes.count else {
-                throw .backend("cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            try write(module, into: file)
-            guard fwrite(trailer, 1, trailer.count, file) == trailer.count else {
-                throw .backend("cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
-    private static func withFile(_ path: String, _ body: (UnsafeMutablePointer<FILE>) throws(CompileError) -> Void) throws(CompileError) {
-        guard let file = fopen(path, "wb") else {
-            throw .backend("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        do {
-            try body(file)
-        } catch {
-            fclose(file)
-            throw error
-        }
-        if fclose(file) != 0 {
-            throw .backend("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Writes the image at `file`'s position.
-    private func write(_ module: ModuleInfo, into file: UnsafeMutablePointer<FILE>) throws(CompileError) {
-        var failed = false
-        var position: UInt64 = 0
-        func put(_ bytes: UnsafeRawBufferPointer) {
-            if !failed, bytes.count > 0, fwrite(bytes.baseAddress, 1, bytes.count, file) != bytes.count { failed = true }
-            position += UInt64(bytes.count)
-        }
-        let zeros = [UInt8](repeating: 0, count: Int(WASMC_DATA_ALIGN))
-        func pad(to offset: UInt64) {
-            zeros.withUnsafeBytes { put(UnsafeRawBufferPointer(rebasing: $0[0..<Int(offset - position)])) }
-        }
-        var header = wasmc_data_header()
-        withUnsafeMutableBytes(of: &header.magic) { $0.copyBytes(from: Array(WASMC_DATA_MAGIC.utf8)) }
-        header.version = UInt32(WASMC_DATA_VERSION)
-        header.nsegments = UInt32(module.data.count)
-        header.nfiles = UInt32(files.count)
-        header.size = size
-        withUnsafeBytes(of: &header) { put($0) }
-        for (index, segment) in module.data.enumerated() {
-            var entry = wasmc_data_entry()
-            entry.offset = offsets[index]
-            entry.length = UInt64(segment.bytes.count)
-            entry.hash = hashes[index]
-            entry.kind = UInt32(WASMC_DATA_SEGMENT)
-            withUnsafeBytes(of: &entry) { put($0) }
-        }
-        fileTable.withUnsafeBytes { put($0) }
-        for (index, segment) in module.data.enumerated() {
-            pad(to: offsets[index])
-            segment.bytes.withUnsafeBytes { put($0) }
-        }
-        for entry in files where entry.kind == UInt32(WASMC_DATA_FILE) {
-            pad(to: entry.offset)
-            // Read again (mapped): a file that changed since it was hashed fails here.
-            guard let source = entry.source, let bytes = try? Data(contentsOf: URL(fileURLWithPath: source), options: .alwaysMapped),
-                UInt64(bytes.count) == entry.length,
-                bytes.withUnsafeBytes({ wasmc_data_hash($0.baseAddress, UInt64($0.count)) }) == entry.hash
-            else {
-                throw .input("--embed-dir: \(entry.source ?? "a file") changed while it was being embedded")
-            }
-            bytes.withUnsafeBytes { put($0) }
-        }
-        if failed {
-            throw .backend("cannot write the data image: \(String(cString: strerror(errno)))")
-        }
     }
 }

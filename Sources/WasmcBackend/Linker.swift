@@ -1,4 +1,5 @@
 import Foundation
+import WasmcRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,12 +34,8 @@ enum Linker {
 
         deinit { try? FileManager.default.removeItem(at: directory) }
 
-        /// Writes object `index` (threads may write different indices at once); returns its path.
-        func write(_ object: Data, index: Int) throws(CompileError) -> String {
-            try write(object, name: "part\(index).o")
-        }
-
-        /// Writes the file `name` in the directory; returns its path.
+        /// Writes the file `name` in the directory (threads may write different files at once);
+        /// returns its path.
         func write(_ contents: Data, name: String) throws(CompileError) -> String {
             let path = self.path(name)
             guard FileManager.default.createFile(atPath: path, contents: contents) else {
@@ -51,7 +48,9 @@ enum Linker {
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
     }
 
-    static func linkSharedObject(objectPaths: [String], output: String, linker: String?) throws(CompileError) {
+    /// Links `objectPaths` into the shared object `output`; `dataImage`, a data image file
+    /// (`DataImage`), becomes its `.wasmc.data` section (`ELFObject.appendSection`).
+    static func linkSharedObject(objectPaths: [String], output: String, linker: String?, dataImage: String? = nil) throws(CompileError) {
         let executable = Self.executable(linker)
         // Link next to the output, then rename: a failed link never leaves a half-written file.
         let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
@@ -61,6 +60,14 @@ enum Linker {
             try? FileManager.default.removeItem(atPath: partial)
             let text = String(decoding: messages, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw .backend("\(executable) failed (exit status \(status))\(text.isEmpty ? "" : ": " + text)")
+        }
+        if let dataImage {
+            do {
+                try ELFObject.appendSection(to: partial, name: WASMC_DATA_SECTION, contents: dataImage, alignment: UInt64(WASMC_DATA_ALIGN))
+            } catch {
+                try? FileManager.default.removeItem(atPath: partial)
+                throw error
+            }
         }
         try replace(output, with: partial)
     }

@@ -7,23 +7,19 @@ import WasmcModule
 /// one thread, in an LLVM context of its own, and dropped before the thread takes the next: the
 /// memory a compile needs grows with the parts in flight, not with the module (ARCHITECTURE §8).
 /// The parts depend on the module (and profile) alone, not on the threads, so the .so does too.
+/// Besides these parts of functions, there is the instance part (`compileInstance`), which
+/// needs the whole module, data segments included: the parts of functions can be compiled
+/// while those arrive.
 struct Partition {
     struct Part {
-        enum Content {
-            /// What instantiation needs (`ModuleCompiler.generateInstance`).
-            case instance
-            /// Defined functions, in index order (`ModuleCompiler.generateFunctions`).
-            case functions([DefinedFuncIndex])
-        }
-
-        var content: Content
+        /// Defined functions, in index order (`ModuleCompiler.generateFunctions`).
+        var functions: [DefinedFuncIndex]
         /// The optimization level of the part's code.
         var level: Int
         /// What the part is estimated to cost: bytes of code times the level's cost per byte.
         var cost: Int
     }
 
-    /// The instance part first, then the parts of functions.
     var parts: [Part]
 
     /// A part holds at least this much code, and a module of less than two parts' worth is
@@ -55,13 +51,13 @@ struct Partition {
         for (function, size) in zip(defined, sizes) {
             byLevel[functionLevels[module.index(of: function).rawValue] ?? level, default: []].append((function, size))
         }
-        var parts = [Part(content: .instance, level: level, cost: 0)]
+        var parts: [Part] = []
         for functionLevel in byLevel.keys.sorted() {
             var run: [DefinedFuncIndex] = []
             var bytes = 0
             func close() {
                 guard !run.isEmpty else { return }
-                parts.append(Part(content: .functions(run), level: functionLevel, cost: bytes * costPerByte(level: functionLevel)))
+                parts.append(Part(functions: run, level: functionLevel, cost: bytes * costPerByte(level: functionLevel)))
                 run = []
                 bytes = 0
             }
@@ -75,21 +71,21 @@ struct Partition {
         return Partition(parts: parts)
     }
 
-    /// Generates, optimizes and emits every part, on up to `threads` threads (the instance part
-    /// first, then the costliest parts first), each object written to `files` as soon as it is
-    /// made; returns their paths in the parts' order.
-    func compile(
+    /// Starts generating, optimizing and emitting the parts, costliest first, on up to
+    /// `threads` threads of their own, each object written to `files` as soon as it is made;
+    /// `Compilation.finish` waits for them.
+    func start(
         _ compiler: ModuleCompiler, machine: TargetMachine, threads: Int, files: Linker.ObjectFiles,
         progress: (@Sendable (CompileProgress) -> Void)?
-    ) throws(CompileError) -> [String] {
-        let order = [0] + parts.indices.dropFirst().sorted { parts[$0].cost > parts[$1].cost }
+    ) -> Compilation {
+        let order = parts.indices.sorted { parts[$0].cost > parts[$1].cost }
         let totalCost = max(1, parts.reduce(0) { $0 + $1.cost })
-        let work = PartWork(count: parts.count)
+        let work = Compilation(count: parts.count)
         let body: @Sendable () -> Void = { [parts] in
             while let position = work.next(), position < order.count {
                 let part = parts[order[position]]
                 do {
-                    let object = try files.write(Self.compile(part, compiler, machine: machine), index: order[position])
+                    let object = try files.write(Self.compile(part, compiler, machine: machine), name: "part\(order[position]).o")
                     work.finish(order[position], object, cost: part.cost) { done in
                         progress?(CompileProgress(stage: .compiling, fraction: Double(done) / Double(totalCost)))
                     }
@@ -98,43 +94,49 @@ struct Partition {
                 }
             }
         }
-        let threadCount = min(max(threads, 1), parts.count)
         // Threads of their own rather than Dispatch's: LLVM recurses deeply on large functions,
         // and these get the stack of a main thread and more.
-        let finished = DispatchGroup()
-        for _ in 1..<threadCount {
-            finished.enter()
+        for _ in 0..<min(max(threads, 1), parts.count) {
+            work.running.enter()
             let thread = Thread {
                 body()
-                finished.leave()
+                work.running.leave()
             }
             thread.stackSize = 64 << 20
             thread.start()
         }
-        body()
-        finished.wait()
-        return try work.objects()
+        return work
     }
 
     private static func compile(_ part: Part, _ compiler: ModuleCompiler, machine: TargetMachine) throws(CompileError) -> Data {
         let ir: IRModule
         do {
-            switch part.content {
-            case .instance: ir = compiler.generateInstance()
-            case .functions(let functions): ir = try compiler.generateFunctions(functions, copySmallCallees: part.level > 0)
-            }
+            ir = try compiler.generateFunctions(part.functions, copySmallCallees: part.level > 0)
         } catch {
             throw .codegen(error)
         }
+        return try emit(ir, level: part.level, machine: machine)
+    }
+
+    /// The instance part of a module compiled in parts: generated, optimized at `level` and
+    /// emitted on this thread.
+    static func compileInstance(_ compiler: ModuleCompiler, level: Int, machine: TargetMachine) throws(CompileError) -> Data {
+        try emit(compiler.generateInstance(), level: level, machine: machine)
+    }
+
+    private static func emit(_ ir: IRModule, level: Int, machine: TargetMachine) throws(CompileError) -> Data {
         if let problem = ir.verify() {
             throw .codegen(CodegenError("LLVM verifier: \(problem)"))
         }
-        return try machine.compilePart(ir.module, level: part.level)
+        return try machine.compilePart(ir.module, level: level)
     }
 }
 
-/// The parts' shared state: which part goes next, the object files made, the first error.
-private final class PartWork: @unchecked Sendable {
+/// Parts being compiled (`Partition.start`): which part goes next, the object files made, the
+/// first error.
+final class Compilation: @unchecked Sendable {
+    /// The threads that compile the parts.
+    let running = DispatchGroup()
     private let lock = NSLock()
     private var position = 0
     private var results: [String?]
@@ -167,7 +169,14 @@ private final class PartWork: @unchecked Sendable {
         }
     }
 
-    func objects() throws(CompileError) -> [String] {
+    /// Lets the threads finish the parts they are compiling, but start no other.
+    func cancel() {
+        fail(CompileError.backend("cancelled"))
+    }
+
+    /// Waits for the threads; the objects in the parts' order.
+    func finish() throws(CompileError) -> [String] {
+        running.wait()
         let (error, results) = lock.withLock { (self.error, self.results) }
         if let error { throw error }
         return results.map { $0! }

@@ -179,7 +179,9 @@ func hostAndGuest(_ text: String, option: String) -> (host: String, guest: Strin
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Compile a .wasm module to a .so.")
 
-    @Argument(help: "The WebAssembly module: binary (.wasm) or text (.wat).")
+    @Argument(help: ArgumentHelp(
+        "The WebAssembly module: binary (.wasm) or text (.wat); - reads a binary module from standard input.",
+        discussion: "A binary module is compiled as it is read: its code while its data segments are still arriving."))
     var input: String
 
     @Option(name: .shortAndLong, help: "The shared object to write.")
@@ -211,16 +213,16 @@ struct Compile: ParsableCommand {
             let (host, guest) = hostAndGuest(directory, option: "--embed-dir")
             options.embeddedDirectories.append(EmbeddedDirectory(host: host, guest: guest))
         }
-        let bytes = readInput(input)
+        let module = openInput(input)
         let display = ProgressDisplay.forCompile(of: input, quiet: codegen.quiet)
         options.progress = display?.reporter
         do {
-            let report = try Compiler(options: options).compile(bytes, to: output)
+            let report = try Compiler(options: options).compile(module, to: output)
             display?.finish()
-            if time { FileHandle.standardError.write(Data("\(input): \(report)\n".utf8)) }
+            if time { FileHandle.standardError.write(Data("\(module.name): \(report)\n".utf8)) }
         } catch {
             display?.finish()
-            fail("\(input): \(error)", status: 1)
+            fail("\(module.name): \(error)", status: 1)
         }
     }
 }
@@ -447,6 +449,17 @@ struct Run: ParsableCommand {
         FileHandle.standardError.write(Data("wasm exception: uncaught, tag \(tag) (\(payload))\n".utf8))
         exit(134)
     }
+}
+
+/// A module to compile as it is read: a binary module from its file, or from standard input
+/// for `-`; a `.wat` text module read and encoded first.
+func openInput(_ path: String) -> ModuleInput {
+    if path == "-" { return ModuleInput(descriptor: 0, name: "standard input") }
+    if path.hasSuffix(".wat") { return ModuleInput(bytes: readInput(path), name: path) }
+    // The descriptor stays open until the process ends, as the compile reads it to its end.
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { fail("cannot read \(path): \(String(cString: strerror(errno)))", status: 1) }
+    return ModuleInput(descriptor: descriptor, name: path)
 }
 
 /// The module's bytes: a binary module as is, a `.wat` text module encoded first.

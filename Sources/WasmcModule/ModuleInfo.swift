@@ -36,6 +36,7 @@ public struct ModuleInfo: Sendable {
     public var exports: [Export] = []
     public var start: FunctionIndex?
     public var elements: [ElementSegment] = []
+    /// The data segments, without their bytes (`ModuleDecoder` passes those to a `DataSink`).
     public var data: [DataSegment] = []
     /// The data count section's value, when present.
     public var dataCount: UInt32?
@@ -84,12 +85,24 @@ public struct ModuleInfo: Sendable {
     }
 }
 
-extension DataSegment {
-    /// The segment's bytes (a view of the module's binary, not a copy).
-    public var bytes: ArraySlice<UInt8> {
-        switch self {
-        case .passive(let bytes): return bytes
-        case .active(let active): return active.initializer
+extension ModuleInfo {
+    /// A data segment: where it goes and how long it is. Its bytes are not here: they may be
+    /// hundreds of MB, and pass from the input to the data image (`DataSink`).
+    public struct DataSegment: Sendable {
+        public enum Mode: Sendable {
+            /// Copied by `memory.init` only.
+            case passive
+            /// Copied into `memory` at `offset` at instantiation.
+            case active(memory: UInt32, offset: ConstExpression)
+        }
+
+        public var mode: Mode
+        /// The length of its bytes.
+        public var length: Int
+
+        public init(mode: Mode, length: Int) {
+            self.mode = mode
+            self.length = length
         }
     }
 }

@@ -11,6 +11,8 @@ import WasmcModule
 /// index space.
 ///
 /// > Note: <https://webassembly.github.io/spec/core/valid/modules.html#valid-module>
+/// A module from `ModuleDecoder.decodeCode`, whose data segments have not arrived, is valid but
+/// for them: `validateDataSegments` checks those once `decodeRest` has added them.
 public func validateModule(_ module: ModuleInfo, features: WasmFeatures = .default) throws(ModuleError) {
     let context = try ValidationContext(validating: module, features: features)
     for defined in module.definedIndices(FunctionSpace.self) {
@@ -18,6 +20,13 @@ public func validateModule(_ module: ModuleInfo, features: WasmFeatures = .defau
         var validator = try FunctionValidator(context: context, functionIndex: module.index(of: defined).rawValue, locals: code.locals)
         try validator.validateBody(code)
     }
+}
+
+/// Validates the data segments of a module `validateModule` validated without them (once
+/// `ModuleDecoder.decodeRest` has added them): the module-level rules again, which are cheap
+/// and include the segments', without the function bodies.
+public func validateDataSegments(_ module: ModuleInfo, features: WasmFeatures = .default) throws(ModuleError) {
+    _ = try ValidationContext(validating: module, features: features)
 }
 
 /// The module-level rules (spec 3.4), which fill in a `ValidationContext` as they go.
@@ -129,7 +138,9 @@ struct ModuleValidator {
                 return try context.operandType(segment.type)
             })
         }
-        context.dataSegmentCount = module.data.count
+        // The data count section's, when there is one: the segments may not have arrived yet
+        // (ModuleDecoder); without one, no code may name a segment.
+        context.dataSegmentCount = module.dataCount.map(Int.init) ?? module.data.count
         context.hasDataCountSection = module.dataCount != nil
 
         collectDeclaredReferences()
@@ -248,9 +259,9 @@ struct ModuleValidator {
     /// > Note: <https://webassembly.github.io/spec/core/valid/modules.html#data-segments>
     func checkDataSegments() throws(ModuleError) {
         for segment in module.data {
-            guard case .active(let active) = segment else { continue }
-            guard Int(active.index) < context.memoryCount else { throw .unknownMemory(active.index) }
-            try checkConstant(active.offset, type: context.memoryAddressTypes[Int(active.index)])
+            guard case .active(let memory, let offset) = segment.mode else { continue }
+            guard Int(memory) < context.memoryCount else { throw .unknownMemory(memory) }
+            try checkConstant(offset, type: context.memoryAddressTypes[Int(memory)])
         }
     }
 

@@ -38,16 +38,6 @@ import WAT
             func section(_ id: UInt8, _ payload: [UInt8]) -> [UInt8] { [id] + leb128(payload.count) + payload }
             func vector(_ items: [[UInt8]]) -> [UInt8] { leb128(items.count) + items.flatMap { $0 } }
             func name(_ text: String) -> [UInt8] { leb128(text.utf8.count) + Array(text.utf8) }
-            func signedLEB(_ value: Int64) -> [UInt8] {
-                var value = value
-                var bytes: [UInt8] = []
-                while true {
-                    let byte = UInt8(value & 0x7F)
-                    value >>= 7
-                    if (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0) { return bytes + [byte] }
-                    bytes.append(byte | 0x80)
-                }
-            }
             let passive = passiveIndices
             // Types: 0 (i32 i32 i32) -> (), 1 () -> ().
             var module: [UInt8] = [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]

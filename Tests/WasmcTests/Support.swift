@@ -36,6 +36,18 @@ func leb128(_ value: Int) -> [UInt8] {
     return bytes
 }
 
+/// `value` as signed LEB128.
+func signedLEB(_ value: Int64) -> [UInt8] {
+    var value = value
+    var bytes: [UInt8] = []
+    while true {
+        let byte = UInt8(value & 0x7F)
+        value >>= 7
+        if (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0) { return bytes + [byte] }
+        bytes.append(byte | 0x80)
+    }
+}
+
 /// Runs `body` with a fresh temporary directory, removed afterwards.
 func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wasmc-test-\(UUID().uuidString)")

@@ -159,7 +159,7 @@ struct MetadataWriter {
         w.u(module.data.count)
         precondition(record.dataHashes.count == module.data.count, "a hash for each data segment")
         for (segment, hash) in zip(module.data, record.dataHashes) {
-            w.u(segment.bytes.count)
+            w.u(segment.length)
             w.u(hash)
         }
         w.u(record.embeddedFiles.count)

@@ -14,10 +14,12 @@ public struct ModuleCompiler: Sendable {
     public var record: CompileRecord
     private let symbols: FunctionSymbols
 
-    public init(module: ModuleInfo, record: CompileRecord) {
+    /// `symbols`: the functions' symbols, if not the module's own (`FunctionSymbols`): those
+    /// its code was compiled with before its name section arrived.
+    public init(module: ModuleInfo, record: CompileRecord, symbols: FunctionSymbols? = nil) {
         self.module = module
         self.record = record
-        self.symbols = FunctionSymbols(module: module)
+        self.symbols = symbols ?? FunctionSymbols(module: module)
     }
 
     /// Generates the whole module's IR. The result has not been optimized.
@@ -180,18 +182,18 @@ public struct ModuleCompiler: Sendable {
             env.callRuntime(.dataDrop, [ctx, segment], b)
         }
         for (index, segment) in module.data.enumerated() {
-            guard case .active(let active) = segment else { continue }
-            let memory = Index<MemorySpace>(active.index)
-            if let offset = Self.constantOffset(active.offset) {
+            guard case .active(let memoryIndex, let offsetExpression) = segment.mode else { continue }
+            let memory = Index<MemorySpace>(memoryIndex)
+            if let offset = Self.constantOffset(offsetExpression) {
                 // As clampedToU32 below: past u32 is past every memory (and traps as u32's maximum).
                 let start = env.is64(memory) ? UInt32(clamping: offset) : UInt32(truncatingIfNeeded: offset)
-                run.append([UInt32(active.index), UInt32(index), start, UInt32(active.initializer.count)])
+                run.append([memoryIndex, UInt32(index), start, UInt32(segment.length)])
                 continue
             }
             flush()
-            var start = constant(active.offset, type: .i32, env: env, ctx: ctx, b)
+            var start = constant(offsetExpression, type: .i32, env: env, ctx: ctx, b)
             if env.is64(memory) { start = clampedToU32(start, env, b) }
-            initData(memory: ir.i32(Int(active.index)), segment: ir.i32(index), start: start, length: ir.i32(active.initializer.count))
+            initData(memory: ir.i32(Int(memoryIndex)), segment: ir.i32(index), start: start, length: ir.i32(segment.length))
         }
         flush()
         b.ret(nil)

@@ -110,6 +110,16 @@ public struct FunctionSymbols: Sendable {
 
     /// The symbol of defined function `function`.
     public subscript(_ function: FuncIndex) -> String { names[function.rawValue]! }
+
+    /// The symbols that `later`, of the same module with more of its names known, names
+    /// otherwise: old name to new.
+    public func renames(to later: FunctionSymbols) -> [String: String] {
+        var renames: [String: String] = [:]
+        for (old, new) in zip(names, later.names) {
+            if let old, let new, old != new { renames[old] = new }
+        }
+        return renames
+    }
 }
 
 /// What function translators need to know about the module: LLVM types of wasm types, where
