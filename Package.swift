@@ -2,7 +2,7 @@
 // wasmc: an ahead-of-time WebAssembly → native shared object compiler built on LLVM 19.
 //
 // Data flow, one target per stage:
-//   WasmcModule      bytes → ModuleInfo (sections via WasmKit's WasmParser, bodies via our own decoder)
+//   WasmcModule      bytes → ModuleInfo (sections via WasmKit's WasmParser, bodies via our own decoder); several linked into one (Link/)
 //   WasmcValidation  ModuleInfo + function bodies → validated (WebAssembly 2.0 rules)
 //   WasmcCodegen     validated module → LLVM IR (VM layout, per-family instruction emitters)
 //   WasmcBackend     LLVM IR → object file → .so (target machine, passes, ld.lld-19)

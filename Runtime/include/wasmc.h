@@ -71,6 +71,11 @@ const char *wasmc_module_cpu(const wasmc_module *module);
 const char *wasmc_module_cpu_features(const wasmc_module *module);
 /* SHA-256 of the wasm module the .so was compiled from, in lowercase hex. */
 const char *wasmc_module_wasm_hash(const wasmc_module *module);
+/* The modules linked into this one at compile time (`wasmc compile --link NAME=FILE`): how many,
+ * and the name of the one at `index` (NULL past the end), with the SHA-256 of its wasm in
+ * `*hash` if `hash` is not NULL. */
+uint32_t wasmc_module_linked_count(const wasmc_module *module);
+const char *wasmc_module_linked(const wasmc_module *module, uint32_t index, const char **hash);
 /* The number of functions (the whole index space); the imported ones, which come first, in
  * `*imported`. */
 uint32_t wasmc_module_function_count(const wasmc_module *module, uint32_t *imported);

@@ -27,7 +27,7 @@ extern "C" {
 
 /* Bumped whenever anything in this file changes meaning. A .so built for another version is
  * refused by the loader. */
-#define WASMC_ABI_VERSION 5u
+#define WASMC_ABI_VERSION 6u
 /* "WSMC", little endian. */
 #define WASMC_DESCRIPTOR_MAGIC 0x434d5357u
 
@@ -298,6 +298,9 @@ typedef struct wasmc_module_descriptor {
  *                  bytes from the first file entry to the end of the last path)
  *   u nelem       × b ref kind
  *   u nnames      × (u function index, s name)      (function indices increasing)
+ *   u nlinked     × (s name, s wasm content hash)  (the modules linked into this one at compile
+ *                  time, `wasmc compile --link NAME=FILE`: their names and the hashes of their
+ *                  wasm; the content hash above is the main module's)
  *
  * Type keys (typed function references) say what a value kind cannot: a reference type's is
  * `(ref null? HEAP)`, HEAP an abstract heap type (func, extern, exn, nofunc, noextern, noexn) or

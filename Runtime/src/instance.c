@@ -217,6 +217,14 @@ const char *wasmc_module_cpu(const wasmc_module *m) { return m->cpu; }
 const char *wasmc_module_cpu_features(const wasmc_module *m) { return m->features; }
 const char *wasmc_module_wasm_hash(const wasmc_module *m) { return m->hash; }
 
+uint32_t wasmc_module_linked_count(const wasmc_module *m) { return m->nlinked; }
+
+const char *wasmc_module_linked(const wasmc_module *m, uint32_t index, const char **hash) {
+    if (index >= m->nlinked) return NULL;
+    if (hash) *hash = m->linked[index].hash;
+    return m->linked[index].name;
+}
+
 const char *wasmc_module_function_name(const wasmc_module *m, uint32_t function) {
     uint32_t low = 0, high = m->nnames; /* the metadata parser checked that the indices increase */
     while (low < high) {

@@ -95,6 +95,11 @@ struct wasmc_module {
     wasmc_data_entry *files;
     uint8_t *elem_kinds;
     rt_name *names;
+    /* The modules linked into this one at compile time: their names and wasm hashes. */
+    uint32_t nlinked;
+    struct {
+        const char *name, *hash;
+    } *linked;
 };
 
 /* Parses and checks the blob into `m` (counts, arrays, strings). Returns 0, or -1 with a message

@@ -344,6 +344,12 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
         if (!r->failed && i > 0 && m->names[i].func <= m->names[i - 1].func)
             fail(r, "function names out of order (function %u after %u)", m->names[i].func, m->names[i - 1].func);
     }
+    m->nlinked = rd_count(r, 2, "linked modules");
+    m->linked = alloc(r, m->nlinked, sizeof *m->linked);
+    for (uint32_t i = 0; i < m->nlinked && !r->failed; i++) {
+        m->linked[i].name = rd_s(r);
+        m->linked[i].hash = rd_s(r);
+    }
     if (!r->failed && r->p != r->end) fail(r, "%zu trailing bytes", (size_t)(r->end - r->p));
     if (!r->failed) check_layout(r, m);
     return r->failed ? -1 : 0;
@@ -363,4 +369,5 @@ void rt_metadata_free(wasmc_module *m) {
     free(m->data_hashes);
     free(m->elem_kinds);
     free(m->names);
+    free(m->linked);
 }

@@ -33,7 +33,11 @@ std::string vectorizerStart(unsigned passes) {
 // How -O1 and -O2 start: no-op stores that must still trap marked before anything may delete
 // them, then what each function reads and writes (memcpy: only through its arguments), which
 // the loop passes need to move loads across calls.
-constexpr const char *startOfPipeline = "function(mem2reg,wasmc-keep-noop-stores),cgscc(function-attrs),";
+// Calls from one linked module into another's small functions are marked `alwaysinline`
+// (ModuleEnvironment.inlinesAcrossModules): they are inlined first, as their producers would
+// have had they been one module; nothing else is.
+constexpr const char *startOfPipeline =
+    "function(mem2reg,wasmc-keep-noop-stores),always-inline,cgscc(function-attrs),";
 constexpr const char *combine = "instcombine<no-verify-fixpoint>";
 
 // -O2, the default: a pipeline for wasm that its producer has optimized already, which is how

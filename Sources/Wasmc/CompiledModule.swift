@@ -68,6 +68,15 @@ public final class CompiledModule: @unchecked Sendable {
     public var cpuFeatures: String { String(cString: wasmc_module_cpu_features(raw)) }
     /// SHA-256 (hex) of the wasm module compiled.
     public var wasmHash: String { String(cString: wasmc_module_wasm_hash(raw)) }
+    /// The modules linked into this one at compile time (`wasmc compile --link NAME=FILE`):
+    /// their names and the SHA-256 of their wasm.
+    public var linkedModules: [(name: String, wasmHash: String)] {
+        (0..<wasmc_module_linked_count(raw)).map { index in
+            var hash: UnsafePointer<CChar>?
+            let name = wasmc_module_linked(raw, index, &hash)!
+            return (String(cString: name), String(cString: hash!))
+        }
+    }
 
     /// A function's name from the module's name section (by function index), if it has one.
     public func functionName(_ index: Int) -> String? {

@@ -249,20 +249,36 @@ public struct Compiler: Sendable {
     /// parts has its functions compiled on other threads while the data segments still arrive
     /// and pass to the data image; what needs them (the instance part, the metadata with their
     /// hashes) comes last. The .so is the same as from the module's bytes in memory.
+    ///
+    /// `links`: modules to link into this one (`ModuleLinker`), each by the NAME its importers
+    /// import it by; the .so is then one module made of all of them, whose calls across
+    /// modules are direct.
     @discardableResult
-    public func compile(_ input: ModuleInput, to outputPath: String) throws(CompileError) -> CompileReport {
+    public func compile(_ input: ModuleInput, linking links: [LinkInput] = [], to outputPath: String) throws(CompileError) -> CompileReport {
         guard let dataFile = options.dataFile else {
-            return try compile(input, to: outputPath, dataFile: nil)
+            return try compile(input, links: links, to: outputPath, dataFile: nil)
         }
         // Written beside its place and renamed once the .so is: a failed compile leaves nothing.
         var report = CompileReport()
         try Linker.writeFile(dataFile) { (partial: String) throws(CompileError) in
-            report = try compile(input, to: outputPath, dataFile: partial)
+            report = try compile(input, links: links, to: outputPath, dataFile: partial)
         }
         return report
     }
 
-    private func compile(_ input: ModuleInput, to outputPath: String, dataFile: String?) throws(CompileError) -> CompileReport {
+    /// A module to link into the one compiled (`wasmc compile --link NAME=FILE`).
+    public struct LinkInput: Sendable {
+        /// The module name its importers import it by.
+        public var name: String
+        public var input: ModuleInput
+
+        public init(name: String, input: ModuleInput) {
+            self.name = name
+            self.input = input
+        }
+    }
+
+    private func compile(_ input: ModuleInput, links: [LinkInput], to outputPath: String, dataFile: String?) throws(CompileError) -> CompileReport {
         var report = CompileReport()
         report.optimizationLevel = options.optimizationLevel
         var clock = ContinuousClock.now
@@ -274,18 +290,50 @@ public struct Compiler: Sendable {
         }
         let (target, required) = try options.resolvedTarget()
         options.progress?(CompileProgress(stage: .checking))
-        let wasmHash = ContentHash()
-        input.observer = { wasmHash.add($0) }
-        defer { input.observer = nil }
-        var decoder = ModuleDecoder(input)
-        // The code: everything but the data segments.
-        let code: ModuleInfo
-        do {
-            code = try decoder.decodeCode()
-            try validateModule(code, features: options.features)
-        } catch {
-            throw .module(error)
+        let inputs = [input] + links.map(\.input)
+        let hashes = inputs.map { _ in ContentHash() }
+        for (input, hash) in zip(inputs, hashes) { input.observer = { hash.add($0) } }
+        defer { for input in inputs { input.observer = nil } }
+        let wasmHash = hashes[0]
+        var decoders = inputs.map(ModuleDecoder.init)
+        /// A module error, naming the linked module it is in.
+        func moduleError(_ error: ModuleError, _ input: Int) -> CompileError {
+            input == 0 ? .module(error) : .input("--link \(links[input - 1].name)=\(inputs[input].name): \(error)")
         }
+        // The code: everything but the data segments, of each module, linked into one.
+        var codes: [ModuleInfo] = []
+        for index in inputs.indices {
+            do {
+                codes.append(try decoders[index].decodeCode())
+                try validateModule(codes[index], features: options.features)
+            } catch {
+                throw moduleError(error, index)
+            }
+        }
+        var linker: ModuleLinker?
+        /// The input of each part linked.
+        var partInputs = [0]
+        if !links.isEmpty {
+            do {
+                func part(_ index: Int) throws(ModuleError) -> ModuleLinker.Part {
+                    let name = index == 0 ? URL(fileURLWithPath: inputs[0].name).deletingPathExtension().lastPathComponent : links[index - 1].name
+                    return ModuleLinker.Part(name: name, module: codes[index], dataCount: try decoders[index].peekDataCount())
+                }
+                var dependencies: [ModuleLinker.Part] = []
+                for index in links.indices { dependencies.append(try part(index + 1)) }
+                linker = try ModuleLinker(main: try part(0), dependencies: dependencies)
+            } catch let error as LinkError {
+                throw .input(error.message)
+            } catch let error as ModuleError {
+                throw .module(error)
+            } catch {
+                throw .input("\(error)")
+            }
+            // The main module, then the linked modules that take part (their names are unique).
+            partInputs = [0] + linker!.parts.dropFirst().map { part in 1 + links.firstIndex { $0.name == part.name }! }
+            report.warnings = linker!.warnings
+        }
+        let code = linker?.module ?? codes[0]
         // A profile that does not fit is reported once the module's hash tells whether it is
         // another module's (the likelier reason).
         var functionLevels: [Int: Int] = [:]
@@ -332,13 +380,37 @@ public struct Compiler: Sendable {
             directories: options.embeddedDirectories,
             destination: dataFile.map { .file($0) } ?? (options.output == .sharedObject ? .file(files.path("data.image")) : .nowhere))
         var module = code
-        do {
-            try decoder.decodeRest(of: &module, into: image)
-            try validateDataSegments(module, features: options.features)
-        } catch {
-            throw .module(error)
+        if var linker {
+            // Each linked module's data section in turn, into one image.
+            let total = linker.parts.reduce(0) { $0 + $1.dataCount }
+            image.begin(count: total)
+            let sink = ImageSink(image)
+            for (part, index) in partInputs.enumerated() {
+                do {
+                    try decoders[index].decodeRest(of: &codes[index], into: sink)
+                    try validateDataSegments(codes[index], features: options.features)
+                } catch {
+                    throw moduleError(error, index)
+                }
+                linker.addData(codes[index].data, of: part)
+                linker.addNames(codes[index].functionNames, of: part)
+            }
+            image.end()
+            module = linker.module
+        } else {
+            do {
+                try decoders[0].decodeRest(of: &module, into: image)
+                try validateDataSegments(module, features: options.features)
+            } catch {
+                throw .module(error)
+            }
         }
         record.wasmHash = wasmHash.finish()
+        if let linker {
+            record.linkedModules = linker.parts.dropFirst().map { part in
+                (part.name, hashes[1 + links.firstIndex { $0.name == part.name }!].finish())
+            }
+        }
         if let profile = options.profile, profile.wasmHash != record.wasmHash {
             throw .profile(ProfileError("recorded for another module (wasm sha256 \(profile.wasmHash), this one is \(record.wasmHash))"))
         }
@@ -350,7 +422,7 @@ public struct Compiler: Sendable {
             let instance = try files.write(
                 Partition.compileInstance(ModuleCompiler(module: module, record: record, symbols: symbols), level: level, machine: machine),
                 name: "instance.o")
-            var objects = [instance] + (try running.finish())
+            let objects = [instance] + (try running.finish())
             compilation = nil
             report.codegenParts = objects.count
             report.compiledInParts = true
@@ -436,6 +508,17 @@ public struct Compiler: Sendable {
     }
 }
 
+/// The data image as the sink of several modules' data sections, one after the other: their
+/// segments follow each other in the image, which `begin`s and `end`s once for all of them.
+private final class ImageSink: DataSink {
+    let image: DataImage
+    init(_ image: DataImage) { self.image = image }
+    func begin(count: Int) {}
+    func segment(_ index: Int, _ segment: ModuleInfo.DataSegment) { image.segment(index, segment) }
+    func add(_ bytes: UnsafeRawBufferPointer) { image.add(bytes) }
+    func end() {}
+}
+
 /// Where a compilation spent its time, phase by phase (the data flow of `Compiler.compile`).
 public struct CompileReport: Sendable, CustomStringConvertible {
     /// Decoding and validation of all but the data segments.
@@ -460,6 +543,8 @@ public struct CompileReport: Sendable, CustomStringConvertible {
     public var compiledInParts = false
     /// With a profile: how the functions divided up (`CompileOptions.profile`).
     public var tiers: Profile.Tiers?
+    /// What deserves a word but did not stop the compile (a linked module nothing imports).
+    public var warnings: [String] = []
     /// The optimization level asked for (the hot functions' with a profile).
     public var optimizationLevel = 2
     /// The process's peak resident memory in bytes at the end of each phase, in order (what

@@ -175,6 +175,8 @@ struct ModuleMetadata {
     var dataFile = "", dataSegments = 0, dataBytes: UInt64 = 0
     /// Entries of embedded directories (roots, directories, files).
     var embeddedEntries = 0
+    /// The modules linked into this one: name and wasm hash.
+    var linked: [(name: String, hash: String)] = []
 
     private var blob: ArraySlice<UInt8>
     private var position: Int
@@ -218,6 +220,12 @@ struct ModuleMetadata {
         }
         embeddedEntries = Int(try u())
         _ = try u()  // their hash
+        for _ in 0..<(try count()) { _ = try b() }  // the element segments' kinds
+        for _ in 0..<(try count()) {
+            _ = try u()  // a function index
+            _ = try s()  // its name
+        }
+        for _ in 0..<(try count()) { linked.append((try s(), try s())) }
     }
 
     private static let kindNames = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref"]
@@ -267,6 +275,10 @@ struct ModuleMetadata {
             data: \(dataSegments) segments, \(dataBytes) bytes\(dataSegments == 0 ? "" : dataFile.isEmpty ? " in the .so" : " in the data file \(dataFile) beside the .so")\(embeddedEntries == 0 ? "" : "; \(embeddedEntries) entries of embedded directories")
 
             """
+        if !linked.isEmpty {
+            text += "linked modules: \(linked.count)\n"
+            for module in linked { text += "  \(module.name): wasm sha256 \(module.hash)\n" }
+        }
         text += "imports: \(imports.count)\n"
         for i in imports { text += "  \(i.module).\(i.name): \(i.description)\n" }
         text += "exports: \(exports.count)\n"

@@ -200,6 +200,11 @@ struct Compile: ParsableCommand {
         valueName: "host[::guest]"))
     var embeddedDirectories: [String] = []
 
+    @Option(name: .customLong("link"), help: ArgumentHelp(
+        "A module to link into this one: the imports from module NAME are bound to its exports, and the artifact is one module made of both (repeatable; linked modules may import from each other by their names).",
+        valueName: "name=file"))
+    var links: [String] = []
+
     @OptionGroup var codegen: CodegenOptions
 
     @Flag(help: "Print how long each phase took (to standard error).")
@@ -214,10 +219,19 @@ struct Compile: ParsableCommand {
             options.embeddedDirectories.append(EmbeddedDirectory(host: host, guest: guest))
         }
         let module = openInput(input)
+        let linked = links.map { text -> Compiler.LinkInput in
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex, text.index(after: equals) != text.endIndex else {
+                fail("--link \(text): expected NAME=FILE", status: 1)
+            }
+            let name = String(text[..<equals]), file = String(text[text.index(after: equals)...])
+            guard file != "-" else { fail("--link \(text): a linked module is read from a file, not standard input", status: 1) }
+            return Compiler.LinkInput(name: name, input: openInput(file))
+        }
         let display = ProgressDisplay.forCompile(of: input, quiet: codegen.quiet)
         options.progress = display?.reporter
         do {
-            let report = try Compiler(options: options).compile(module, to: output)
+            let report = try Compiler(options: options).compile(module, linking: linked, to: output)
+            for warning in report.warnings { FileHandle.standardError.write(Data("wasmc: warning: \(warning)\n".utf8)) }
             display?.finish()
             if time { FileHandle.standardError.write(Data("\(module.name): \(report)\n".utf8)) }
         } catch {

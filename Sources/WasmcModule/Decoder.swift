@@ -107,6 +107,16 @@ public struct ModuleDecoder {
         return info
     }
 
+    /// After `decodeCode`: how many segments the data section holds, read ahead without taking
+    /// anything (0 without a data section, or one too malformed to tell, which `decodeRest`
+    /// then reports).
+    public func peekDataCount() throws(ModuleError) -> Int {
+        guard atDataSection else { return 0 }
+        let bytes = try input.peek(11)
+        guard let (_, sizeWidth) = Self.leb(bytes.dropFirst()), let (count, _) = Self.leb(bytes.dropFirst(1 + sizeWidth)) else { return 0 }
+        return Int(count)
+    }
+
     /// Reads the rest of the module after `decodeCode`: the data section, whose segments'
     /// bytes go to `sink` as they arrive, and the custom sections after it.
     public mutating func decodeRest(of info: inout ModuleInfo, into sink: DataSink? = nil) throws(ModuleError) {
@@ -354,26 +364,7 @@ public struct ModuleDecoder {
                     }
                 case .importSection(let imports):
                     info.sectionOffsets.imports = sectionStart
-                    info.imports = imports
-                    for entry in imports {
-                        switch entry.descriptor {
-                        case .function(let typeIndex):
-                            info.functionTypes.append(typeIndex)
-                            info.importedFunctionCount += 1
-                        case .table(let type):
-                            info.tables.append(type)
-                            info.importedTableCount += 1
-                        case .memory(let type):
-                            info.memories.append(type)
-                            info.importedMemoryCount += 1
-                        case .global(let type):
-                            info.globals.append(type)
-                            info.importedGlobalCount += 1
-                        case .tag(let typeIndex):
-                            info.tags.append(typeIndex)
-                            info.importedTagCount += 1
-                        }
-                    }
+                    for entry in imports { info.addImport(entry) }
                 case .functionSection(let typeIndices):
                     info.sectionOffsets.functions = sectionStart
                     info.functionTypes.append(contentsOf: typeIndices)

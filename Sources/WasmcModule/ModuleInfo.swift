@@ -48,8 +48,68 @@ public struct ModuleInfo: Sendable {
     public var functionNames: [FunctionIndex: String] = [:]
     /// Byte offsets of section starts, for error messages that point at a section.
     public var sectionOffsets: SectionOffsets = SectionOffsets()
+    /// A module linked from several (`ModuleLinker`): the defined functions of each, whose code
+    /// keeps its module's indices, and how those map onto this module's. Empty otherwise.
+    public var linkedCode: [(defined: Range<Int>, map: IndexMap)] = []
+    /// A module linked from several: how instantiation goes, each linked module's globals,
+    /// tables and segments initialized and its start function run before the next module's.
+    /// Empty otherwise (one step: everything, then `start`).
+    public var initialization: [InitializationStep] = []
 
     public init() {}
+
+    /// Adds an import: to the imports, and to its index space, after the imports before it.
+    public mutating func addImport(_ entry: Import) {
+        imports.append(entry)
+        switch entry.descriptor {
+        case .function(let typeIndex):
+            functionTypes.append(typeIndex)
+            importedFunctionCount += 1
+        case .table(let type):
+            tables.append(type)
+            importedTableCount += 1
+        case .memory(let type):
+            memories.append(type)
+            importedMemoryCount += 1
+        case .global(let type):
+            globals.append(type)
+            importedGlobalCount += 1
+        case .tag(let typeIndex):
+            tags.append(typeIndex)
+            importedTagCount += 1
+        }
+    }
+
+    /// How defined function `function`'s code maps its indices onto the module's (`linkedCode`);
+    /// nil when they are the module's own.
+    public func indexMap(of function: DefinedFuncIndex) -> IndexMap? {
+        linkedCode.first { $0.defined.contains(function.rawValue) }?.map
+    }
+
+    /// Which of the modules linked into this one defined function `function` comes from (an
+    /// index into `linkedCode`); nil for a module not linked from several.
+    public func linkedModule(of function: DefinedFuncIndex) -> Int? {
+        linkedCode.firstIndex { $0.defined.contains(function.rawValue) }
+    }
+
+    /// One linked module's part of instantiating a module linked from several: the defined
+    /// globals and tables it initializes, the element and data segments it applies, in order,
+    /// and then the start function it runs (by index in the linked module's index spaces).
+    public struct InitializationStep: Sendable {
+        public var globals: Range<Int>
+        public var tables: Range<Int>
+        public var elements: Range<Int>
+        public var data: Range<Int>
+        public var start: UInt32?
+
+        public init(globals: Range<Int>, tables: Range<Int>, elements: Range<Int>, data: Range<Int>, start: UInt32?) {
+            self.globals = globals
+            self.tables = tables
+            self.elements = elements
+            self.data = data
+            self.start = start
+        }
+    }
 
     public var definedFunctionCount: Int { definedCount(FunctionSpace.self) }
 

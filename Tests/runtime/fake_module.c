@@ -222,9 +222,9 @@ _Static_assert(WASMC_DATA_VERSION == 1, "the data image above spells the version
 
 /* ---- the metadata blob, byte by byte (string literals concatenate; the final NUL is not part
  * of it) ---- */
-_Static_assert(WASMC_ABI_VERSION == 5, "the metadata blob below spells the ABI version: update it");
+_Static_assert(WASMC_ABI_VERSION == 6, "the metadata blob below spells the ABI version: update it");
 static const uint8_t metadata[] =
-    "\x05"                                  /* abi_version */
+    "\x06"                                  /* abi_version */
     "\x18" "x86_64-unknown-linux-gnu"       /* target triple */
     "\x07" "generic"                        /* cpu */
     "\x00"                                  /* cpu features */
@@ -281,7 +281,8 @@ static const uint8_t metadata[] =
     "\x02" "\x05\x11" "\x04\x22"            /* data segments: size, hash */
     "\x00" "\x00"                           /* no embedded files, their hash */
     "\x02" "\x05" "\x05"                    /* element segments: funcref, funcref */
-    "\x02" "\x01" "\x03" "add" "\x02" "\x03" "div"; /* names */
+    "\x02" "\x01" "\x03" "add" "\x02" "\x03" "div" /* names */
+    "\x01" "\x03" "dep" "\x04" "beef";         /* linked modules: name, wasm hash */
 
 #ifdef FAKE_BAD_MAGIC
 #define MAGIC 0x464c457fu

@@ -315,6 +315,10 @@ static void test_corrupt_metadata(void) {
         CHECK(wasmc_module_function_name(m, 1) && !strcmp(wasmc_module_function_name(m, 1), "add"));
         CHECK(wasmc_module_function_name(m, 2) && !strcmp(wasmc_module_function_name(m, 2), "div"));
         CHECK(!wasmc_module_function_name(m, 3));
+        const char *hash = NULL;
+        CHECK(wasmc_module_linked_count(m) == 1);
+        CHECK(wasmc_module_linked(m, 0, &hash) && !strcmp(wasmc_module_linked(m, 0, NULL), "dep") && hash && !strcmp(hash, "beef"));
+        CHECK(!wasmc_module_linked(m, 1, NULL));
         wasmc_module_unload(m);
         uint64_t counts[64] = {0};
         d->profile_counts = counts;

@@ -16,7 +16,11 @@ extension FunctionTranslator {
     func emitCall(function callee: FuncIndex) {
         let (type, code, calleeCtx) = directCallee(callee)
         let args = pop(type.parameters.count)
-        pushResults(wasmCall(type, code, [calleeCtx] + args), type)
+        let call = wasmCall(type, code, [calleeCtx] + args)
+        if env.inlinesAcrossModules(from: wasmFunction, to: callee) {
+            LLVMAddCallSiteAttribute(call, LLVMAttributeIndex(bitPattern: -1), ir.enumAttribute("alwaysinline"))
+        }
+        pushResults(call, type)
     }
 
     func emitCallIndirect(typeIndex: Int, table: Index<TableSpace>) {

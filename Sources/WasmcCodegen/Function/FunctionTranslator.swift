@@ -146,14 +146,17 @@ final class FunctionTranslator: AnyInstructionVisitor {
         // Validated bodies decode alike under 2.0's and 3.0's encodings (a memarg that names a
         // memory fails 2.0's alignment check), so the 3.0 one serves both.
         var decoder = InstructionDecoder(code: code)
+        // The code of a module linked into this one keeps its module's indices.
+        let indexMap = env.module.defined(wasmFunction).flatMap { env.module.indexMap(of: $0) }
         while true {
             let offset = decoder.offset
-            let next: Operator?
+            var next: Operator?
             do {
                 next = try decoder.nextOperator()
             } catch {
                 throw CodegenError(error.message, functionIndex: functionIndex, offset: error.offset ?? offset)
             }
+            if let indexMap, let decoded = next { next = indexMap.map(decoded) }
             guard let next else { break }
             binaryOffset = offset
             switch next {

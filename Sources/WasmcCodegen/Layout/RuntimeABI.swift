@@ -3,7 +3,7 @@ import WasmTypes
 /// The Swift mirror of Runtime/include/wasmc_abi.h: fixed offsets and codes the generated code
 /// relies on. `LayoutTests` checks every number here against the C runtime's `wasmc_abi_layout()`.
 public enum RuntimeABI {
-    public static let version: UInt32 = 5
+    public static let version: UInt32 = 6
     public static let descriptorMagic: UInt32 = 0x434d_5357
     public static let descriptorSymbol = "wasmc_module"
 

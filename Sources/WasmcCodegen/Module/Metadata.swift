@@ -22,6 +22,9 @@ public struct CompileRecord: Sendable {
     /// The data image's embedded directories: how many entries, and the hash of the entries
     /// with their paths.
     public var embeddedFiles: (count: Int, hash: UInt64)
+    /// The modules linked into this one (`ModuleLinker`): their names and the SHA-256 of their
+    /// wasm (`wasmHash` is the main module's).
+    public var linkedModules: [(name: String, hash: String)] = []
 
     public init(
         targetTriple: String, cpu: String, cpuFeatures: String, options: String, wasmHash: String,
@@ -171,6 +174,11 @@ struct MetadataWriter {
         for (index, name) in names {
             w.u(Int(index))
             w.s(name)
+        }
+        w.u(record.linkedModules.count)
+        for linked in record.linkedModules {
+            w.s(linked.name)
+            w.s(linked.hash)
         }
         return w.bytes
     }

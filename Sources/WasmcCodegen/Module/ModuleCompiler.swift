@@ -49,7 +49,10 @@ public struct ModuleCompiler: Sendable {
         let (ir, env) = makeModule(scope: .functions)
         try translate(functions, env)
         if copySmallCallees {
-            let callees = env.declaredFunctions.filter { module.code(module.defined($0)!).expression.count <= Self.maximumCopiedCallee }
+            let callees = env.declaredFunctions.filter { callee in
+                module.code(module.defined(callee)!).expression.count <= Self.maximumCopiedCallee
+                    || functions.contains { env.inlinesAcrossModules(from: module.index(of: $0), to: callee) }
+            }
             for callee in callees {
                 try FunctionTranslator(env: env, function: callee).translate(code: module.code(module.defined(callee)!))
                 LLVMSetLinkage(env.function(callee)!, LLVMAvailableExternallyLinkage)
@@ -61,6 +64,10 @@ public struct ModuleCompiler: Sendable {
 
     /// The largest body (bytes of code) `generateFunctions` copies into the parts that call it.
     static let maximumCopiedCallee = 48
+    /// The largest body (bytes of code) a call from another linked module inlines
+    /// (`ModuleEnvironment.inlinesAcrossModules`): a per-element function of a processing block,
+    /// not a whole stage.
+    static let maximumInlinedAcrossModules = 512
 
     private func makeModule(scope: CodeScope) -> (IRModule, ModuleEnvironment) {
         let ir = IRModule(name: "wasm")
@@ -122,25 +129,47 @@ public struct ModuleCompiler: Sendable {
     private func emitInit(_ env: ModuleEnvironment) -> LLVMValue {
         let ir = env.ir
         let function = ir.addFunction("wasmc.init", ir.function(ir.void, [ir.ptr]))
-        ir.addFunctionAttribute(function, "nounwind")
+        // A module linked from several runs the linked modules' start functions from here, and
+        // their exceptions unwind through it to the runtime, as from the start function.
+        let steps = module.initialization.isEmpty
+            ? [ModuleInfo.InitializationStep(
+                globals: 0..<module.globals.count - module.importedGlobalCount,
+                tables: 0..<module.tables.count - module.importedTableCount,
+                elements: 0..<module.elements.count, data: 0..<module.data.count, start: nil)]
+            : module.initialization
+        if steps.contains(where: { $0.start != nil }) {
+            env.setUnwindAttributes(function)
+        } else {
+            ir.addFunctionAttribute(function, "nounwind")
+        }
         let b = IRBuilder(ir)
         defer { b.dispose() }
         b.position(at: b.appendBlock(function, "entry"))
         let ctx = LLVMGetParam(function, 0)!
+        for step in steps {
+            emitInitStep(step, function: function, env, ctx: ctx, b)
+        }
+        b.ret(nil)
+        return function
+    }
 
-        for defined in module.definedIndices(GlobalSpace.self) {
+    /// One module's part of `init`: its globals, tables and segments, then its start function.
+    private func emitInitStep(_ step: ModuleInfo.InitializationStep, function: LLVMValue, _ env: ModuleEnvironment, ctx: LLVMValue, _ b: IRBuilder) {
+        let ir = env.ir
+        for defined in module.definedIndices(GlobalSpace.self)[step.globals] {
             let index = module.index(of: defined)
             let value = constant(module.initializer(defined), type: module.globals[index.rawValue].valueType, env: env, ctx: ctx, b)
             b.store(value, env.globalAddress(index, ctx: ctx, b))
         }
-        for defined in module.definedIndices(TableSpace.self) {
+        for defined in module.definedIndices(TableSpace.self)[step.tables] {
             guard let initializer = module.tableInitializers[defined.rawValue] else { continue }
             let index = module.index(of: defined)
             let value = constant(initializer, type: .ref(module.tables[index.rawValue].elementType), env: env, ctx: ctx, b)
             let size = env.tableSize(env.tableObject(index, ctx: ctx, b), b)
             env.callRuntime(.tableFill, [ctx, ir.i32(index.rawValue), ir.i32(0), value, size], b)
         }
-        for (index, segment) in module.elements.enumerated() {
+        for index in step.elements {
+            let segment = module.elements[index]
             let items = env.callRuntime(.elemSegmentAlloc, [ctx, ir.i32(index), ir.i32(segment.initializer.count)], b)
             if let offsets = funcRefOffsets(segment.initializer, env), offsets.count > 1 {
                 storeFuncRefs(offsets, segment: index, into: items, function: function, env: env, ctx: ctx, b)
@@ -151,7 +180,8 @@ public struct ModuleCompiler: Sendable {
                 b.store(value, b.byteOffset(items, 8 * i))
             }
         }
-        for (index, segment) in module.elements.enumerated() {
+        for index in step.elements {
+            let segment = module.elements[index]
             switch segment.mode {
             case .active(let table, let offset):
                 var start = constant(offset, type: .i32, env: env, ctx: ctx, b)
@@ -181,7 +211,8 @@ public struct ModuleCompiler: Sendable {
             env.callRuntime(.memoryInit, [ctx, memory, segment, start, ir.i32(0), length], b)
             env.callRuntime(.dataDrop, [ctx, segment], b)
         }
-        for (index, segment) in module.data.enumerated() {
+        for index in step.data {
+            let segment = module.data[index]
             guard case .active(let memoryIndex, let offsetExpression) = segment.mode else { continue }
             let memory = Index<MemorySpace>(memoryIndex)
             if let offset = Self.constantOffset(offsetExpression) {
@@ -196,8 +227,16 @@ public struct ModuleCompiler: Sendable {
             initData(memory: ir.i32(Int(memoryIndex)), segment: ir.i32(index), start: start, length: ir.i32(segment.length))
         }
         flush()
-        b.ret(nil)
-        return function
+        if let start = step.start {
+            let callee = FuncIndex(Int(start))
+            let type = module.functionType(of: callee)
+            if let code = env.function(callee) {
+                _ = env.callWasm(type, code, [ctx], b)
+            } else {
+                let (code, calleeCtx) = env.funcRefTarget(env.funcRef(callee, ctx: ctx, b), invariant: true, b)
+                _ = env.callWasm(type, code, [calleeCtx], b)
+            }
+        }
     }
 
     /// The vmctx offset of each item's `wasmc_funcref` (`nullFuncRef` for ref.null) when every

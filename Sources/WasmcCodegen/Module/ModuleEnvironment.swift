@@ -227,6 +227,17 @@ final class ModuleEnvironment {
         if !module.hasTags { ir.addFunctionAttribute(function, "nounwind") }
     }
 
+    /// Whether a call from `caller` to `callee` crosses from one linked module into another
+    /// (`ModuleLinker`) and is to be inlined: the callee is small
+    /// (`ModuleCompiler.maximumInlinedAcrossModules`). Its producer could not inline it, as it
+    /// did the module's own small functions; the -O1 and -O2 pipelines run no inliner but the
+    /// one for such calls (`always-inline`; -O3 inlines by LLVM's measure anyway).
+    func inlinesAcrossModules(from caller: FuncIndex, to callee: FuncIndex) -> Bool {
+        guard !module.linkedCode.isEmpty, let from = module.defined(caller), let to = module.defined(callee) else { return false }
+        return module.linkedModule(of: from) != module.linkedModule(of: to)
+            && module.code(to).expression.count <= ModuleCompiler.maximumInlinedAcrossModules
+    }
+
     /// A call of wasm function `callee` (a declared function or a `code` pointer) of `type`.
     func callWasm(_ type: FunctionType, _ callee: LLVMValue, _ args: [LLVMValue], _ b: IRBuilder) -> LLVMValue {
         let call = b.call(llvmFunctionType(type), callee, args)
