@@ -379,38 +379,29 @@ public struct Compiler: Sendable {
         let image = try DataImage(
             directories: options.embeddedDirectories,
             destination: dataFile.map { .file($0) } ?? (options.output == .sharedObject ? .file(files.path("data.image")) : .nowhere))
-        var module = code
-        if var linker {
-            // Each linked module's data section in turn, into one image.
-            let total = linker.parts.reduce(0) { $0 + $1.dataCount }
-            image.begin(count: total)
-            let sink = ImageSink(image)
-            for (part, index) in partInputs.enumerated() {
-                do {
-                    try decoders[index].decodeRest(of: &codes[index], into: sink)
-                    try validateDataSegments(codes[index], features: options.features)
-                } catch {
-                    throw moduleError(error, index)
-                }
-                linker.addData(codes[index].data, of: part)
-                linker.addNames(codes[index].functionNames, of: part)
-            }
-            image.end()
-            module = linker.module
-        } else {
-            do {
-                try decoders[0].decodeRest(of: &module, into: image)
-                try validateDataSegments(module, features: options.features)
-            } catch {
-                throw .module(error)
-            }
-        }
-        record.wasmHash = wasmHash.finish()
+        // Each module's data section in turn (the main module's, then the linked ones'): one
+        // goes to the image as it is, several one after the other (`ImageSink`).
+        let sink: DataSink
         if let linker {
-            record.linkedModules = linker.parts.dropFirst().map { part in
-                (part.name, hashes[1 + links.firstIndex { $0.name == part.name }!].finish())
-            }
+            image.begin(count: linker.parts.reduce(0) { $0 + $1.dataCount })
+            sink = ImageSink(image)
+        } else {
+            sink = image
         }
+        for (part, index) in partInputs.enumerated() {
+            do {
+                try decoders[index].decodeRest(of: &codes[index], into: sink)
+                try validateDataSegments(codes[index], features: options.features)
+            } catch {
+                throw moduleError(error, index)
+            }
+            linker?.addData(codes[index].data, of: part)
+            linker?.addNames(codes[index].functionNames, of: part)
+        }
+        if linker != nil { image.end() }
+        let module = linker?.module ?? codes[0]
+        record.wasmHash = wasmHash.finish()
+        record.linkedModules = zip(linker?.parts ?? [], partInputs).dropFirst().map { part, index in (part.name, hashes[index].finish()) }
         if let profile = options.profile, profile.wasmHash != record.wasmHash {
             throw .profile(ProfileError("recorded for another module (wasm sha256 \(profile.wasmHash), this one is \(record.wasmHash))"))
         }
@@ -453,27 +444,24 @@ public struct Compiler: Sendable {
         options.progress?(CompileProgress(stage: .compiling))
         try machine.optimize(ir.module, level: level)
         lap(\.optimize)
+        let section = try image.finish()
         switch options.output {
         case .sharedObject:
             let object = try machine.emitObject(ir.module)
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
             let path = try files.write(object, name: "module.o")
-            let section = try image.finish()
             try Linker.linkSharedObject(
                 objectPaths: [path], output: outputPath, linker: options.linker, dataImage: dataFile == nil ? section : nil)
             lap(\.link)
         case .object:
             try Linker.write(try machine.emitObject(ir.module), to: outputPath)
-            try image.finish()
             lap(\.emit)
         case .assembly:
             try Linker.write(try machine.emitObject(ir.module, assembly: true), to: outputPath)
-            try image.finish()
             lap(\.emit)
         case .llvmIR:
             try Linker.write(Data(ir.printIR().utf8), to: outputPath)
-            try image.finish()
         }
         return report
     }

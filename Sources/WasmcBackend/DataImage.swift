@@ -69,6 +69,8 @@ final class DataImage: DataSink {
     /// Where the next byte of the segment arriving goes (in the image).
     private var position: UInt64 = 0
     private var failure: CompileError?
+    /// Whether `end` has placed the files: the layout is complete.
+    private var ended = false
 
     /// Collects (and hashes) the files of `directories`, which go into the image after the
     /// segments; nothing is written before the segments or `finish` come.
@@ -122,10 +124,14 @@ final class DataImage: DataSink {
         position = start
         size = start + length
         wasmc_data_hash_start(&hasher)
-        if descriptor < 0, let path {
-            descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            if descriptor < 0 { fail() }
-        }
+        openFile()
+    }
+
+    /// Makes the image's file, once, when there is something to write to it.
+    private func openFile() {
+        guard descriptor < 0, let path else { return }
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if descriptor < 0 { fail() }
     }
 
     func add(_ bytes: UnsafeRawBufferPointer) {
@@ -144,7 +150,6 @@ final class DataImage: DataSink {
         }
         ended = true
     }
-    private var ended = false
 
     /// Writes `bytes` at `offset` in the file; the first failure is kept for `finish`.
     private func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) {
@@ -172,10 +177,7 @@ final class DataImage: DataSink {
             end()
         }
         guard !isEmpty, let path else { return nil }
-        if descriptor < 0 {
-            descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            if descriptor < 0 { fail() }
-        }
+        openFile()
         for entry in files where entry.kind == UInt32(WASMC_DATA_FILE) {
             // Read again (mapped): a file that changed since it was hashed fails here.
             guard let source = entry.source, let bytes = try? Data(contentsOf: URL(fileURLWithPath: source), options: .alwaysMapped),

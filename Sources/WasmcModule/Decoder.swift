@@ -124,7 +124,7 @@ public struct ModuleDecoder {
         while try !input.atEnd() {
             let start = input.offset
             let id = try byte()
-            let size = Int(try unsigned(32, "section size"))
+            let size = Int(try u32("section size"))
             let end = input.offset + size
             guard id == 0 else {
                 // Only custom sections may follow the data section (and the data count section
@@ -132,7 +132,7 @@ public struct ModuleDecoder {
                 let known = id <= 13
                 throw ModuleError(.malformed, known ? "section out of order" : "malformed section ID \(id)", offset: start)
             }
-            let nameLength = Int(try unsigned(32, "custom section name length"))
+            let nameLength = Int(try u32("custom section name length"))
             guard input.offset + nameLength <= end else { throw ModuleError(.malformed, "unexpected end", offset: input.offset) }
             let name = try bytes(nameLength)
             guard let text = String(validating: name, as: UTF8.self) else {
@@ -189,23 +189,23 @@ public struct ModuleDecoder {
         let start = input.offset
         info.sectionOffsets.data = start
         _ = try byte()
-        let size = Int(try unsigned(32, "section size"))
+        let size = Int(try u32("section size"))
         let end = input.offset + size
-        let count = Int(try unsigned(32, "data segment count"))
+        let count = Int(try u32("data segment count"))
         sink?.begin(count: count)
         info.data.reserveCapacity(min(count, 1 << 16))
         for index in 0..<count {
             let kindOffset = input.offset
             let mode: ModuleInfo.DataSegment.Mode
-            switch try unsigned(32, "data segment kind") {
+            switch try u32("data segment kind") {
             case 0: mode = .active(memory: 0, offset: try constantExpression())
             case 1: mode = .passive
             case 2:
-                let memory = UInt32(try unsigned(32, "memory index"))
+                let memory = try u32("memory index")
                 mode = .active(memory: memory, offset: try constantExpression())
             case let kind: throw ModuleError(.malformed, "malformed data segment kind \(kind)", offset: kindOffset)
             }
-            let length = Int(try unsigned(32, "data segment length"))
+            let length = Int(try u32("data segment length"))
             guard input.offset + length <= end else {
                 throw ModuleError(.malformed, "unexpected end of section or function", offset: input.offset)
             }
@@ -306,21 +306,20 @@ public struct ModuleDecoder {
         return taken
     }
 
-    /// An unsigned LEB128 number of at most `bits` bits.
-    private func unsigned(_ bits: Int, _ what: String) throws(ModuleError) -> UInt64 {
+    /// An unsigned LEB128 u32, taken from the input (read by `leb`, the one decoder of the
+    /// section-level numbers).
+    private func u32(_ what: String) throws(ModuleError) -> UInt32 {
         let start = input.offset
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let next = try byte()
-            value |= UInt64(next & 0x7F) << shift
-            shift += 7
-            if next & 0x80 == 0 {
-                guard value >> bits == 0 else { throw ModuleError(.malformed, "integer too large (\(what))", offset: start) }
-                return value
-            }
-            guard shift < UInt64(bits) else { throw ModuleError(.malformed, "integer representation too long (\(what))", offset: start) }
+        let ahead = try input.peek(5)
+        if let (value, width) = Self.leb(ahead) {
+            _ = try input.take(width)
+            return value
         }
+        // None: the input ends inside it, or five bytes do not end it, or its value needs more
+        // than 32 bits.
+        if ahead.count < 5 { throw ModuleError(.malformed, "unexpected end", offset: start + ahead.count) }
+        if ahead.last! & 0x80 != 0 { throw ModuleError(.malformed, "integer representation too long (\(what))", offset: start) }
+        throw ModuleError(.malformed, "integer too large (\(what))", offset: start)
     }
 
     private static func readNames(_ bytes: ArraySlice<UInt8>, into info: inout ModuleInfo) {

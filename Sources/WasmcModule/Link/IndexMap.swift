@@ -112,4 +112,24 @@ public struct IndexMap: Sendable, Equatable {
     public func map(_ type: FunctionType) -> FunctionType {
         FunctionType(parameters: type.parameters.map { map($0) }, results: type.results.map { map($0) })
     }
+
+    public func map(_ descriptor: ImportDescriptor) -> ImportDescriptor {
+        switch descriptor {
+        case .function(let type): return .function(types[Int(type)])
+        case .table(let type): return .table(TableType(elementType: map(type.elementType), limits: type.limits))
+        case .memory: return descriptor
+        case .global(let type): return .global(GlobalType(mutability: type.mutability, valueType: map(type.valueType)))
+        case .tag(let type): return .tag(types[Int(type)])
+        }
+    }
+
+    public func map(_ descriptor: ExportDescriptor) -> ExportDescriptor {
+        switch descriptor {
+        case .function(let index): return .function(functions[Int(index)])
+        case .table(let index): return .table(tables[Int(index)])
+        case .memory(let index): return .memory(memories[Int(index)])
+        case .global(let index): return .global(globals[Int(index)])
+        case .tag(let index): return .tag(tags[Int(index)])
+        }
+    }
 }

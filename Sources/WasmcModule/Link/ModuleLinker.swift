@@ -78,7 +78,6 @@ public struct ModuleLinker: Sendable {
         }
         parts = [main] + dependencies.filter { used.contains($0.name) }
         maps = Array(repeating: IndexMap(), count: parts.count)
-        instantiationOrder = []
         instantiationOrder = try Self.order(parts)
         try link()
     }
@@ -132,7 +131,7 @@ public struct ModuleLinker: Sendable {
                     importIndex[p].append(UInt32.max)
                     continue
                 }
-                let descriptor = map(entry.descriptor, maps[p])
+                let descriptor = maps[p].map(entry.descriptor)
                 let key = "\(entry.module)\u{0}\(entry.name)"
                 if let earlier = external[key] {
                     guard try sameKind(earlier.descriptor, descriptor, linked.types) else {
@@ -151,9 +150,19 @@ public struct ModuleLinker: Sendable {
             }
         }
         // Each part's defined items, in turn; then its imports bound to another part's exports
-        // (that part's items mapped already: dependency order).
+        // (that part's items mapped already: dependency order). Instantiation initializes each
+        // part's ranges in turn.
+        var steps: [ModuleInfo.InitializationStep] = []
         for (p, part) in parts.enumerated() {
             let m = part.module
+            let globals = linked.globals.count - linked.importedGlobalCount, tables = linked.tables.count - linked.importedTableCount
+            let data = parts[..<p].reduce(0) { $0 + $1.dataCount }
+            steps.append(ModuleInfo.InitializationStep(
+                globals: globals..<globals + m.globals.count - m.importedGlobalCount,
+                tables: tables..<tables + m.tables.count - m.importedTableCount,
+                elements: linked.elements.count..<linked.elements.count + m.elements.count,
+                data: data..<data + part.dataCount,
+                start: nil))
             func defined(_ base: Int, _ count: Int) -> [UInt32] { (0..<count).map { UInt32(base + $0) } }
             maps[p].functions = Array(repeating: 0, count: m.importedFunctionCount)
                 + defined(linked.functionTypes.count, m.functionTypes.count - m.importedFunctionCount)
@@ -164,7 +173,7 @@ public struct ModuleLinker: Sendable {
                 + defined(linked.globals.count, m.globals.count - m.importedGlobalCount)
             maps[p].tags = Array(repeating: 0, count: m.importedTagCount) + defined(linked.tags.count, m.tags.count - m.importedTagCount)
             maps[p].elements = defined(linked.elements.count, m.elements.count)
-            maps[p].firstData = UInt32(parts[..<p].reduce(0) { $0 + $1.dataCount })
+            maps[p].firstData = UInt32(data)
             linked.functionTypes += m.functionTypes[m.importedFunctionCount...].map { maps[p].types[Int($0)] }
             linked.tables += m.tables[m.importedTableCount...].map { TableType(elementType: maps[p].map($0.elementType), limits: $0.limits) }
             linked.memories += m.memories[m.importedMemoryCount...]
@@ -230,31 +239,17 @@ public struct ModuleLinker: Sendable {
             }
         }
         linked.declaredFunctionCount = linked.codes.count
-        linked.exports = parts[0].module.exports.map { Export(name: $0.name, descriptor: map($0.descriptor, maps[0])) }
+        linked.exports = parts[0].module.exports.map { Export(name: $0.name, descriptor: maps[0].map($0.descriptor)) }
         linked.start = parts[0].module.start.map { maps[0].functions[Int($0)] }
         let dataCount = parts.reduce(0) { $0 + $1.dataCount }
         linked.dataCount = dataCount > 0 || parts.contains { $0.module.dataCount != nil } ? UInt32(dataCount) : nil
         linked.sectionOffsets = parts[0].module.sectionOffsets
-        // Instantiation, module by module; the main module's start is the linked module's.
-        var bases: [[Int]] = []
-        var totals = [linked.importedGlobalCount, linked.importedTableCount, 0, 0]
-        for part in parts {
-            let m = part.module
-            bases.append(totals)
-            totals[0] += m.globals.count - m.importedGlobalCount
-            totals[1] += m.tables.count - m.importedTableCount
-            totals[2] += m.elements.count
-            totals[3] += part.dataCount
-        }
+        // Instantiation, module by module; the main module's start is the linked module's (the
+        // runtime runs it), the others' are run in their steps.
         linked.initialization = instantiationOrder.map { p in
-            let m = parts[p].module
-            let base = bases[p]
-            return ModuleInfo.InitializationStep(
-                globals: base[0] - linked.importedGlobalCount..<base[0] - linked.importedGlobalCount + m.globals.count - m.importedGlobalCount,
-                tables: base[1] - linked.importedTableCount..<base[1] - linked.importedTableCount + m.tables.count - m.importedTableCount,
-                elements: base[2]..<base[2] + m.elements.count,
-                data: base[3]..<base[3] + parts[p].dataCount,
-                start: p == 0 ? nil : m.start.map { maps[p].functions[Int($0)] })
+            var step = steps[p]
+            step.start = p == 0 ? nil : parts[p].module.start.map { maps[p].functions[Int($0)] }
+            return step
         }
         module = linked
     }
@@ -267,8 +262,8 @@ public struct ModuleLinker: Sendable {
         guard let export = parts[e].module.exports.first(where: { $0.name == entry.name }) else {
             throw LinkError("\(importer) imports \(entry.module).\(entry.name), which \(entry.module) does not export")
         }
-        let wanted = map(entry.descriptor, maps[p])
-        let mapped = map(export.descriptor, maps[e])
+        let wanted = maps[p].map(entry.descriptor)
+        let mapped = maps[e].map(export.descriptor)
         func mismatch(_ given: String) -> LinkError {
             LinkError("\(importer) imports \(entry.module).\(entry.name) as \(describe(wanted, types)), \(entry.module) exports \(given)")
         }
@@ -351,26 +346,6 @@ public struct ModuleLinker: Sendable {
         case .memory: return "memory"
         case .global: return "global"
         case .tag: return "tag"
-        }
-    }
-
-    private func map(_ descriptor: ImportDescriptor, _ map: IndexMap) -> ImportDescriptor {
-        switch descriptor {
-        case .function(let type): return .function(map.types[Int(type)])
-        case .table(let type): return .table(TableType(elementType: map.map(type.elementType), limits: type.limits))
-        case .memory: return descriptor
-        case .global(let type): return .global(GlobalType(mutability: type.mutability, valueType: map.map(type.valueType)))
-        case .tag(let type): return .tag(map.types[Int(type)])
-        }
-    }
-
-    private func map(_ descriptor: ExportDescriptor, _ map: IndexMap) -> ExportDescriptor {
-        switch descriptor {
-        case .function(let index): return .function(map.functions[Int(index)])
-        case .table(let index): return .table(map.tables[Int(index)])
-        case .memory(let index): return .memory(map.memories[Int(index)])
-        case .global(let index): return .global(map.globals[Int(index)])
-        case .tag(let index): return .tag(map.tags[Int(index)])
         }
     }
 
