@@ -124,7 +124,9 @@ public final class ModuleInput: @unchecked Sendable {
                 buffer.removeSubrange(0..<bufferStart)
                 bufferStart = 0
             }
-            let want = max(count - (buffer.count - bufferStart), Self.readSize)
+            // A piece at a time: a size the input declares (a section's) is not trusted to
+            // reserve memory for; the buffer grows only by what arrives.
+            let want = Self.readSize
             let old = buffer.count
             var failure: Int32 = 0
             buffer.append(contentsOf: repeatElement(0, count: want))
