@@ -80,7 +80,7 @@ let package = Package(
         ),
         .target(
             name: "Wasmc",
-            dependencies: ["WasmcRuntime", "WasmcBackend"]
+            dependencies: ["WasmcRuntime", "WasmcModule", "WasmcBackend"]
         ),
         .executableTarget(
             name: "WasmcCLI",

@@ -25,6 +25,13 @@ class Extern(ctypes.Structure):  # wasmc_extern
     _fields_ = [("kind", ctypes.c_uint32), ("of", Of), ("is_host", ctypes.c_uint32)]
 
 
+class ImportInfo(ctypes.Structure):  # wasmc_import_info
+    _fields_ = [("module", ctypes.c_char_p), ("name", ctypes.c_char_p), ("kind", ctypes.c_uint32),
+                ("type_index", ctypes.c_uint32), ("value_kind", ctypes.c_uint8), ("mutable", ctypes.c_uint8),
+                ("has_max", ctypes.c_uint8), ("min", ctypes.c_uint64), ("max", ctypes.c_uint64),
+                ("module_len", ctypes.c_uint32), ("name_len", ctypes.c_uint32)]
+
+
 EXTERN_GLOBAL = 3
 
 
@@ -41,6 +48,9 @@ def load(runtime_path):
     rt.wasmc_instance_export.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(Extern)]
     rt.wasmc_call.restype = ctypes.c_uint32
     rt.wasmc_call.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(Value)]
+    rt.wasmc_module_import_count.restype = ctypes.c_uint32
+    rt.wasmc_module_import_count.argtypes = [ctypes.c_void_p]
+    rt.wasmc_module_import.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.POINTER(ImportInfo)]
     rt.wasmc_global_new.restype = Global
     rt.wasmc_global_new.argtypes = [ctypes.c_uint8, ctypes.c_uint8, Value]
     return rt

@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""Calls across modules (issue 19): a processing block whose per-element function lives in
-another module, linked into one .so at compile time (`wasmc compile --link`) against the same
-two modules linked at run time through the C API, and against Wasmtime linking them at run
-time. Writes Benchmarks/results/linking.md (scripts/bench runs it).
+"""Calls across modules (issue 19), two cases, each linked into one .so at compile time (`wasmc
+compile --link`), against the same modules linked at run time through the C API (one .so per
+module, each import bound to the export of another module's instance), and against Wasmtime
+linking them at run time (`Linker.define_instance`). Writes Benchmarks/results/linking.md
+(scripts/bench runs it).
 
-    run.py --wasmc WASMC --runtime LIBWASMC_RUNTIME.so [--elements N] [--out FILE]
+    run.py --wasmc WASMC --runtime LIBWASMC_RUNTIME.so [--elements N] [--pipeline-elements N] [--out FILE]
 
-The block (main) loops over N elements and sums what dep's `pixel(i)` returns: a small
-function of a few arithmetic instructions, as a per-pixel step of an image block is. Compiled
-at -O2; the time is the best of 5 calls of process(N) after one warm-up call, in ns per element.
+- per-element: a block (main) loops over N elements and sums what dep's `pixel(i)` returns: a
+  small function of a few arithmetic instructions, as a per-pixel step of an image block is.
+- pipeline: examples/pipeline (built by its build.sh with clang-19): main's run(N) passes each
+  element through three modules, decode → model (256 KiB of weights in a data segment) → post,
+  each built by clang as a module of its own, with its own memory.
+
+Compiled at -O2; the time is the best of 5 calls after one warm-up call, in ns per element.
+The results of the three ways must agree. The pipeline also has the same C sources built into
+one native program (clang-19 -O2, build.sh's `native`), timed as the best of 5 runs of the
+whole process, which prints run(N): the same result, again.
 """
 import argparse
 import ctypes
@@ -40,6 +48,15 @@ MAIN = """(module
     (local.get $s)))
 """
 
+
+class Case:
+    """Modules to link: `main` (a path) and `deps`, (NAME, path) in instantiation order (each
+    imports only from those before it); `entry(n)` is main's export called with n."""
+
+    def __init__(self, title, main, deps, entry, n, native=None):
+        self.title, self.main, self.deps, self.entry, self.n = title, main, deps, entry, n
+        self.native = native  # a program of the same sources printing entry(n), or None
+
 ROUNDS = 5
 
 
@@ -54,7 +71,9 @@ def best(call):
     return min(times), result
 
 
-def wasmc_runs(runtime, linked, main, dep, n):
+def wasmc_runs(runtime, case, so):
+    """The best times of case.entry(n) linked at compile time (so["linked"]) and at run time
+    (so[name] per module), with the results."""
     rt = wasmc_api.load(runtime)
     error = wasmc_api.Error()
     store = rt.wasmc_store_new()
@@ -65,45 +84,82 @@ def wasmc_runs(runtime, linked, main, dep, n):
             sys.exit(f"run.py: {error.message.decode()}")
         return module
 
-    def instantiate(module, imports=None, count=0):
-        instance = rt.wasmc_instantiate(store, module, imports, count, ctypes.byref(error))
-        if not instance:
-            sys.exit(f"run.py: {error.message.decode()}")
-        return instance
-
     def export(instance, name):
         extern = wasmc_api.Extern()
         if not rt.wasmc_instance_export(instance, name.encode(), ctypes.byref(extern)):
             sys.exit(f"run.py: no export {name}")
         return extern
 
-    def process(instance):
-        function = ctypes.c_void_p(export(instance, "process").of.func)
+    def instantiate(module, instances):
+        """`module` with each import bound to the export of that name of `instances[module name]`."""
+        count = rt.wasmc_module_import_count(module)
+        imports = (wasmc_api.Extern * max(count, 1))()
+        for index in range(count):
+            info = wasmc_api.ImportInfo()
+            rt.wasmc_module_import(module, index, ctypes.byref(info))
+            imports[index] = export(instances[info.module.decode()], info.name.decode())
+        instance = rt.wasmc_instantiate(store, module, imports, count, ctypes.byref(error))
+        if not instance:
+            sys.exit(f"run.py: {error.message.decode()}")
+        return instance
+
+    def entry(instance):
+        function = ctypes.c_void_p(export(instance, case.entry).of.func)
         io = (wasmc_api.Value * 1)()
 
         def call():
-            io[0].i32 = n
+            io[0].i32 = case.n
             if rt.wasmc_call(store, function, io):
-                sys.exit("run.py: process trapped")
+                sys.exit(f"run.py: {case.entry} trapped")
             return io[0].i32
         return call
 
-    at_compile_time = best(process(instantiate(load(linked))))
-    dependency = instantiate(load(dep))
-    imports = (wasmc_api.Extern * 1)()
-    imports[0] = export(dependency, "pixel")
-    at_run_time = best(process(instantiate(load(main), imports, 1)))
+    at_compile_time = best(entry(instantiate(load(so["linked"]), {})))
+    instances = {}
+    for name, _ in case.deps:
+        instances[name] = instantiate(load(so[name]), instances)
+    at_run_time = best(entry(instantiate(load(so["main"]), instances)))
     return at_compile_time, at_run_time
 
 
-def wasmtime_run(main, dep, n):
+def wasmtime_run(case):
     import wasmtime
     engine = wasmtime.Engine()
     store = wasmtime.Store(engine)
     linker = wasmtime.Linker(engine)
-    linker.define_instance(store, "dep", wasmtime.Instance(store, wasmtime.Module.from_file(engine, dep), []))
-    process = linker.instantiate(store, wasmtime.Module.from_file(engine, main)).exports(store)["process"]
-    return best(lambda: process(store, n))
+    for name, path in case.deps:
+        linker.define_instance(store, name, linker.instantiate(store, wasmtime.Module.from_file(engine, path)))
+    function = linker.instantiate(store, wasmtime.Module.from_file(engine, case.main)).exports(store)[case.entry]
+    return best(lambda: function(store, case.n))
+
+
+def measure(args, case, key):
+    """Compiles the case's modules, runs the three ways, and returns its table rows."""
+    so = {name: os.path.join(BUILD, f"{key}-{name}.so") for name in ["main", "linked"] + [n for n, _ in case.deps]}
+    links = [argument for name, path in case.deps for argument in ("--link", f"{name}={path}")]
+    subprocess.run([args.wasmc, "compile", case.main, *links, "-o", so["linked"]], check=True)
+    for name, path in [("main", case.main)] + case.deps:
+        subprocess.run([args.wasmc, "compile", path, "-o", so[name]], check=True)
+    (linked, r1), (separate, r2) = wasmc_runs(args.runtime, case, so)
+    wasmtime, r3 = wasmtime_run(case)
+    if not r1 == r2 == r3:
+        sys.exit(f"run.py: {key}: the results differ: {r1}, {r2}, {r3}")
+    per = lambda seconds: seconds * 1e9 / case.n  # noqa: E731
+    modules = len(case.deps) + 1
+    rows = [
+        f"| {case.title}, {case.n:,} elements | wasmc, at compile time (`--link`, one .so) | {per(linked):.3f} | 1.00x |",
+        f"| | wasmc, at run time ({modules} .so, the C API) | {per(separate):.3f} | {separate / linked:.2f}x |",
+        f"| | Wasmtime, at run time (`Linker`) | {per(wasmtime):.3f} | {wasmtime / linked:.2f}x |",
+    ]
+    if case.native:
+        def run_native():
+            output = subprocess.run([case.native, str(case.n)], check=True, capture_output=True, text=True).stdout
+            return int(output)
+        native, r4 = best(run_native)
+        if r4 != r1:
+            sys.exit(f"run.py: {key}: the native program printed {r4}, wasmc returned {r1}")
+        rows.append(f"| | native (the same C, one program, clang-19 -O2) | {per(native):.3f} | {native / linked:.2f}x |")
+    return rows
 
 
 def main(argv):
@@ -111,6 +167,7 @@ def main(argv):
     parser.add_argument("--wasmc", required=True)
     parser.add_argument("--runtime", required=True)
     parser.add_argument("--elements", type=int, default=100_000_000)
+    parser.add_argument("--pipeline-elements", type=int, default=20_000_000)
     parser.add_argument("--out", default=os.path.join(ROOT, "Benchmarks", "results", "linking.md"))
     args = parser.parse_args(argv)
     os.makedirs(BUILD, exist_ok=True)
@@ -119,28 +176,28 @@ def main(argv):
         paths[name] = os.path.join(BUILD, name + ".wat")
         with open(paths[name], "w") as f:
             f.write(text)
-    so = {name: os.path.join(BUILD, name + ".so") for name in ("main", "dep", "linked")}
-    subprocess.run([args.wasmc, "compile", paths["main"], "--link", "dep=" + paths["dep"], "-o", so["linked"]], check=True)
-    subprocess.run([args.wasmc, "compile", paths["main"], "-o", so["main"]], check=True)
-    subprocess.run([args.wasmc, "compile", paths["dep"], "-o", so["dep"]], check=True)
-    n = args.elements
-    (linked, r1), (separate, r2) = wasmc_runs(args.runtime, so["linked"], so["main"], so["dep"], n)
-    wasmtime, r3 = wasmtime_run(paths["main"], paths["dep"], n)
-    if not r1 == r2 == r3:
-        sys.exit(f"run.py: the results differ: {r1}, {r2}, {r3}")
-    per = lambda seconds: seconds * 1e9 / n  # noqa: E731
+    pipeline = os.path.join(BUILD, "pipeline")
+    subprocess.run(["bash", os.path.join(ROOT, "examples", "pipeline", "build.sh"), pipeline], check=True)
+    stage = lambda name: os.path.join(pipeline, name + ".wasm")  # noqa: E731
+    cases = {
+        "per-element": Case("a per-element function in another module", paths["main"], [("dep", paths["dep"])],
+                            "process", args.elements),
+        "pipeline": Case("examples/pipeline: decode → model → post", stage("main"),
+                         [(name, stage(name)) for name in ("decode", "model", "post")], "run", args.pipeline_elements,
+                         native=os.path.join(pipeline, "native")),
+    }
+    rows = []
+    for key, case in cases.items():
+        rows += measure(args, case, key)
     lines = [
-        "# Calls across modules: a per-element function in another module",
+        "# Calls across modules: modules linked into one .so against linked at run time",
         "",
         "Written by `Benchmarks/linking/run.py` (`scripts/bench`); what each figure is: its docstring.",
-        f"Machine: {os.cpu_count()} cores, Linux {os.uname().release}; {n:,} elements, -O2.",
+        f"Machine: {os.cpu_count()} cores, Linux {os.uname().release}; -O2.",
         "",
-        "| how the two modules are linked | ns per element | vs linked at compile time |",
-        "|---|---|---|",
-        f"| wasmc, at compile time (`--link`, one .so) | {per(linked):.3f} | 1.00x |",
-        f"| wasmc, at run time (two .so, the C API) | {per(separate):.3f} | {separate / linked:.2f}x |",
-        f"| Wasmtime, at run time (`Linker`) | {per(wasmtime):.3f} | {wasmtime / linked:.2f}x |",
-    ]
+        "| case | how the modules are linked | ns per element | vs linked at compile time |",
+        "|---|---|---|---|",
+    ] + rows
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

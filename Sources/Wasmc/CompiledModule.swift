@@ -1,5 +1,6 @@
 import Foundation
 import WasmcBackend
+import WasmcModule
 import WasmcRuntime
 
 /// A compiled module loaded into this process: a wasmc .so, checked and ready to instantiate.
@@ -32,8 +33,14 @@ public final class CompiledModule: @unchecked Sendable {
     /// With a `cache` (`CompileCache.standard(environment:)` for the user's), an unchanged module
     /// compiled with the same options before is loaded from there instead, and a new compile is
     /// stored there.
-    public convenience init(wasm: [UInt8], options: CompileOptions = CompileOptions(), cache: CompileCache? = nil) throws(WasmcError) {
-        let key = cache.flatMap { _ in try? CompileCache.key(wasm: wasm, options: options) }
+    ///
+    /// `linking`: modules linked into this one at compile time, each by the name its importers
+    /// import it by (as `wasmc compile --link NAME=FILE`): their calls across modules are direct.
+    public convenience init(
+        wasm: [UInt8], linking links: [(name: String, wasm: [UInt8])] = [], options: CompileOptions = CompileOptions(),
+        cache: CompileCache? = nil
+    ) throws(WasmcError) {
+        let key = cache.flatMap { _ in try? CompileCache.key(wasm: wasm, linking: links, options: options) }
         if let cache, let key, let path = cache.lookup(key) {
             if let raw = try? Self.load(path) {
                 self.init(raw: raw, isFromCache: true)
@@ -44,8 +51,10 @@ public final class CompiledModule: @unchecked Sendable {
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("wasmc-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).so").path
         do {
-            try Compiler(options: options).compile(wasm, to: path)
+            let linkInputs = links.map { Compiler.LinkInput(name: $0.name, input: ModuleInput(bytes: $0.wasm)) }
+            try Compiler(options: options).compile(ModuleInput(bytes: wasm), linking: linkInputs, to: path)
         } catch {
+            if case .link = error { throw WasmcError(.link, error.description) }
             throw WasmcError(.compile, error.description)
         }
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -44,7 +44,7 @@ public struct CompileCache: Sendable {
     /// The entry key of compiling `wasm` with `options`, or nil when such a compile is not
     /// cached (a profile, output other than a .so, a .so whose data goes to a file of its own,
     /// which the cache does not keep, or one with embedded directories, whose files may change).
-    public static func key(wasm: [UInt8], options: CompileOptions) throws(CompileError) -> String? {
+    public static func key(wasm: [UInt8], linking links: [(name: String, wasm: [UInt8])] = [], options: CompileOptions) throws(CompileError) -> String? {
         guard options.output == .sharedObject, options.profile == nil, options.dataFile == nil,
             options.embeddedDirectories.isEmpty
         else { return nil }
@@ -62,7 +62,11 @@ public struct CompileCache: Sendable {
             "llvm arguments \(options.llvmArguments.joined(separator: " "))",
             "linker \(options.linker ?? "-")",
         ]
-        return ContentHash.sha256Hex(Array(lines.joined(separator: "\n").utf8))
+        // Linked modules by name length, name and hash (the length keeps a name with spaces or
+        // newlines from reading as another); none for a module without links, whose key stays
+        // what it was.
+        let linkLines = links.map { "link \($0.name.utf8.count) \($0.name) \(ContentHash.sha256Hex($0.wasm))" }
+        return ContentHash.sha256Hex(Array((lines + linkLines).joined(separator: "\n").utf8))
     }
 
     /// What tells this compiler apart from another build of it: the ABI version, and the size

@@ -204,6 +204,9 @@ public enum CompileError: Error, CustomStringConvertible, Sendable {
     case profile(ProfileError)
     /// Something the compile takes besides the module is unusable (an embedded directory).
     case input(String)
+    /// The modules to link into one do not fit together (an import nobody exports, of another
+    /// type, a cycle of dependencies).
+    case link(LinkError)
 
     public var description: String {
         switch self {
@@ -213,6 +216,7 @@ public enum CompileError: Error, CustomStringConvertible, Sendable {
         case .backend(let message): return "backend: \(message)"
         case .profile(let error): return "profile: \(error)"
         case .input(let message): return message
+        case .link(let error): return error.message
         }
     }
 }
@@ -323,14 +327,14 @@ public struct Compiler: Sendable {
                 for index in links.indices { dependencies.append(try part(index + 1)) }
                 linker = try ModuleLinker(main: try part(0), dependencies: dependencies)
             } catch let error as LinkError {
-                throw .input(error.message)
+                throw .link(error)
             } catch let error as ModuleError {
                 throw .module(error)
             } catch {
                 throw .input("\(error)")
             }
             // The main module, then the linked modules that take part (their names are unique).
-            partInputs = [0] + linker!.parts.dropFirst().map { part in 1 + links.firstIndex { $0.name == part.name }! }
+            partInputs = [0] + linker!.parts.dropFirst().map { part in 1 + links.firstIndex { $0.name.utf8.elementsEqual(part.name.utf8) }! }
             report.warnings = linker!.warnings
         }
         let code = linker?.module ?? codes[0]

@@ -2,9 +2,11 @@ import Wasmc
 import WasmcBackend
 
 /// Runs a script's commands in this process: each module compiled for the host, loaded and
-/// instantiated through the Swift shim.
+/// instantiated through the Swift shim; with `links`, the registered modules an importer imports
+/// from are linked into it at compile time.
 final class LocalEngine: SpecEngine {
     let options: CompileOptions
+    var links: CompileTimeLinks?
     let store = Store()
     let spectest: SpectestModule
     /// Instances by `$name`, and the most recent one.
@@ -15,8 +17,9 @@ final class LocalEngine: SpecEngine {
     /// equivalent ones ("\u{C5}" and "A\u{30A}").
     var registered: [[UInt8]: Instance] = [:]
 
-    init(options: CompileOptions) throws {
+    init(options: CompileOptions, linkRegistered: Bool = false) throws {
         self.options = options
+        if linkRegistered { links = CompileTimeLinks(features: options.features) }
         self.spectest = try SpectestModule()
     }
 
@@ -28,6 +31,7 @@ final class LocalEngine: SpecEngine {
             case (.success(let instance), .success):
                 current = instance
                 if let id { named[id] = instance }
+                links?.instantiated(wasm, id: id)
                 result.record(category, true, line, "")
             case (.success, .trap(let message)):
                 result.record(category, false, line, "instantiated, expected trap \"\(message)\"")
@@ -51,6 +55,7 @@ final class LocalEngine: SpecEngine {
         case .register(let name, let module):
             if let instance = instance(module) {
                 registered[name] = instance
+                links?.register(name, module: module)
                 result.record(.register, true, line, "")
             } else {
                 result.record(.register, false, line, "no module to register")
@@ -84,7 +89,7 @@ final class LocalEngine: SpecEngine {
     func finish(into result: inout FileResult) {}
 
     func instantiate(_ wasm: [UInt8]) throws -> Instance {
-        let module = try CompiledModule(wasm: wasm, options: options)
+        let module = try CompiledModule(wasm: wasm, linking: links?.links(for: wasm) ?? [], options: options)
         return try Instance(module: module, store: store) { entry in
             if entry.module == "spectest" { return self.spectest.export(entry.name) }
             return self.registered[Array(entry.module.utf8)]?.export(entry.name)

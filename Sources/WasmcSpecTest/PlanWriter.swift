@@ -1,11 +1,13 @@
 import Foundation
 import Wasmc
 import WasmcBackend
+import WasmcModule
 
 /// Runs a script's commands on another architecture: compiles each module for the target into a
 /// folder, writes the commands into a plan file there, and, at the end, runs the C driver
 /// (Tests/cross/spec_driver.c, e.g. under qemu-user) on it. The driver reports one line per
-/// command; if it dies, the commands it did not report count as failed.
+/// command; if it dies, the commands it did not report count as failed. With `links`, the
+/// registered modules an importer imports from are linked into it at compile time.
 ///
 /// The plan is text, one command per line, space-separated fields; strings (names, ids,
 /// messages) are `x` followed by the hex of their UTF-8 bytes, `-` when absent:
@@ -23,14 +25,16 @@ final class PlanWriter: SpecEngine {
     let options: CompileOptions
     let driver: [String]
     let folder: String
+    var links: CompileTimeLinks?
     private var plan = ""
     private var moduleCount = 0
     /// The categories of the commands sent to the driver, in order.
     private var queued: [(category: Category, line: Int)] = []
 
-    init(options: CompileOptions, driver: [String]) throws {
+    init(options: CompileOptions, driver: [String], linkRegistered: Bool = false) throws {
         self.options = options
         self.driver = driver
+        if linkRegistered { links = CompileTimeLinks(features: options.features) }
         let template = NSTemporaryDirectory() + "wasmc-spec-plan.XXXXXX"
         var bytes = Array(template.utf8CString)
         guard let made = mkdtemp(&bytes) else {
@@ -49,11 +53,19 @@ final class PlanWriter: SpecEngine {
             let file = "\(folder)/m\(moduleCount).so"
             moduleCount += 1
             do {
-                try Compiler(options: options).compile(wasm, to: file)
+                let linking = (links?.links(for: wasm) ?? []).map { Compiler.LinkInput(name: $0.name, input: ModuleInput(bytes: $0.wasm)) }
+                try Compiler(options: options).compile(ModuleInput(bytes: wasm), linking: linking, to: file)
             } catch {
-                result.record(category, false, line, "compiling for \(options.target?.triple ?? "the host"): \(error)")
+                if case .link = error, case .linkError = expect {
+                    result.record(category, true, line, "")  // unlinkable when compiled, as at run time
+                } else {
+                    result.record(category, false, line, "compiling for \(options.target?.triple ?? "the host"): \(error)")
+                }
                 return
             }
+            // The driver reports a failed instantiation; a module expected to fail is not
+            // registered by the scripts.
+            if case .success = expect { links?.instantiated(wasm, id: id) }
             let outcome: String
             switch expect {
             case .success: outcome = "ok"
@@ -62,6 +74,7 @@ final class PlanWriter: SpecEngine {
             }
             add("module \(line) \(category.rawValue) \(Self.string(id)) \(file) \(outcome)", category, line)
         case .register(let name, let module):
+            links?.register(name, module: module)
             add("register \(line) x\(Self.hex(name)) \(Self.string(module))", .register, line)
         case .perform(let action, let category, let expect):
             let outcome: String

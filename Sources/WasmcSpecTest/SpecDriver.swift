@@ -107,26 +107,44 @@ struct SpecDriver {
         print("\(totalPassed) passed, \(totalFailed) failed")
     }
 
-    /// The baseline file: one line per script, "NAME MIN_PASSED  # why the rest fails".
-    /// Returns false (and says why) when a script passes fewer commands than its line, or a
-    /// script not listed fails anything.
+    /// The baseline file: lines "NAME MIN_PASSED  # why the rest fails" (a script of which at
+    /// least that many commands pass) and "NAME:LINE  # why" (the command at that line of the
+    /// script is known to fail; the others must pass). Returns false (and says why) when a script
+    /// passes fewer commands than its floor, fails a command not listed for it, or, not listed
+    /// at all, fails anything.
     func check(_ results: [FileResult], baseline path: String) -> Bool {
         var minimum: [String: Int] = [:]
-        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            for line in text.split(separator: "\n") {
-                let content = line.split(separator: "#", maxSplits: 1).first.map(String.init) ?? ""
-                let fields = content.split(separator: " ")
-                if fields.count >= 2, let count = Int(fields[1]) { minimum[String(fields[0])] = count }
-            }
-        } else {
+        var knownLines: [String: Set<Int>] = [:]
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             print("cannot read the baseline \(path)")
             return false
+        }
+        for line in text.split(separator: "\n") {
+            let content = line.split(separator: "#", maxSplits: 1).first.map(String.init) ?? ""
+            let fields = content.split(separator: " ")
+            if fields.count >= 2, let count = Int(fields[1]) {
+                minimum[String(fields[0])] = count
+            } else if fields.count == 1, let colon = fields[0].lastIndex(of: ":"), let number = Int(fields[0][colon...].dropFirst()) {
+                knownLines[String(fields[0][..<colon]), default: []].insert(number)
+            }
         }
         var ok = true
         for result in results {
             let passes = result.passed.values.reduce(0, +)
             let failures = result.failed.values.reduce(0, +)
-            if let floor = minimum[result.file] {
+            if let known = knownLines[result.file] {
+                // "FILE:LINE: category: why"
+                let failedLines = result.failures.map { failure in
+                    Int(failure.dropFirst(result.file.count + 1).prefix { $0 != ":" }) ?? 0
+                }
+                let unexpected = zip(failedLines, result.failures).filter { !known.contains($0.0) }
+                for (_, failure) in unexpected { print("REGRESSION \(failure)  (not in the baseline)") }
+                if !unexpected.isEmpty { ok = false }
+                let fixed = known.subtracting(failedLines).sorted()
+                if !fixed.isEmpty {
+                    print("note: \(result.file) lines \(fixed.map(String.init).joined(separator: ", ")) pass now: remove them from the baseline")
+                }
+            } else if let floor = minimum[result.file] {
                 if passes < floor {
                     print("REGRESSION \(result.file): \(passes) passed, the baseline says at least \(floor)")
                     ok = false

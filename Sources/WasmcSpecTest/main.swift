@@ -2,7 +2,7 @@
 // compiled by wasmc.
 //
 //   wasmc-spec-test [--jobs N] [--baseline FILE] [--show N] [-O0..-O3] [--bounds-checks guard|explicit]
-//                   [--instrument] [--part-size BYTES] [--wasm 2.0|3.0]
+//                   [--instrument] [--part-size BYTES] [--wasm 2.0|3.0] [--link-registered]
 //                   [--target TRIPLE [--cpu CPU] [--cpu-features LIST] --driver "COMMAND..."] PATH...
 //
 // Scripts are read as the `--wasm` version says (default 3.0): 2.0 scripts by WasmKit's text
@@ -20,6 +20,10 @@
 // --cpu, --cpu-features, as `wasmc compile` takes them) and run by the C driver COMMAND (split
 // at spaces), e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu out/cross/aarch64/spec_driver"
 // (Tests/cross/spec_driver.c, built by scripts/build-runtime-cross; see PlanWriter.swift).
+//
+// With --link-registered, a module importing from registered modules is compiled with them
+// linked in (`wasmc compile --link`) rather than imported from their instances at run time
+// (CompileTimeLinks.swift says what that changes; Tests/spec-baseline-linked.txt lists it).
 import Foundation
 import Wasmc
 import WasmcBackend
@@ -37,6 +41,7 @@ var triple: String?
 var cpu: String?
 var cpuFeatures: String?
 var driverCommand: [String] = []
+var linkRegistered = false
 /// What a child process gets besides --single: everything that shapes how a script runs.
 var childArguments: [String] = []
 
@@ -59,6 +64,9 @@ while !arguments.isEmpty {
         childArguments.append(argument)
     case "--instrument":
         options.instrument = true
+        childArguments.append(argument)
+    case "--link-registered":
+        linkRegistered = true
         childArguments.append(argument)
     case "--part-size":
         guard let size = Int(arguments.first ?? ""), size > 0 else {
@@ -112,7 +120,8 @@ if let singleFile {
     let result: FileResult
     do {
         let engine: SpecEngine = driverCommand.isEmpty
-            ? try LocalEngine(options: options) : try PlanWriter(options: options, driver: driverCommand)
+            ? try LocalEngine(options: options, linkRegistered: linkRegistered)
+            : try PlanWriter(options: options, driver: driverCommand, linkRegistered: linkRegistered)
         result = options.features == .wasm2
             ? try WastRunner(path: singleFile, engine: engine, features: options.features).run()
             : try JSONScriptRunner(path: singleFile, engine: engine, features: options.features).run()

@@ -259,4 +259,55 @@ import WAT
             #expect(report.warnings == ["--link other: nothing imports from other; it is left out"])
         }
     }
+
+    /// The Swift shim compiles and links from bytes (as the spec runner's --link-registered
+    /// does); a link error is a `.link` error there, as at run time, and the cache keeps linked
+    /// and unlinked compiles apart.
+    @Test func theSwiftShimLinksFromBytes() throws {
+        try withTemporaryDirectory { directory in
+            let main = try wat2wasm("""
+                (module
+                  (import "dep" "scale" (func $scale (param i32) (result i32)))
+                  (func (export "run") (param i32) (result i32) (call $scale (local.get 0))))
+                """)
+            let dep = try wat2wasm(Self.scale)
+            let cache = CompileCache(directory: directory.path)
+            let linked = try CompiledModule(wasm: main, linking: [("dep", dep)], cache: cache)
+            #expect(!linked.isFromCache)
+            #expect(linked.linkedModules.map(\.name) == ["dep"])
+            #expect(try Instance(module: linked, store: Store()) { _ in nil }.call("run", [.i32(7)]) == [.i32(21)])
+            #expect(try CompiledModule(wasm: main, linking: [("dep", dep)], cache: cache).isFromCache)
+            // Unlinked, the same bytes are another compile, with an import to satisfy.
+            let unlinked = try CompiledModule(wasm: main, cache: cache)
+            #expect(!unlinked.isFromCache)
+            #expect(unlinked.linkedModules.isEmpty)
+            do {
+                _ = try CompiledModule(wasm: main, linking: [("dep", try wat2wasm("(module)"))])
+                Issue.record("linked without the export")
+            } catch let error as WasmcError {
+                guard case .link = error.kind else {
+                    Issue.record("not a link error: \(error)")
+                    return
+                }
+                #expect(error.message == "the module imports dep.scale, which dep does not export")
+            }
+        }
+    }
+
+    /// Module names are compared byte by byte, as wasm compares names: "\u{C5}" and "A\u{30A}"
+    /// are canonically equivalent strings but different names.
+    @Test func namesAreComparedByTheirBytes() throws {
+        try withTemporaryDirectory { directory in
+            let main = """
+                (module
+                  (import "\\c3\\85" "scale" (func $scale (param i32) (result i32)))
+                  (func (export "run") (param i32) (result i32) (call $scale (local.get 0))))
+                """
+            let (_, report) = try Self.link(main, [("A\u{30A}", Self.scale)], in: directory)
+            #expect(report.warnings == ["--link A\u{30A}: nothing imports from A\u{30A}; it is left out"])
+            let (path, precomposed) = try Self.link(main, [("\u{C5}", Self.scale)], in: directory)
+            #expect(precomposed.warnings.isEmpty)
+            #expect(try Self.instantiate(path).call("run", [.i32(2)]) == [.i32(6)])
+        }
+    }
 }

@@ -58,25 +58,25 @@ public struct ModuleLinker: Sendable {
     /// other in a cycle, when two linked modules share a name, or when two modules import the
     /// same thing with different types.
     public init(main: Part, dependencies: [Part]) throws(LinkError) {
-        var names = Set<String>()
+        var names = Set<[UInt8]>()
         for dependency in dependencies {
             guard !dependency.name.isEmpty else { throw LinkError("--link: a linked module needs a name (NAME=FILE)") }
-            guard names.insert(dependency.name).inserted else {
+            guard names.insert(dependency.name.bytes).inserted else {
                 throw LinkError("--link \(dependency.name): two linked modules are called \(dependency.name)")
             }
         }
         // Only the linked modules something imports from, directly or not, take part.
-        var used = Set<String>()
+        var used = Set<[UInt8]>()
         var pending = [main]
         while let part = pending.popLast() {
-            for entry in part.module.imports where names.contains(entry.module) && used.insert(entry.module).inserted {
-                pending.append(dependencies.first { $0.name == entry.module }!)
+            for entry in part.module.imports where names.contains(entry.module.bytes) && used.insert(entry.module.bytes).inserted {
+                pending.append(dependencies.first { $0.name.bytes == entry.module.bytes }!)
             }
         }
-        for dependency in dependencies where !used.contains(dependency.name) {
+        for dependency in dependencies where !used.contains(dependency.name.bytes) {
             warnings.append("--link \(dependency.name): nothing imports from \(dependency.name); it is left out")
         }
-        parts = [main] + dependencies.filter { used.contains($0.name) }
+        parts = [main] + dependencies.filter { used.contains($0.name.bytes) }
         maps = Array(repeating: IndexMap(), count: parts.count)
         instantiationOrder = try Self.order(parts)
         try link()
@@ -84,7 +84,7 @@ public struct ModuleLinker: Sendable {
 
     /// The parts in dependency order (depth first from the main module); a cycle is an error.
     private static func order(_ parts: [Part]) throws(LinkError) -> [Int] {
-        let index = Dictionary(uniqueKeysWithValues: parts.enumerated().dropFirst().map { ($1.name, $0) })
+        let index = Dictionary(uniqueKeysWithValues: parts.enumerated().dropFirst().map { ($1.name.bytes, $0) })
         var order: [Int] = []
         var state = Array(repeating: 0, count: parts.count)  // 0 new, 1 on the path, 2 done
         func visit(_ part: Int, path: [Int]) throws(LinkError) {
@@ -96,7 +96,7 @@ public struct ModuleLinker: Sendable {
             state[part] = 1
             var seen = Set<Int>()
             for entry in parts[part].module.imports {
-                if let target = index[entry.module], seen.insert(target).inserted { try visit(target, path: path + [part]) }
+                if let target = index[entry.module.bytes], seen.insert(target).inserted { try visit(target, path: path + [part]) }
             }
             state[part] = 2
             order.append(part)
@@ -106,7 +106,7 @@ public struct ModuleLinker: Sendable {
     }
 
     private func isBound(_ entry: Import) -> Bool {
-        parts.dropFirst().contains { $0.name == entry.module }
+        parts.dropFirst().contains { $0.name.bytes == entry.module.bytes }
     }
 
     /// Builds `module` and `maps`.
@@ -122,7 +122,7 @@ public struct ModuleLinker: Sendable {
             linked.types += part.module.types.map { maps[p].map($0) }
         }
         // The imports nobody provides, merged, first in each index space.
-        var external: [String: (index: Int, descriptor: ImportDescriptor, part: Int)] = [:]
+        var external: [[UInt8]: (index: Int, descriptor: ImportDescriptor, part: Int)] = [:]
         var importIndex: [[UInt32]] = parts.map { _ in [] }  // by part and import: the index in its space
         var counts = [0, 0, 0, 0, 0]  // function, table, memory, global, tag
         for (p, part) in parts.enumerated() {
@@ -132,7 +132,7 @@ public struct ModuleLinker: Sendable {
                     continue
                 }
                 let descriptor = maps[p].map(entry.descriptor)
-                let key = "\(entry.module)\u{0}\(entry.name)"
+                let key = entry.module.bytes + [0] + entry.name.bytes
                 if let earlier = external[key] {
                     guard try sameKind(earlier.descriptor, descriptor, linked.types) else {
                         throw LinkError(
@@ -229,7 +229,7 @@ public struct ModuleLinker: Sendable {
                 if p == 0 && name == nil { continue }
                 linked.functionNames[FunctionIndex(map.functions[function])] = p == 0 ? name! : "\(part.name).\(name ?? "f\(function)")"
             }
-            for entry in m.imports where p > 0 && entry.module == "wasi_snapshot_preview1" {
+            for entry in m.imports where p > 0 && entry.module.bytes == Array("wasi_snapshot_preview1".utf8) {
                 // WASI reads and writes the memory the main module exports as "memory".
                 if !m.memories.isEmpty, map.memories.first != maps[0].memories.first {
                     throw LinkError(
@@ -257,9 +257,9 @@ public struct ModuleLinker: Sendable {
     /// The index in the linked module of what `entry` (an import of part `p` from a linked
     /// module) is bound to, checked against the import's type.
     private func bind(_ entry: Import, of p: Int, types: [FunctionType], linked: ModuleInfo) throws(LinkError) -> UInt32 {
-        let e = parts.firstIndex { $0.name == entry.module }!
+        let e = parts.firstIndex { $0.name.bytes == entry.module.bytes }!
         let importer = parts[p].name
-        guard let export = parts[e].module.exports.first(where: { $0.name == entry.name }) else {
+        guard let export = parts[e].module.exports.first(where: { $0.name.bytes == entry.name.bytes }) else {
             throw LinkError("\(importer) imports \(entry.module).\(entry.name), which \(entry.module) does not export")
         }
         let wanted = maps[p].map(entry.descriptor)
@@ -284,7 +284,11 @@ public struct ModuleLinker: Sendable {
             return memory
         case (.global(let type), .global(let global)):
             let given = linked.globals[Int(global)]
-            guard given.mutability == type.mutability, key(given.valueType, types) == key(type.valueType, types) else {
+            // A constant global may be imported as a supertype of its type (spec: import
+            // matching); a mutable one only as its own type, since both sides write it.
+            let fitting = given.mutability == .constant
+                ? matches(given.valueType, type.valueType, types) : key(given.valueType, types) == key(type.valueType, types)
+            guard given.mutability == type.mutability, fitting else {
                 throw mismatch(describe(.global(given), types))
             }
             return global
@@ -370,6 +374,22 @@ public struct ModuleLinker: Sendable {
             + function.results.map { key($0, types, seen: inner) }.joined(separator: " ") + ")"
     }
 
+    /// Whether a value of type `given` may stand where `wanted` is expected: the same type, or a
+    /// reference type below it (non-null for nullable, a function type for `func`, a bottom
+    /// type for its hierarchy). Function types have no declared supertypes without GC.
+    private func matches(_ given: ValueType, _ wanted: ValueType, _ types: [FunctionType]) -> Bool {
+        if key(given, types) == key(wanted, types) { return true }
+        guard case .ref(let a) = given, case .ref(let b) = wanted, !a.isNullable || b.isNullable else { return false }
+        switch (a.heapType, b.heapType) {
+        case (.concrete(let x), .concrete(let y)): return key(x, types) == key(y, types)
+        case (.concrete, .abstract(.funcRef)), (.abstract(.noFunc), .abstract(.funcRef)), (.abstract(.noFunc), .concrete),
+            (.abstract(.noExtern), .abstract(.externRef)), (.abstract(.noExn), .abstract(.exnRef)):
+            return true
+        case (.abstract(let x), .abstract(let y)): return x == y
+        default: return false
+        }
+    }
+
     private func key(_ type: ValueType, _ types: [FunctionType], seen: [UInt32] = []) -> String {
         guard case .ref(let reference) = type else { return "\(type)" }
         let heap: String
@@ -413,4 +433,10 @@ public struct ModuleLinker: Sendable {
         }
     }
 
+}
+
+extension String {
+    /// The UTF-8 bytes: wasm compares names byte by byte, where Swift's `==` would take canonically
+    /// equivalent strings ("\u{C5}", "A\u{30A}") for one.
+    fileprivate var bytes: [UInt8] { Array(utf8) }
 }
