@@ -59,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "WasmcCodegen",
-            dependencies: ["WasmcModule", "CLLVM", .product(name: "WasmParser", package: "WasmKit")]
+            dependencies: ["WasmcModule", "CLLVM", "CLLVMPasses", .product(name: "WasmParser", package: "WasmKit")]
         ),
         .target(
             name: "WasmcBackend",

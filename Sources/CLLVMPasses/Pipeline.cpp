@@ -3,6 +3,7 @@
 #include "CLLVMPasses.h"
 #include "Passes.h"
 
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassTimingInfo.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -76,6 +77,21 @@ std::string scalarPipeline() {
 
 } // namespace
 
+/* Replaces each call of WASMC_STACK_POINTER_FUNCTION by the stack pointer, from
+ * llvm.stacksave, once nothing is left to merge them. */
+static void lowerStackPointer(Module &module) {
+    Function *function = module.getFunction(WASMC_STACK_POINTER_FUNCTION);
+    if (!function) return;
+    for (User *user : make_early_inc_range(function->users())) {
+        auto *call = cast<CallInst>(user);
+        IRBuilder<> builder(call);
+        Value *pointer = builder.CreateStackSave();
+        call->replaceAllUsesWith(builder.CreatePtrToInt(pointer, call->getType()));
+        call->eraseFromParent();
+    }
+    function->eraseFromParent();
+}
+
 std::string wasmc::optimizeModule(Module &module, TargetMachine *machine, int level,
                                   const wasmc_pipeline_options &options) {
     unsigned passes = options.passes;
@@ -140,6 +156,7 @@ std::string wasmc::optimizeModule(Module &module, TargetMachine *machine, int le
         pipeline = builder.buildPerModuleDefaultPipeline(OptimizationLevel::O3);
     }
     pipeline.run(module, moduleAnalyses);
+    lowerStackPointer(module);
     if (timed) reportAndResetTimings(&errs());
     return "";
 }

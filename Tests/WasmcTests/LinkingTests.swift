@@ -90,6 +90,10 @@ import WAT
             let ir = try String(contentsOfFile: irPath, encoding: .utf8)
             let body = try #require(ir.range(of: "@\"wasm:f0\"(").map { String(ir[$0.lowerBound...].prefix { $0 != "}" }) })
             #expect(!body.contains("@\"wasm:dep.f0\""), "the call of dep.scale is inlined:\n\(body)")
+            // The inlined callee's stack check merged with the caller's at entry (its frame is
+            // part of the caller's now): one check, none in the loop, which LLVM then vectorizes.
+            #expect(body.components(separatedBy: "@llvm.stacksave").count - 1 == 1, "one stack check:\n\(body)")
+            #expect(body.contains(" x i32>"), "the loop is vectorized:\n\(body)")
         }
     }
 

@@ -23,6 +23,13 @@ enum {
     WASMC_PASS_LOOP_ALIAS_GROUPS = 2, /* LoopAliasGroups.cpp: versions loops on pointer groups */
 };
 
+/* The function through which compiled code reads the native stack pointer, for its stack
+ * checks: `i64 ()` with memory(none), so LLVM takes it for one value per function and the checks
+ * of inlined callees merge with their caller's (a callee's frame becomes part of the caller's,
+ * which the caller's check at entry covered). Every pipeline ends by lowering its calls to
+ * llvm.stacksave (Pipeline.cpp). */
+#define WASMC_STACK_POINTER_FUNCTION "wasmc.stack_pointer"
+
 /* How the optimization pipeline is run, from the compile options (CompileOptions in
  * Sources/WasmcBackend/Compiler.swift). */
 typedef struct {

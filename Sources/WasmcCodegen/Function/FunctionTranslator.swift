@@ -235,8 +235,7 @@ final class FunctionTranslator: AnyInstructionVisitor {
     /// Traps with `call stack exhausted` when the native stack is nearly used up.
     func emitStackCheck() {
         let limit = env.stackLimit(ctx: ctx, b)
-        let sp = b.ptrToInt(b.callIntrinsic("llvm.stacksave", [ir.ptr], []), ir.i64)
-        trap(if: b.icmp(LLVMIntULT, sp, limit), .callStackExhausted)
+        trap(if: b.icmp(LLVMIntULT, env.stackPointer(b), limit), .callStackExhausted)
     }
 
     // MARK: Dispatch

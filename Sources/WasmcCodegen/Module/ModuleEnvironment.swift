@@ -1,4 +1,5 @@
 import CLLVM
+import CLLVMPasses
 import WasmParser
 import WasmTypes
 import WasmcModule
@@ -413,9 +414,25 @@ final class ModuleEnvironment {
     }
 
     /// The lowest stack address wasm code may use (the store's `stack_limit`), as an i64.
+    /// Invariant while wasm code runs: the runtime sets it when the host first calls in and
+    /// restores it when that call returns (Runtime/src/trap.c), so the loads of a function's
+    /// checks, and of the callees inlined into it, are one value.
     func stackLimit(ctx: LLVMValue, _ b: IRBuilder) -> LLVMValue {
         let store = b.invariantLoad(ir.ptr, b.byteOffset(ctx, RuntimeABI.Header.store), "store")
-        return b.load(ir.i64, b.byteOffset(store, RuntimeABI.Store.stackLimit))
+        return b.invariantLoad(ir.i64, b.byteOffset(store, RuntimeABI.Store.stackLimit))
+    }
+
+    /// The native stack pointer, as an i64, through `WASMC_STACK_POINTER_FUNCTION`
+    /// (CLLVMPasses.h): one value per function to LLVM until the pipeline lowers it.
+    func stackPointer(_ b: IRBuilder) -> LLVMValue {
+        let type = ir.function(ir.i64, [])
+        let function = LLVMGetNamedFunction(ir.module, WASMC_STACK_POINTER_FUNCTION) ?? {
+            let function = LLVMAddFunction(ir.module, WASMC_STACK_POINTER_FUNCTION, type)!
+            LLVMAddAttributeAtIndex(function, LLVMAttributeIndex(bitPattern: -1), ir.enumAttribute("memory", 0))  // none
+            for name in ["nounwind", "willreturn", "nosync", "nofree"] { ir.addFunctionAttribute(function, name) }
+            return function
+        }()
+        return b.call(type, function, [])
     }
 
     // MARK: Runtime calls
