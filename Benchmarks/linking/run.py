@@ -15,8 +15,9 @@ linking them at run time (`Linker.define_instance`). Writes Benchmarks/results/l
 
 Compiled at -O2; the time is the best of 5 calls after one warm-up call, in ns per element.
 The results of the three ways must agree. The pipeline also has the same C sources built into
-one native program (clang-19 -O2, build.sh's `native`), timed as the best of 5 runs of the
-whole process, which prints run(N): the same result, again.
+one native program (clang-19 -O2 -flto, build.sh's `native`: the stages inlined into the
+block, as in the linked .so), timed as the best of 5 runs of the whole process, which prints
+run(N): the same result, again.
 """
 import argparse
 import ctypes
@@ -158,7 +159,7 @@ def measure(args, case, key):
         native, r4 = best(run_native)
         if r4 != r1:
             sys.exit(f"run.py: {key}: the native program printed {r4}, wasmc returned {r1}")
-        rows.append(f"| | native (the same C, one program, clang-19 -O2) | {per(native):.3f} | {native / linked:.2f}x |")
+        rows.append(f"| | native (the same C, one program, clang-19 -O2 -flto) | {per(native):.3f} | {native / linked:.2f}x |")
     return rows
 
 

@@ -101,7 +101,8 @@ public final class CompiledModule: @unchecked Sendable {
         var imported: UInt32 = 0
         _ = wasmc_module_function_count(raw, &imported)
         return Profile(
-            wasmHash: wasmHash, importedFunctions: Int(imported),
+            wasmHash: wasmHash, linked: linkedModules.map { Profile.Linked(name: $0.name, wasmHash: $0.wasmHash) },
+            importedFunctions: Int(imported),
             definedCounts: Array(UnsafeBufferPointer(start: counts, count: Int(count))))
     }
 

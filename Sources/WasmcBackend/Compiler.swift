@@ -406,8 +406,10 @@ public struct Compiler: Sendable {
         let module = linker?.module ?? codes[0]
         record.wasmHash = wasmHash.finish()
         record.linkedModules = zip(linker?.parts ?? [], partInputs).dropFirst().map { part, index in (part.name, hashes[index].finish()) }
-        if let profile = options.profile, profile.wasmHash != record.wasmHash {
-            throw .profile(ProfileError("recorded for another module (wasm sha256 \(profile.wasmHash), this one is \(record.wasmHash))"))
+        let linked = record.linkedModules.map { Profile.Linked(name: $0.name, wasmHash: $0.hash) }
+        if let profile = options.profile, !profile.fits(wasmHash: record.wasmHash, linked: linked) {
+            let this = Profile(wasmHash: record.wasmHash, linked: linked, counts: [:]).moduleDescription
+            throw .profile(ProfileError("recorded for another module (\(profile.moduleDescription), this one is \(this))"))
         }
         if let profileProblem { throw profileProblem }
         record.dataHashes = image.hashes

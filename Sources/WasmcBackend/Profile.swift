@@ -10,27 +10,51 @@ import Foundation
 public struct Profile: Sendable, Equatable {
     /// SHA-256 (hex) of the wasm module the counts are for.
     public var wasmHash: String
+    /// The modules linked into it at compile time (`wasmc compile --link`), sorted by name: the
+    /// function indices count theirs too, so a profile fits only the same modules linked.
+    public var linked: [Linked]
     /// Counts by function index (the whole index space, imported functions first); functions
     /// that never ran have none.
     public var counts: [Int: UInt64]
 
-    public init(wasmHash: String, counts: [Int: UInt64]) {
+    public struct Linked: Sendable, Equatable {
+        public var name: String
+        public var wasmHash: String
+
+        public init(name: String, wasmHash: String) {
+            self.name = name
+            self.wasmHash = wasmHash
+        }
+    }
+
+    public init(wasmHash: String, linked: [Linked] = [], counts: [Int: UInt64]) {
         self.wasmHash = wasmHash
+        self.linked = linked.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
         self.counts = counts.filter { $0.value > 0 }
+    }
+
+    /// Whether the profile is of the module of hash `wasmHash` with `linked` linked into it.
+    public func fits(wasmHash: String, linked: [Linked]) -> Bool {
+        self.wasmHash == wasmHash && self.linked == Profile(wasmHash: wasmHash, linked: linked, counts: [:]).linked
+    }
+
+    /// The module it is of, as messages name it: "wasm sha256 HEX", and the linked ones.
+    public var moduleDescription: String {
+        "wasm sha256 \(wasmHash)" + linked.map { " + \($0.name) \($0.wasmHash)" }.joined()
     }
 
     /// A profile from a module's execution counters (`wasmc_module_profile_counts`): one per
     /// defined function, after `importedFunctions` imported ones.
-    public init(wasmHash: String, importedFunctions: Int, definedCounts: [UInt64]) {
+    public init(wasmHash: String, linked: [Linked] = [], importedFunctions: Int, definedCounts: [UInt64]) {
         var counts: [Int: UInt64] = [:]
         for (defined, count) in definedCounts.enumerated() where count > 0 { counts[importedFunctions + defined] = count }
-        self.init(wasmHash: wasmHash, counts: counts)
+        self.init(wasmHash: wasmHash, linked: linked, counts: counts)
     }
 
     /// Adds the counts of another run of the same module (saturating).
     public mutating func merge(_ other: Profile) throws(ProfileError) {
-        guard other.wasmHash == wasmHash else {
-            throw ProfileError("the profiles are of different modules (wasm sha256 \(wasmHash) and \(other.wasmHash))")
+        guard other.wasmHash == wasmHash, other.linked == linked else {
+            throw ProfileError("the profiles are of different modules (\(moduleDescription), and \(other.moduleDescription))")
         }
         for (function, count) in other.counts {
             let (sum, overflow) = counts[function, default: 0].addingReportingOverflow(count)
@@ -42,11 +66,17 @@ public struct Profile: Sendable, Equatable {
 
     static let header = "# wasmc profile 1"
 
-    /// The profile as a text file: a header line, `wasm-sha256 HEX`, then one line per function
-    /// that ran, `INDEX COUNT [NAME]`, most counted first. `names` (by function index) are for
-    /// the reader only (a line break in one becomes a space).
+    /// The profile as a text file: a header line, `wasm-sha256 HEX`, a line `linked-sha256 HEX
+    /// NAME` per linked module (NAME to the end of the line, `\` and line breaks escaped as
+    /// `\\` and `\n`), then one line per function that ran, `INDEX COUNT [NAME]`, most counted
+    /// first. `names` (by function index) are for the reader only (a line break in one becomes
+    /// a space).
     public func text(names: [Int: String] = [:]) -> String {
         var lines = [Self.header, "# function index, calls + loop iterations, name", "wasm-sha256 \(wasmHash)"]
+        for module in linked {
+            let name = module.name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+            lines.append("linked-sha256 \(module.wasmHash) \(name)")
+        }
         for (function, count) in counts.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
             let name = names[function].map { " " + String($0.map { $0.isNewline ? " " : $0 }) } ?? ""
             lines.append("\(function) \(count)\(name)")
@@ -70,6 +100,7 @@ public struct Profile: Sendable, Equatable {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines[0] == Self.header else { throw ProfileError("line 1: not a wasmc profile (expected \"\(Self.header)\")") }
         var hash: String?
+        var linked: [Linked] = []
         var counts: [Int: UInt64] = [:]
         for (number, line) in zip(2..., lines.dropFirst()) {
             let where_ = "line \(number)"
@@ -83,6 +114,26 @@ public struct Profile: Sendable, Equatable {
                 hash = String(fields[1]).lowercased()
                 continue
             }
+            if fields.first == "linked-sha256" {
+                guard fields.count == 3, fields[1].count == 64, fields[1].allSatisfy(\.isHexDigit) else {
+                    throw ProfileError("\(where_): expected linked-sha256, 64 hex digits and a name")
+                }
+                var name = ""
+                var escaped = false
+                for character in fields[2] {
+                    if escaped {
+                        name.append(character == "n" ? "\n" : character)
+                        escaped = false
+                    } else if character == "\\" {
+                        escaped = true
+                    } else {
+                        name.append(character)
+                    }
+                }
+                guard !linked.contains(where: { $0.name == name }) else { throw ProfileError("\(where_): \(name) is linked twice") }
+                linked.append(Linked(name: name, wasmHash: String(fields[1]).lowercased()))
+                continue
+            }
             guard fields.count >= 2, let function = Int(fields[0]), function >= 0, let count = UInt64(fields[1]) else {
                 throw ProfileError("\(where_): expected FUNCTION-INDEX COUNT [NAME], got \"\(line)\"")
             }
@@ -90,7 +141,7 @@ public struct Profile: Sendable, Equatable {
             counts[function] = count
         }
         guard let hash else { throw ProfileError("no wasm-sha256 line: the profile does not say which module it is for") }
-        self.init(wasmHash: hash, counts: counts)
+        self.init(wasmHash: hash, linked: linked, counts: counts)
     }
 
     // MARK: What a compiler makes of it

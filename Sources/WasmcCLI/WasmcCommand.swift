@@ -362,8 +362,9 @@ struct Run: ParsableCommand {
     /// The profile at `path`, which must be one of `module`.
     private func existingProfile(_ path: String, of module: CompiledModule) -> Profile {
         let profile = readProfile(path)
-        guard profile.wasmHash == module.wasmHash else {
-            fail("\(path): a profile of another module (wasm sha256 \(profile.wasmHash)); \(file) is \(module.wasmHash)", status: 1)
+        let this = module.profile ?? Profile(wasmHash: module.wasmHash, counts: [:])
+        guard profile.fits(wasmHash: this.wasmHash, linked: this.linked) else {
+            fail("\(path): a profile of another module (\(profile.moduleDescription)); \(file) is \(this.moduleDescription)", status: 1)
         }
         return profile
     }

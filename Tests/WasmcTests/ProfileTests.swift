@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Wasmc
 import WasmcBackend
+import WasmcModule
 import WAT
 
 /// Profiles (Documentation/profiles.md): code compiled with `instrument` counts calls plus loop
@@ -160,7 +161,7 @@ struct ProfileTests {
             }
         }
         let other = String(repeating: "0", count: 64)
-        #expect(try refusal(Profile(wasmHash: other, counts: [0: 1]))?.contains("profile: recorded for another module (wasm sha256 \(other), this one is \(hash))") == true)
+        #expect(try refusal(Profile(wasmHash: other, counts: [0: 1]))?.contains("profile: recorded for another module (wasm sha256 \(other), this one is wasm sha256 \(hash))") == true)
         #expect(try refusal(Profile(wasmHash: hash, counts: [0: 1]), output: .llvmIR)?.contains("applies to shared objects only (--emit so), not --emit ir") == true)
         #expect(try refusal(Profile(wasmHash: hash, counts: [3: 1]))?.contains("counts function 3, but the module has 3 functions") == true)
         #expect(try refusal(Profile(wasmHash: hash, counts: [:]))?.contains("no function of the module ran") == true)
@@ -169,5 +170,43 @@ struct ProfileTests {
             #expect(message?.contains("the hot share must be above 0 and at most 1, not \(share)") == true, "\(message ?? "accepted")")
         }
         #expect(try refusal(Profile(wasmHash: hash, counts: [0: 1])) == nil)
+    }
+
+    /// A profile of a linked build counts the linked modules' functions too: it names them,
+    /// and fits only the same modules linked.
+    @Test func aLinkedBuildsProfileNamesItsLinkedModules() throws {
+        let main = try wat2wasm("""
+            (module
+              (import "dep" "sum" (func $sum (param i32) (result i32)))
+              (func (export "run") (param i32) (result i32) (call $sum (local.get 0))))
+            """)
+        let dep = try wat2wasm(Self.module)
+        let module = try CompiledModule(wasm: main, linking: [("dep", dep)], options: CompileOptions(instrument: true))
+        #expect(try Instance(module: module, store: Store()) { _ in nil }.call("run", [.i32(4)]) == [.i32(6)])
+        let profile = try #require(module.profile)
+        #expect(profile.linked == [Profile.Linked(name: "dep", wasmHash: module.linkedModules[0].wasmHash)])
+        #expect(try Profile(text: profile.text()) == profile)
+        // A name with the escapes' characters survives the text form.
+        var odd = profile
+        odd.linked = [Profile.Linked(name: "a\\b\nc d", wasmHash: profile.linked[0].wasmHash)]
+        #expect(try Profile(text: odd.text()) == odd)
+        func compile(_ links: [(name: String, wasm: [UInt8])]) throws -> String? {
+            try withTemporaryDirectory { directory -> String? in
+                let inputs = links.map { Compiler.LinkInput(name: $0.name, input: ModuleInput(bytes: $0.wasm)) }
+                do {
+                    try Compiler(options: CompileOptions(profile: profile))
+                        .compile(ModuleInput(bytes: main), linking: inputs, to: directory.appendingPathComponent("out").path)
+                    return nil
+                } catch {
+                    return "\(error)"
+                }
+            }
+        }
+        #expect(try compile([("dep", dep)]) == nil)
+        let otherDep = try wat2wasm("(module (func (export \"sum\") (param i32) (result i32) (local.get 0)))")
+        #expect(try compile([("dep", otherDep)])?.contains("profile: recorded for another module (wasm sha256 \(module.wasmHash) + dep ") == true)
+        #expect(try compile([])?.contains("profile: recorded for another module") == true)
+        var merged = profile
+        #expect(throws: ProfileError.self) { try merged.merge(Profile(wasmHash: profile.wasmHash, counts: [0: 1])) }
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds examples/pipeline into OUT (default: out/pipeline): each stage and the block as a wasm
 # module of its own (clang-19 --target=wasm32), and the same sources as one native program
-# (`native`, which prints run(N) for comparison). Needs clang-19 and lld-19.
+# (`native`, built with LTO, which prints run(N) for comparison). Needs clang-19 and lld-19.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/../../out/pipeline}
@@ -21,4 +21,6 @@ flags=(-O2 -ffp-contract=off -I "$out")
 for stage in decode model post main; do
     clang-19 --target=wasm32 -nostdlib -Wl,--no-entry "${flags[@]}" -o "$out/$stage.wasm" "$here/$stage.c"
 done
-clang-19 "${flags[@]}" -Wno-unknown-attributes -o "$out/native" "$here/main.c" "$here/decode.c" "$here/model.c" "$here/post.c"
+# With LTO, so the stages inline into the block as they do in the linked .so.
+clang-19 "${flags[@]}" -flto --ld-path=/usr/bin/ld.lld-19 -Wno-unknown-attributes -o "$out/native" \
+    "$here/main.c" "$here/decode.c" "$here/model.c" "$here/post.c"
