@@ -87,12 +87,20 @@ uint16_t wasi_path_open(wasmc_wasi *w, const wasmc_value *a) {
     bool read = base & (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_READDIR);
     bool write = base & (WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE |
                          WASI_RIGHT_FD_FILESTAT_SET_SIZE);
+    if ((oflags & WASI_O_DIRECTORY) && (oflags & (WASI_O_CREAT | WASI_O_TRUNC))) {
+        wasi_path_close(&p);
+        return WASI_EINVAL;
+    }
     int flags = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
-    /* A trailing slash asks for a directory but keeps the access mode: "dir/" opened for
-     * writing is EISDIR, as on the host. */
-    if (oflags & WASI_O_DIRECTORY) flags |= O_DIRECTORY;
-    else if (write) flags |= read ? O_RDWR : O_WRONLY;
-    if (p.trailing_slash) flags |= O_DIRECTORY;
+    /* O_DIRECTORY and a trailing slash ask for a directory and keep the access mode, so a
+     * directory opened with the rights to write is EISDIR, as on the host and in Wasmtime. A
+     * trailing slash with O_CREAT is EISDIR too: path_open creates files, not directories. */
+    if (p.trailing_slash && (oflags & WASI_O_CREAT)) {
+        wasi_path_close(&p);
+        return WASI_EISDIR;
+    }
+    if ((oflags & WASI_O_DIRECTORY) || p.trailing_slash) flags |= O_DIRECTORY;
+    if (write) flags |= read ? O_RDWR : O_WRONLY;
     if (oflags & WASI_O_CREAT) flags |= O_CREAT;
     if (oflags & WASI_O_EXCL) flags |= O_EXCL;
     if (oflags & WASI_O_TRUNC) flags |= O_TRUNC;
@@ -101,10 +109,6 @@ uint16_t wasi_path_open(wasmc_wasi *w, const wasmc_value *a) {
     if (fdflags & WASI_FDFLAG_DSYNC) flags |= O_DSYNC;
     if (fdflags & WASI_FDFLAG_SYNC) flags |= O_SYNC;
     if (fdflags & WASI_FDFLAG_RSYNC) flags |= O_RSYNC;
-    if ((oflags & WASI_O_DIRECTORY) && (oflags & (WASI_O_CREAT | WASI_O_TRUNC))) {
-        wasi_path_close(&p);
-        return WASI_EINVAL;
-    }
     int host = openat(p.dir, p.name, flags, 0666);
     int err = errno;
     wasi_path_close(&p);
@@ -179,7 +183,11 @@ uint16_t wasi_path_filestat_set_times(wasmc_wasi *w, const wasmc_value *a) {
     e = resolve(w, WASI_ARG32(0), WASI_RIGHT_PATH_FILESTAT_SET_TIMES, WASI_ARG32(2), WASI_ARG32(3),
                 WASI_ARG32(1) & WASI_LOOKUP_SYMLINK_FOLLOW, NULL, &p);
     if (e) return e;
-    e = result(utimensat(p.dir, p.name, ts, AT_SYMLINK_NOFOLLOW));
+    struct stat st;
+    if (p.trailing_slash && fstatat(p.dir, p.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+        e = WASI_ENOTDIR; /* "file/" names a directory that is not there */
+    else
+        e = result(utimensat(p.dir, p.name, ts, AT_SYMLINK_NOFOLLOW));
     wasi_path_close(&p);
     return e;
 }
@@ -192,17 +200,24 @@ uint16_t wasi_path_readlink(wasmc_wasi *w, const wasmc_value *a) {
     uint16_t e = resolve(w, WASI_ARG32(0), WASI_RIGHT_PATH_READLINK, WASI_ARG32(1), WASI_ARG32(2),
                          false, NULL, &p);
     if (e) return e;
-    ssize_t n = readlinkat(p.dir, p.name, buf, len);
-    e = n < 0 ? wasi_errno(errno) : 0;
+    struct stat st;
+    ssize_t n = 0;
+    if (p.trailing_slash) /* "x/" names what x leads to, a directory or ENOTDIR, never a link */
+        e = fstatat(p.dir, p.name, &st, 0) != 0 ? wasi_errno(errno) : S_ISDIR(st.st_mode) ? WASI_EINVAL : WASI_ENOTDIR;
+    else if ((n = readlinkat(p.dir, p.name, buf, len)) < 0)
+        e = wasi_errno(errno);
     wasi_path_close(&p);
     return e ? e : wasi_put32(w, WASI_ARG32(5), (uint32_t)n);
 }
 
 uint16_t wasi_path_symlink(wasmc_wasi *w, const wasmc_value *a) {
-    /* The link's text is stored as given: what it points to is checked when it is followed. */
+    /* The link's text is stored as given: what a relative one points to is checked when it is
+     * followed. An absolute target is refused here: it could only ever point outside the
+     * sandbox (as Wasmtime refuses it, with EPERM; ENOTCAPABLE here, as for every escape). */
     uint32_t tlen = WASI_ARG32(1);
     const char *target = (const char *)wasi_mem(w, WASI_ARG32(0), tlen);
     if (!target) return WASI_EFAULT;
+    if (tlen > 0 && target[0] == '/') return WASI_ENOTCAPABLE;
     if (tlen >= PATH_MAX) return WASI_ENAMETOOLONG;
     if (memchr(target, '\0', tlen)) return WASI_EILSEQ;
     char text[PATH_MAX];
@@ -225,7 +240,15 @@ uint16_t wasi_path_link(wasmc_wasi *w, const wasmc_value *a) {
     e = resolve(w, WASI_ARG32(4), WASI_RIGHT_PATH_LINK_TARGET, WASI_ARG32(5), WASI_ARG32(6), false,
                 NULL, &to);
     if (!e) {
-        e = result(linkat(from.dir, from.name, to.dir, to.name, 0));
+        /* Trailing slashes ask for directories, which cannot be linked: "file/" is ENOTDIR
+         * (a directory is EPERM, from the host), a new name "link/" ENOENT (EEXIST if taken). */
+        struct stat st;
+        if (from.trailing_slash && fstatat(from.dir, from.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+            e = WASI_ENOTDIR;
+        else if (to.trailing_slash)
+            e = fstatat(to.dir, to.name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? WASI_EEXIST : WASI_ENOENT;
+        else
+            e = result(linkat(from.dir, from.name, to.dir, to.name, 0));
         wasi_path_close(&to);
     }
     wasi_path_close(&from);
