@@ -7,7 +7,12 @@
 //   WasmcCodegen     validated module → LLVM IR (VM layout, per-family instruction emitters)
 //   WasmcBackend     LLVM IR → object file → .so (target machine, passes, ld.lld-19)
 //   WasmcRuntime     (C, Runtime/) what a .so needs at run time: memories, traps, tables, linking, WASI
-//   Wasmc            Swift shim: load a .so, instantiate it (with WASI), call exports
+//   Wasmc            Swift shim: load a .so, instantiate it (with WASI), call exports; no compiler,
+//                    no LLVM (the product a deployment depends on)
+//   WasmcCompiler    Wasmc plus compiling from wasm bytes (CompiledModule(wasm:)), through WasmcBackend
+//   WasmcProfile     the profile format, which compiled code writes and the compiler reads
+//   WasmcLauncher    `wasmc`: runs and inspects .so files with the runtime alone, hands the rest to
+//   WasmcCLI         `wasmc-compiler`, the whole CLI (WasmcCLICore: the commands both have)
 import PackageDescription
 
 /// The C++ targets that use LLVM's C++ API: its headers (through CLLVM) and the macros they need.
@@ -20,11 +25,12 @@ let package = Package(
     name: "wasmc",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "wasmc", targets: ["WasmcCLI"]),
+        .executable(name: "wasmc", targets: ["WasmcLauncher"]),
+        .executable(name: "wasmc-compiler", targets: ["WasmcCLI"]),
         .executable(name: "wasmc-spec-test", targets: ["WasmcSpecTest"]),
         .executable(name: "wasmc-bench", targets: ["WasmcBench"]),
         .library(name: "Wasmc", targets: ["Wasmc"]),
-        .library(name: "WasmcCompiler", targets: ["WasmcBackend"]),
+        .library(name: "WasmcCompiler", targets: ["WasmcCompiler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
@@ -65,6 +71,7 @@ let package = Package(
             name: "WasmcBackend",
             dependencies: [
                 "WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM", "CLLVMSubtarget", "CLLVMPasses", "WasmcRuntime",
+                "WasmcProfile",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -78,26 +85,41 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]
         ),
+        .target(name: "WasmcProfile"),
         .target(
             name: "Wasmc",
-            dependencies: ["WasmcRuntime", "WasmcModule", "WasmcBackend"]
+            dependencies: ["WasmcRuntime", "WasmcProfile"]
+        ),
+        .target(
+            name: "WasmcCompiler",
+            dependencies: ["Wasmc", "WasmcModule", "WasmcBackend"]
+        ),
+        // The CLI: `wasmc` (WasmcLauncher) runs .so files with the runtime alone and hands the
+        // rest to `wasmc-compiler` (WasmcCLI); the commands both have live in WasmcCLICore.
+        .target(
+            name: "WasmcCLICore",
+            dependencies: ["Wasmc", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "WasmcLauncher",
+            dependencies: ["WasmcCLICore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "WasmcCLI",
             dependencies: [
-                "Wasmc", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "WasmcCLICore", "WasmcCompiler", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WAT", package: "WasmKit"),
             ]
         ),
         .executableTarget(
             name: "WasmcSpecTest",
-            dependencies: ["Wasmc", .product(name: "WAT", package: "WasmKit")]
+            dependencies: ["WasmcCompiler", .product(name: "WAT", package: "WasmKit")]
         ),
         // The benchmark worker (Benchmarks/bench.py drives it): wasmc, WasmKit and native engines.
         .executableTarget(
             name: "WasmcBench",
             dependencies: [
-                "Wasmc", .product(name: "WasmKit", package: "WasmKit"), .product(name: "WAT", package: "WasmKit"),
+                "WasmcCompiler", .product(name: "WasmKit", package: "WasmKit"), .product(name: "WAT", package: "WasmKit"),
             ],
             path: "Benchmarks/Harness"
         ),
@@ -107,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WasmcTests",
-            dependencies: ["Wasmc", "WasmcCodegen", "WasmcRuntime", .product(name: "WAT", package: "WasmKit")]
+            dependencies: ["WasmcCompiler", "WasmcCodegen", "WasmcRuntime", .product(name: "WAT", package: "WasmKit")]
         ),
     ],
     cxxLanguageStandard: .cxx17

@@ -15,6 +15,7 @@
 //   quit
 import Foundation
 import Wasmc
+import WasmcCompiler
 import WasmcBackend
 import WasmKit
 import WAT

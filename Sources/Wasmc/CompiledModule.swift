@@ -1,10 +1,16 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it loads ICU, 2 ms and 4 MB at start-up
+import Glibc
+#else
 import Foundation
-import WasmcBackend
-import WasmcModule
+#endif
+@_exported import WasmcProfile
 import WasmcRuntime
 
 /// A compiled module loaded into this process: a wasmc .so, checked and ready to instantiate.
 /// Several may be loaded side by side. The .so stays mapped while any instance of it lives.
+/// This module (the `Wasmc` product) loads and runs .so files only, without LLVM or the
+/// compiler; `WasmcCompiler` adds compiling wasm bytes (`CompiledModule(wasm:)`).
 public final class CompiledModule: @unchecked Sendable {
     let raw: OpaquePointer
     /// Whether the module came from a compile cache rather than a compile.
@@ -13,61 +19,20 @@ public final class CompiledModule: @unchecked Sendable {
     /// Loads a .so produced by `wasmc compile`, refusing artifacts of another ABI version. A path
     /// without "/" names a file of the current directory (as `wasmc_module_load` takes it).
     /// Its data segments are mapped from the .so, or from the data file it was compiled with
-    /// (`CompileOptions.dataFile`): `dataPath`, or beside the .so under the name it was written with.
+    /// (`wasmc compile --data`): `dataPath`, or beside the .so under the name it was written with.
     public convenience init(path: String, dataPath: String? = nil) throws(WasmcError) {
         self.init(raw: try Self.load(path, dataPath: dataPath), isFromCache: false)
     }
 
-    private init(raw: OpaquePointer, isFromCache: Bool) {
+    package init(raw: OpaquePointer, isFromCache: Bool) {
         self.raw = raw
         self.isFromCache = isFromCache
     }
 
-    private static func load(_ path: String, dataPath: String? = nil) throws(WasmcError) -> OpaquePointer {
+    package static func load(_ path: String, dataPath: String? = nil) throws(WasmcError) -> OpaquePointer {
         var error = wasmc_error()
         guard let raw = wasmc_module_load_data(path, dataPath, &error) else { throw WasmcError(error) }
         return raw
-    }
-
-    /// Compiles wasm bytes (to a temporary .so that is removed once loaded) and loads the result.
-    /// With a `cache` (`CompileCache.standard(environment:)` for the user's), an unchanged module
-    /// compiled with the same options before is loaded from there instead, and a new compile is
-    /// stored there.
-    ///
-    /// `linking`: modules linked into this one at compile time, each by the name its importers
-    /// import it by (as `wasmc compile --link NAME=FILE`): their calls across modules are direct.
-    public convenience init(
-        wasm: [UInt8], linking links: [(name: String, wasm: [UInt8])] = [], options: CompileOptions = CompileOptions(),
-        cache: CompileCache? = nil
-    ) throws(WasmcError) {
-        let key = cache.flatMap { _ in try? CompileCache.key(wasm: wasm, linking: links, options: options) }
-        if let cache, let key, let path = cache.lookup(key) {
-            if let raw = try? Self.load(path) {
-                self.init(raw: raw, isFromCache: true)
-                return
-            }
-            cache.remove(key)  // sound bytes the loader refuses: rebuilt below
-        }
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("wasmc-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).so").path
-        do {
-            let linkInputs = links.map { Compiler.LinkInput(name: $0.name, input: ModuleInput(bytes: $0.wasm)) }
-            try Compiler(options: options).compile(ModuleInput(bytes: wasm), linking: linkInputs, to: path)
-        } catch {
-            if case .link = error { throw WasmcError(.link, error.description) }
-            throw WasmcError(.compile, error.description)
-        }
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let raw: OpaquePointer
-        do {
-            raw = try Self.load(path)
-        } catch {
-            // The temporary path means nothing to the caller: drop the runtime's "path: " prefix.
-            let prefix = path + ": "
-            throw error.message.hasPrefix(prefix) ? WasmcError(error.kind, String(error.message.dropFirst(prefix.count))) : error
-        }
-        if let cache, let key { cache.store(path, key: key) }
-        self.init(raw: raw, isFromCache: false)
     }
 
     deinit { wasmc_module_unload(raw) }

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it loads ICU, 2 ms and 4 MB at start-up
+import Glibc
+#else
 import Foundation
+#endif
 import WasmcRuntime
 
 /// WASI preview1 (`wasi_snapshot_preview1`) for one instance: the program's arguments,
@@ -19,8 +24,6 @@ public final class WASI: @unchecked Sendable {
         case inherit
         /// A host file descriptor (the context works on a duplicate).
         case fileDescriptor(Int32)
-        /// A file handle (the context works on a duplicate of its descriptor).
-        case fileHandle(FileHandle)
         /// Collected in memory; read it with `captured(_:)`. For stdin: an empty stream.
         case buffer
         /// No such stream: the guest's fd is closed.
@@ -72,7 +75,6 @@ public final class WASI: @unchecked Sendable {
             switch stream {
             case .inherit: descriptors.append(Int32(number))
             case .fileDescriptor(let fd): descriptors.append(fd)
-            case .fileHandle(let handle): descriptors.append(handle.fileDescriptor)
             case .closed: descriptors.append(-1)
             case .buffer:
                 let fd = Self.temporaryFile()
@@ -183,7 +185,7 @@ public final class WASI: @unchecked Sendable {
 
     /// An unlinked temporary file, open for reading and writing.
     private static func temporaryFile() -> Int32 {
-        var template = Array((NSTemporaryDirectory() + "/wasmc-wasi-XXXXXX").utf8CString)
+        var template = Array((FileManager.default.temporaryDirectory.path + "/wasmc-wasi-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         if fd >= 0 { template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) } }
         return fd

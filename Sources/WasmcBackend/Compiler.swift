@@ -1,6 +1,7 @@
 import CLLVM
 import CLLVMPasses
 import Foundation
+@_exported import WasmcProfile
 import WasmcCodegen
 import WasmcModule
 import WasmcValidation

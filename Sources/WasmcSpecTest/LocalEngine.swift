@@ -1,4 +1,5 @@
 import Wasmc
+import WasmcCompiler
 import WasmcBackend
 
 /// Runs a script's commands in this process: each module compiled for the host, loaded and

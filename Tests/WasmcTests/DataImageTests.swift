@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Wasmc
+import WasmcCompiler
 import WasmcBackend
 import WasmcRuntime
 import WAT

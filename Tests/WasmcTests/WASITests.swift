@@ -1,6 +1,7 @@
 import Foundation
 import WAT
 import Wasmc
+import WasmcCompiler
 import Testing
 
 /// The Swift WASI API: configuration, stdio captured in buffers, exit codes, link errors. The

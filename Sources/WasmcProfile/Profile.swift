@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it loads ICU, 2 ms and 4 MB at start-up
+import Glibc
+#else
 import Foundation
+#endif
 
 /// How much each function of a module ran, recorded by code compiled to count executions
 /// (`CompileOptions.instrument`, `wasmc compile --instrument`), and what a compiler makes of it:
@@ -74,7 +79,7 @@ public struct Profile: Sendable, Equatable {
     public func text(names: [Int: String] = [:]) -> String {
         var lines = [Self.header, "# function index, calls + loop iterations, name", "wasm-sha256 \(wasmHash)"]
         for module in linked {
-            let name = module.name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+            let name = module.name.map { $0 == "\\" ? "\\\\" : $0 == "\n" ? "\\n" : String($0) }.joined()
             lines.append("linked-sha256 \(module.wasmHash) \(name)")
         }
         for (function, count) in counts.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {

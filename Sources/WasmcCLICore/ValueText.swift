@@ -1,8 +1,8 @@
 // The text of values on `wasmc run`'s command line: arguments of --invoke, and printed results.
 import Wasmc
 
-struct ArgumentError: Error, CustomStringConvertible {
-    var description: String
+public struct ArgumentError: Error, CustomStringConvertible {
+    public var description: String
 }
 
 /// Parses and prints values as `wasmc run` writes them (README.md, "The CLI").
@@ -12,7 +12,7 @@ struct ArgumentError: Error, CustomStringConvertible {
 /// - v128: `SHAPE:LANE,LANE,...` with SHAPE one of i8x16, i16x8, i32x4, i64x2, f32x4, f64x2 and
 ///   one lane per slot, lane 0 first (lowest address in memory), each written like an integer
 ///   or float above. Results always print as `i32x4:` with signed decimal lanes.
-enum ValueText {
+public enum ValueText {
     /// The shapes a v128 argument can be written in: lane kind and count.
     enum Shape: String, CaseIterable {
         case i8x16, i16x8, i32x4, i64x2, f32x4, f64x2
@@ -28,7 +28,7 @@ enum ValueText {
         var lanes: Int { 16 / laneBytes }
     }
 
-    static func format(_ value: Value) -> String {
+    public static func format(_ value: Value) -> String {
         guard case .v128(let v) = value else { return value.description }
         let lanes = stride(from: 0, to: 16, by: 4).map { base in
             Int32(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(v.bytes[base + $1]) << (8 * $1) })
@@ -36,7 +36,7 @@ enum ValueText {
         return "i32x4:" + lanes.map(String.init).joined(separator: ",")
     }
 
-    static func parse(_ text: String, as kind: ValueKind) throws(ArgumentError) -> Value {
+    public static func parse(_ text: String, as kind: ValueKind) throws(ArgumentError) -> Value {
         func bad(_ why: String = "") -> ArgumentError {
             ArgumentError(description: "\"\(text)\" is not a valid \(kind)\(why.isEmpty ? "" : ": \(why)")")
         }
@@ -121,7 +121,7 @@ enum ValueText {
 }
 
 /// Parses command-line arguments as values of the function's parameter kinds.
-func parseArguments(_ texts: [String], _ kinds: [ValueKind]) throws(ArgumentError) -> [Value] {
+public func parseArguments(_ texts: [String], _ kinds: [ValueKind]) throws(ArgumentError) -> [Value] {
     guard texts.count == kinds.count else {
         throw ArgumentError(
             description:
