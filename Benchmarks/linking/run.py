@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.path.join(ROOT, "Benchmarks", "build", "linking")
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
+import results_file  # noqa: E402
 import wasmc_api  # noqa: E402
 
 DEP = """(module
@@ -190,19 +191,12 @@ def main(argv):
     rows = []
     for key, case in cases.items():
         rows += measure(args, case, key)
-    lines = [
-        "# Calls across modules: modules linked into one .so against linked at run time",
-        "",
-        "Written by `Benchmarks/linking/run.py` (`scripts/bench`); what each figure is: its docstring.",
-        f"Machine: {os.cpu_count()} cores, Linux {os.uname().release}; -O2.",
-        "",
+    lines = results_file.header("Calls across modules: modules linked into one .so against linked at run time",
+                                "Benchmarks/linking/run.py", "-O2") + [
         "| case | how the modules are linked | ns per element | vs linked at compile time |",
         "|---|---|---|---|",
     ] + rows
-    with open(args.out, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
-
+    results_file.write(args.out, lines)
 
 if __name__ == "__main__":
     main(sys.argv[1:])

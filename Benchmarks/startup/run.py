@@ -21,6 +21,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
+import results_file  # noqa: E402
 
 
 def measure(command, runs):
@@ -69,19 +71,12 @@ def main(argv):
         for title, command in cases:
             seconds, kilobytes = measure(command, args.runs)
             rows.append(f"| {title} | {seconds * 1000:.1f} | {kilobytes / 1024:.1f} |")
-    lines = [
-        "# Start-up: running an empty compiled module",
-        "",
-        "Written by `Benchmarks/startup/run.py` (`scripts/bench`); what each figure is: its docstring.",
-        f"Machine: {os.cpu_count()} cores, Linux {os.uname().release}; release builds; median of {args.runs} runs.",
-        "",
+    lines = results_file.header("Start-up: running an empty compiled module", "Benchmarks/startup/run.py",
+                                f"release builds; median of {args.runs} runs") + [
         "| how the .so is run | ms, start to exit | peak RSS, MB |",
         "|---|---|---|",
     ] + rows
-    with open(args.out, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
-
+    results_file.write(args.out, lines)
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -34,6 +34,7 @@ BUILD = os.path.join(ROOT, "Benchmarks", "build", "weights")
 OFFSET = 1 << 20
 sys.path[:0] = [os.path.join(ROOT, "scripts"), os.path.join(ROOT, "Benchmarks")]
 from wasm_binary import leb, name, section, sleb, vec  # noqa: E402
+import results_file  # noqa: E402
 import wasmc_api  # noqa: E402
 
 
@@ -240,12 +241,8 @@ def write(path, rows, rounds):
     mb = lambda b: f"{b / (1 << 20):.1f}"  # noqa: E731
     import wasmtime  # noqa: F401  (its version, for the record)
     from importlib.metadata import version
-    lines = [
-        "# Instantiating modules with weights in a data segment",
-        "",
-        "Written by `Benchmarks/weights/run.py` (`scripts/bench`); what each figure is: its docstring.",
-        f"Machine: {os.cpu_count()} cores, Linux {os.uname().release}; Wasmtime {version('wasmtime')} (PyPI).",
-        "",
+    lines = results_file.header("Instantiating modules with weights in a data segment", "Benchmarks/weights/run.py",
+                                f"Wasmtime {version('wasmtime')} (PyPI)") + [
         "## `wasmc run M.so --invoke noop`, over a module without data",
         "",
         "Medians of 20 runs each, taking turns with the module without data.",
@@ -269,7 +266,7 @@ def write(path, rows, rounds):
         for label, f in figures.items():
             cells = [f"{mb(f[k][0])} / {mb(f[k][1])}" for k in ("one", "touched", "four")]
             lines.append(f"| {size} MiB | {label} | {f['instantiate'] * 1e6:.0f} µs | " + " | ".join(cells) + " |")
-    open(path, "w").write("\n".join(lines) + "\n")
+    results_file.write(path, lines)
 
 
 if __name__ == "__main__":

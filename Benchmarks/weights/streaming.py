@@ -29,7 +29,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.path.join(ROOT, "Benchmarks", "build", "weights")
-sys.path[:0] = [os.path.join(ROOT, "scripts")]
+sys.path[:0] = [os.path.join(ROOT, "scripts"), os.path.join(ROOT, "Benchmarks")]
+import results_file  # noqa: E402
 from wasm_binary import leb, read_leb, section, sections, vec  # noqa: E402
 
 
@@ -153,12 +154,7 @@ def main(argv):
     download = os.path.getsize(wasm) / (args.rate * 1e6)
     after_seconds, after_peak = measured(["file", args.wasmc, wasm, so])
     arrival, left, stream_peak = measured(["pipe", args.wasmc, wasm, so, str(args.rate)])
-    lines = [
-        "# Compiling while the weights arrive",
-        "",
-        "Written by `Benchmarks/weights/streaming.py` (`scripts/bench`); what each figure is: its docstring.",
-        f"Machine: {os.cpu_count()} cores, Linux {os.uname().release}.",
-        "",
+    lines = results_file.header("Compiling while the weights arrive", "Benchmarks/weights/streaming.py") + [
         f"svg-flatten (1.2 MB of code) with {args.weights} MiB of weights, {os.path.getsize(wasm) / 1e6:.0f} MB in all,"
         f" arriving at {args.rate:g} MB/s; -O2.",
         "",
@@ -181,9 +177,7 @@ def main(argv):
         seconds, peak = measured(["file", args.wasmc, path, os.path.join(BUILD, f"compile-{size}.so")])
         lines.append(f"| {size} MiB | {seconds:.2f} s | {peak / 1e6:.0f} MB |")
         os.remove(path)
-    with open(args.out, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    results_file.write(args.out, lines)
 
 
 if __name__ == "__main__":
