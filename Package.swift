@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "WasmcRuntime",
             path: "Runtime",
-            exclude: ["README.md"],
+            exclude: ["README.md", "tools"],
             sources: ["src"],
             publicHeadersPath: "include",
             cSettings: [.define("_GNU_SOURCE")],

@@ -8,7 +8,7 @@
  * links are resolved by the runtime itself, one component at a time, and can never leave a
  * preopen (see Runtime/README.md, "WASI").
  *
- * Typical use (Tests/wasi/wasi_host.c is a complete host):
+ * Typical use (Runtime/tools/wasmc_run.c is a complete host):
  *
  *     wasmc_wasi_config config;
  *     wasmc_wasi_config_init(&config);

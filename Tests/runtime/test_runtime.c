@@ -4,6 +4,7 @@
 #include "wasmc.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -440,6 +441,20 @@ static void test_cpu_feature_check(void) {
     CHECK(!load_with_target("x86_64-unknown-linux-gnu", "x86-64", "+sse2,+no-such-feature,+other", &err));
     CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
     CHECK_STR(err.message, "needs CPU features no-such-feature, other (compiled for x86-64), which this runtime cannot check");
+}
+
+/* Writes DIR/aarch64.so: the ELF header of an aarch64 shared object, all the loader reads of a
+ * file for another architecture before it would dlopen it. */
+static int write_foreign_elf(void) {
+    unsigned char header[64] = {0x7f, 'E', 'L', 'F', 2 /* 64-bit */, 1 /* little-endian */, 1 /* version */};
+    header[16] = 3;   /* e_type: ET_DYN */
+    header[18] = 183; /* e_machine: EM_AARCH64 */
+    header[20] = 1;   /* e_version */
+    header[52] = 64;  /* e_ehsize */
+    FILE *f = fopen(so("aarch64.so"), "wb");
+    int ok = f && fwrite(header, 1, sizeof header, f) == sizeof header;
+    if (f && fclose(f) != 0) ok = 0;
+    return ok;
 }
 
 static void test_foreign_architecture(void) {
@@ -1240,6 +1255,10 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc == 3) return child_default_segv(strcmp(argv[2], "segv-outside") != 0,
                                              strcmp(argv[2], "segv-ignored") == 0);
+    if (!write_foreign_elf()) {
+        printf("FAIL write %s: %s\n0 passed, 1 failed\n", so("aarch64.so"), strerror(errno));
+        return 1;
+    }
     install_test_handlers();
     store = wasmc_store_new();
     wasmc_error err;

@@ -1,4 +1,4 @@
-;; An import from another module: wasi_host offers only WASI.
+;; An import from another module: wasmc-run offers only WASI.
 (module
   (import "env" "callback" (func))
   (memory (export "memory") 1)
