@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "WasmcRuntime",
             path: "Runtime",
-            exclude: ["README.md", "tools"],
+            exclude: ["README.md", "tools", "python"],
             sources: ["src"],
             publicHeadersPath: "include",
             cSettings: [.define("_GNU_SOURCE")],
