@@ -65,7 +65,9 @@ let package = Package(
         ),
         .target(
             name: "WasmcCodegen",
-            dependencies: ["WasmcModule", "CLLVM", "CLLVMPasses", .product(name: "WasmParser", package: "WasmKit")]
+            dependencies: [
+                "WasmcModule", "CLLVM", "CLLVMPasses", "WasmcRuntime", .product(name: "WasmParser", package: "WasmKit"),
+            ]
         ),
         .target(
             name: "WasmcBackend",

@@ -8,20 +8,23 @@ public struct Trap: Error, Equatable, Sendable, CustomStringConvertible {
 
     public init(code: UInt32) { self.code = code }
 
-    public static let unreachable = Trap(code: 1)
-    public static let memoryOutOfBounds = Trap(code: 2)
-    public static let tableOutOfBounds = Trap(code: 3)
-    public static let undefinedElement = Trap(code: 4)
-    public static let uninitializedElement = Trap(code: 5)
-    public static let indirectCallTypeMismatch = Trap(code: 6)
-    public static let integerDivideByZero = Trap(code: 7)
-    public static let integerOverflow = Trap(code: 8)
-    public static let invalidConversion = Trap(code: 9)
-    public static let callStackExhausted = Trap(code: 10)
-    public static let hostError = Trap(code: 11)
-    public static let nullReference = Trap(code: 12)
-    public static let nullFunctionReference = Trap(code: 13)
-    public static let nullExceptionReference = Trap(code: 14)
+    /// The codes come from the runtime's header (wasmc_abi.h), not restated here.
+    private init(_ trap: wasmc_trap) { self.code = trap.rawValue }
+
+    public static let unreachable = Trap(WASMC_TRAP_UNREACHABLE)
+    public static let memoryOutOfBounds = Trap(WASMC_TRAP_MEMORY_OUT_OF_BOUNDS)
+    public static let tableOutOfBounds = Trap(WASMC_TRAP_TABLE_OUT_OF_BOUNDS)
+    public static let undefinedElement = Trap(WASMC_TRAP_UNDEFINED_ELEMENT)
+    public static let uninitializedElement = Trap(WASMC_TRAP_UNINITIALIZED_ELEMENT)
+    public static let indirectCallTypeMismatch = Trap(WASMC_TRAP_INDIRECT_CALL_TYPE_MISMATCH)
+    public static let integerDivideByZero = Trap(WASMC_TRAP_INTEGER_DIVIDE_BY_ZERO)
+    public static let integerOverflow = Trap(WASMC_TRAP_INTEGER_OVERFLOW)
+    public static let invalidConversion = Trap(WASMC_TRAP_INVALID_CONVERSION)
+    public static let callStackExhausted = Trap(WASMC_TRAP_CALL_STACK_EXHAUSTED)
+    public static let hostError = Trap(WASMC_TRAP_HOST)
+    public static let nullReference = Trap(WASMC_TRAP_NULL_REFERENCE)
+    public static let nullFunctionReference = Trap(WASMC_TRAP_NULL_FUNCTION_REFERENCE)
+    public static let nullExceptionReference = Trap(WASMC_TRAP_NULL_EXCEPTION_REFERENCE)
 
     /// The spec's wording, e.g. "integer divide by zero".
     public var message: String { String(cString: wasmc_trap_message(code)) }

@@ -1,4 +1,5 @@
 import Testing
+import Wasmc
 import WasmcCodegen
 import WasmcModule
 import WasmcRuntime
@@ -40,9 +41,28 @@ struct LayoutTests {
         for trap in RuntimeABI.Trap.allCases {
             #expect(String(cString: wasmc_trap_message(trap.rawValue)) != "unknown trap")
         }
-        #expect(RuntimeABI.Trap.callStackExhausted.rawValue == WASMC_TRAP_CALL_STACK_EXHAUSTED.rawValue)
-        #expect(RuntimeABI.Trap.host.rawValue == WASMC_TRAP_HOST.rawValue)
         #expect(RuntimeABI.Trap.allCases.count + 1 == Int(WASMC_TRAP_COUNT.rawValue))
+        // Each code the compiler emits is the header's (Wasmc.Trap takes its codes from it).
+        let header: [RuntimeABI.Trap: Wasmc.Trap] = [
+            .unreachable: .unreachable, .memoryOutOfBounds: .memoryOutOfBounds, .tableOutOfBounds: .tableOutOfBounds,
+            .undefinedElement: .undefinedElement, .uninitializedElement: .uninitializedElement,
+            .indirectCallTypeMismatch: .indirectCallTypeMismatch, .integerDivideByZero: .integerDivideByZero,
+            .integerOverflow: .integerOverflow, .invalidConversion: .invalidConversion,
+            .callStackExhausted: .callStackExhausted, .host: .hostError, .nullReference: .nullReference,
+            .nullFunctionReference: .nullFunctionReference, .nullExceptionReference: .nullExceptionReference,
+        ]
+        #expect(header.count == RuntimeABI.Trap.allCases.count)
+        for (trap, expected) in header { #expect(trap.rawValue == expected.code, "\(trap)") }
+    }
+
+    /// The Swift shim's value kinds are the header's numbers (an enum's raw values must be
+    /// literals, so they are checked here rather than taken from it).
+    @Test func valueKindsMatchTheRuntime() {
+        let pairs: [(Wasmc.ValueKind, Int)] = [
+            (.i32, WASMC_I32), (.i64, WASMC_I64), (.f32, WASMC_F32), (.f64, WASMC_F64), (.v128, WASMC_V128),
+            (.funcref, WASMC_FUNCREF), (.externref, WASMC_EXTERNREF), (.exnref, WASMC_EXNREF),
+        ]
+        for (kind, number) in pairs { #expect(Int(kind.rawValue) == number, "\(kind)") }
     }
 
     @Test func vmContextRegionsAreAlignedAndDisjoint() throws {

@@ -1,10 +1,11 @@
+import WasmcRuntime
 import WasmTypes
 
 /// The Swift mirror of Runtime/include/wasmc_abi.h: fixed offsets and codes the generated code
 /// relies on. `LayoutTests` checks every number here against the C runtime's `wasmc_abi_layout()`.
 public enum RuntimeABI {
-    public static let version: UInt32 = 6
-    public static let descriptorMagic: UInt32 = 0x434d_5357
+    public static let version: UInt32 = WASMC_ABI_VERSION
+    public static let descriptorMagic: UInt32 = WASMC_DESCRIPTOR_MAGIC
     public static let descriptorSymbol = "wasmc_module"
 
     /// Size of one slot of the uniform calling convention (`wasmc_value`).
@@ -73,21 +74,23 @@ public enum RuntimeABI {
         case nullExceptionReference = 14
     }
 
-    /// Value kinds as the metadata blob encodes them.
+    /// Value kinds as the metadata blob encodes them: the runtime header's WASMC_I32...
     public static func kind(of type: ValueType) -> UInt8 {
+        let kind: Int
         switch type {
-        case .i32: return 0
-        case .i64: return 1
-        case .f32: return 2
-        case .f64: return 3
-        case .v128: return 4
+        case .i32: kind = WASMC_I32
+        case .i64: kind = WASMC_I64
+        case .f32: kind = WASMC_F32
+        case .f64: kind = WASMC_F64
+        case .v128: kind = WASMC_V128
         case .ref(let ref):
             switch ref.heapType {
-            case .abstract(.externRef), .abstract(.noExtern): return 6
-            case .abstract(.exnRef), .abstract(.noExn): return 7
-            default: return 5
+            case .abstract(.externRef), .abstract(.noExtern): kind = WASMC_EXTERNREF
+            case .abstract(.exnRef), .abstract(.noExn): kind = WASMC_EXNREF
+            default: kind = WASMC_FUNCREF
             }
         }
+        return UInt8(kind)
     }
 
     /// The runtime functions, in `wasmc_runtime_functions` field order. The single list from which
