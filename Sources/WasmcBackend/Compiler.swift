@@ -408,9 +408,9 @@ public struct Compiler: Sendable {
         record.wasmHash = wasmHash.finish()
         record.linkedModules = zip(linker?.parts ?? [], partInputs).dropFirst().map { part, index in (part.name, hashes[index].finish()) }
         let linked = record.linkedModules.map { Profile.Linked(name: $0.name, wasmHash: $0.hash) }
-        if let profile = options.profile, !profile.fits(wasmHash: record.wasmHash, linked: linked) {
-            let this = Profile(wasmHash: record.wasmHash, linked: linked, counts: [:]).moduleDescription
-            throw .profile(ProfileError("recorded for another module (\(profile.moduleDescription), this one is \(this))"))
+        let this = Profile(wasmHash: record.wasmHash, linked: linked, counts: [:])
+        if let profile = options.profile, !profile.isOfSameModule(as: this) {
+            throw .profile(ProfileError("recorded for another module (\(profile.moduleDescription), this one is \(this.moduleDescription))"))
         }
         if let profileProblem { throw profileProblem }
         record.dataHashes = image.hashes

@@ -133,7 +133,7 @@ public struct RunOptions: ParsableArguments {
     private func existingProfile(_ path: String, of module: CompiledModule) -> Profile {
         let profile = readProfile(path)
         let this = module.profile ?? Profile(wasmHash: module.wasmHash, counts: [:])
-        guard profile.fits(wasmHash: this.wasmHash, linked: this.linked) else {
+        guard profile.isOfSameModule(as: this) else {
             fail("\(path): a profile of another module (\(profile.moduleDescription)); \(file) is \(this.moduleDescription)", status: 1)
         }
         return profile

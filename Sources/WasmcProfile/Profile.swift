@@ -38,9 +38,9 @@ public struct Profile: Sendable, Equatable {
         self.counts = counts.filter { $0.value > 0 }
     }
 
-    /// Whether the profile is of the module of hash `wasmHash` with `linked` linked into it.
-    public func fits(wasmHash: String, linked: [Linked]) -> Bool {
-        self.wasmHash == wasmHash && self.linked == Profile(wasmHash: wasmHash, linked: linked, counts: [:]).linked
+    /// Whether `other` is a profile of the same module: the same wasm, the same modules linked.
+    public func isOfSameModule(as other: Profile) -> Bool {
+        wasmHash == other.wasmHash && linked == other.linked
     }
 
     /// The module it is of, as messages name it: "wasm sha256 HEX", and the linked ones.
@@ -58,7 +58,7 @@ public struct Profile: Sendable, Equatable {
 
     /// Adds the counts of another run of the same module (saturating).
     public mutating func merge(_ other: Profile) throws(ProfileError) {
-        guard other.wasmHash == wasmHash, other.linked == linked else {
+        guard isOfSameModule(as: other) else {
             throw ProfileError("the profiles are of different modules (\(moduleDescription), and \(other.moduleDescription))")
         }
         for (function, count) in other.counts {

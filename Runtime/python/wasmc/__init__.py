@@ -231,28 +231,29 @@ class Module:
         return ([KIND_NAMES[params[i]] for i in range(nparams.value)],
                 [KIND_NAMES[results[i]] for i in range(nresults.value)])
 
+    _EXTERN_KINDS = ["func", "table", "memory", "global", "tag"]
+
+    def _entries(self, count, read, info_type):
+        """The module's import or export records, read one by one."""
+        infos = []
+        for index in range(count(self._raw)):
+            info = info_type()
+            read(self._raw, index, ctypes.byref(info))
+            infos.append(info)
+        return infos
+
     @property
     def imports(self):
         """(module, name, kind) of each import, kind one of "func", "table", "memory", "global", "tag"."""
-        kinds = ["func", "table", "memory", "global", "tag"]
-        entries = []
-        for index in range(_rt.wasmc_module_import_count(self._raw)):
-            info = _ImportInfo()
-            _rt.wasmc_module_import(self._raw, index, ctypes.byref(info))
-            entries.append((ctypes.string_at(info.module, info.module_len).decode(),
-                            ctypes.string_at(info.name, info.name_len).decode(), kinds[info.kind]))
-        return entries
+        return [(ctypes.string_at(i.module, i.module_len).decode(), ctypes.string_at(i.name, i.name_len).decode(),
+                 self._EXTERN_KINDS[i.kind])
+                for i in self._entries(_rt.wasmc_module_import_count, _rt.wasmc_module_import, _ImportInfo)]
 
     @property
     def exports(self):
         """(name, kind) of each export."""
-        kinds = ["func", "table", "memory", "global", "tag"]
-        entries = []
-        for index in range(_rt.wasmc_module_export_count(self._raw)):
-            info = _ExportInfo()
-            _rt.wasmc_module_export(self._raw, index, ctypes.byref(info))
-            entries.append((ctypes.string_at(info.name, info.name_len).decode(), kinds[info.kind]))
-        return entries
+        return [(ctypes.string_at(i.name, i.name_len).decode(), self._EXTERN_KINDS[i.kind])
+                for i in self._entries(_rt.wasmc_module_export_count, _rt.wasmc_module_export, _ExportInfo)]
 
 
 class Function:
