@@ -5,13 +5,12 @@ and writes a table (Benchmarks/results/exceptions.md; scripts/bench runs it).
     compare.py LIBWASMC_RUNTIME.so EXCEPTIONS.so [--rounds R] [--seconds S] [--quick] [--out FILE]
 
 EXCEPTIONS.so is exceptions.wasm compiled by `wasmc compile`; libwasmc_runtime.so is the C runtime
-built as a shared library (scripts/test-embedding shows how). wasmc is called through the C API
-with ctypes: one call per measurement, whose N iterations (calibrated per case and engine to
-about S seconds) make the call overhead negligible. Each round times every case in both engines
+built as a shared library (scripts/bench builds it with CMake). wasmc is called through the
+wasmc Python package (Runtime/python) over it: one call per measurement, whose N iterations
+(calibrated per case and engine to about S seconds) make the call overhead negligible. Each round times every case in both engines
 before the next round starts. The checksums must be what run_wasmtime.checksum says.
 """
 import argparse
-import ctypes
 import importlib.metadata
 import os
 import statistics
@@ -23,40 +22,19 @@ sys.path.insert(0, HERE)
 import run_wasmtime  # noqa: E402  (CASES, checksum, load, calibrate)
 
 sys.path.insert(0, os.path.join(HERE, ".."))
-from wasmc_api import Error, Extern, Value  # noqa: E402
-import wasmc_api  # noqa: E402
+import wasmc_package  # noqa: E402
 
 
 class Wasmc:
     """The compiled module's exports as callables store, n -> checksum (like Wasmtime's)."""
 
     def __init__(self, runtime_path, module_path):
-        rt = wasmc_api.load(runtime_path)
-        error = Error()
-        path = module_path if "/" in module_path else "./" + module_path
-        module = rt.wasmc_module_load(path.encode(), ctypes.byref(error))
-        if not module:
-            sys.exit(f"compare.py: {error.message.decode()}")
-        self.rt = rt
-        self.store = rt.wasmc_store_new()
-        self.instance = rt.wasmc_instantiate(self.store, module, None, 0, ctypes.byref(error))
-        if not self.instance:
-            sys.exit(f"compare.py: {error.message.decode()}")
+        wasmc = wasmc_package.load(runtime_path)
+        self.instance = wasmc.Instance(wasmc.Module(module_path))
 
     def function(self, name):
-        export = Extern()
-        if not self.rt.wasmc_instance_export(self.instance, name.encode(), ctypes.byref(export)):
-            sys.exit(f"compare.py: no export {name}")
-        func = export.of.func
-        io = (Value * 1)()
-
-        def call(_store, n):
-            io[0].i32 = n
-            trap = self.rt.wasmc_call(self.store, func, io)
-            if trap:
-                sys.exit(f"compare.py: {name}({n}) ended with code {trap}")
-            return io[0].i32
-        return call
+        export = self.instance.exports[name]
+        return lambda _store, n: export(n)
 
 
 def main(argv):

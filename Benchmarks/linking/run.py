@@ -20,7 +20,6 @@ block, as in the linked .so), timed as the best of 5 runs of the whole process, 
 run(N): the same result, again.
 """
 import argparse
-import ctypes
 import os
 import subprocess
 import sys
@@ -31,7 +30,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.path.join(ROOT, "Benchmarks", "build", "linking")
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
 import results_file  # noqa: E402
-import wasmc_api  # noqa: E402
+import wasmc_package  # noqa: E402
 
 DEP = """(module
   (func (export "pixel") (param i32) (result i32)
@@ -76,51 +75,25 @@ def best(call):
 def wasmc_runs(runtime, case, so):
     """The best times of case.entry(n) linked at compile time (so["linked"]) and at run time
     (so[name] per module), with the results."""
-    rt = wasmc_api.load(runtime)
-    error = wasmc_api.Error()
-    store = rt.wasmc_store_new()
+    wasmc = wasmc_package.load(runtime)
+    store = wasmc.Store()
 
-    def load(path):
-        module = rt.wasmc_module_load(path.encode(), ctypes.byref(error))
-        if not module:
-            sys.exit(f"run.py: {error.message.decode()}")
-        return module
-
-    def export(instance, name):
-        extern = wasmc_api.Extern()
-        if not rt.wasmc_instance_export(instance, name.encode(), ctypes.byref(extern)):
-            sys.exit(f"run.py: no export {name}")
-        return extern
-
-    def instantiate(module, instances):
-        """`module` with each import bound to the export of that name of `instances[module name]`."""
-        count = rt.wasmc_module_import_count(module)
-        imports = (wasmc_api.Extern * max(count, 1))()
-        for index in range(count):
-            info = wasmc_api.ImportInfo()
-            rt.wasmc_module_import(module, index, ctypes.byref(info))
-            imports[index] = export(instances[info.module.decode()], info.name.decode())
-        instance = rt.wasmc_instantiate(store, module, imports, count, ctypes.byref(error))
-        if not instance:
-            sys.exit(f"run.py: {error.message.decode()}")
-        return instance
+    def instantiate(path, instances):
+        """The module at `path` with each import bound to the export of that name of
+        `instances[module name]`."""
+        module = wasmc.Module(path)
+        imports = {(m, name): instances[m].exports[name] for m, name, _ in module.imports}
+        return wasmc.Instance(module, imports=imports, store=store)
 
     def entry(instance):
-        function = ctypes.c_void_p(export(instance, case.entry).of.func)
-        io = (wasmc_api.Value * 1)()
+        function = instance.exports[case.entry]
+        return lambda: function(case.n)
 
-        def call():
-            io[0].i32 = case.n
-            if rt.wasmc_call(store, function, io):
-                sys.exit(f"run.py: {case.entry} trapped")
-            return io[0].i32
-        return call
-
-    at_compile_time = best(entry(instantiate(load(so["linked"]), {})))
+    at_compile_time = best(entry(instantiate(so["linked"], {})))
     instances = {}
     for name, _ in case.deps:
-        instances[name] = instantiate(load(so[name]), instances)
-    at_run_time = best(entry(instantiate(load(so["main"]), instances)))
+        instances[name] = instantiate(so[name], instances)
+    at_run_time = best(entry(instantiate(so["main"], instances)))
     return at_compile_time, at_run_time
 
 

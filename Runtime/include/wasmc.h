@@ -62,6 +62,13 @@ void wasmc_store_delete(wasmc_store *store);
 wasmc_module *wasmc_module_load(const char *path, wasmc_error *error);
 /* As wasmc_module_load, with the data file at `data_path` (NULL: where the .so says). */
 wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wasmc_error *error);
+/* Opens a compiled .so for introspection only: reads its ELF headers and its metadata from the
+ * file, without dlopen and without checking anything against this machine, so a .so of any
+ * architecture can be read (`wasmc inspect` does). Every introspection function below works on
+ * the result; instantiating it is refused (WASMC_ERROR_LOAD). Refused (WASMC_ERROR_LOAD) when
+ * the file is not a 64-bit little-endian ELF file with a wasmc descriptor, or its metadata is of
+ * another ABI version or malformed. Released with wasmc_module_unload. */
+wasmc_module *wasmc_module_inspect(const char *path, wasmc_error *error);
 /* Unloads the .so. Every instance of it, and every funcref taken from them, must be gone. */
 void wasmc_module_unload(wasmc_module *module);
 
@@ -71,6 +78,16 @@ const char *wasmc_module_cpu(const wasmc_module *module);
 const char *wasmc_module_cpu_features(const wasmc_module *module);
 /* SHA-256 of the wasm module the .so was compiled from, in lowercase hex. */
 const char *wasmc_module_wasm_hash(const wasmc_module *module);
+/* The architecture of the .so's ELF header: "x86_64", "aarch64", "riscv64", "ELF machine N". */
+const char *wasmc_module_machine(const wasmc_module *module);
+/* The compile options recorded, as command-line options ("-O2 --bounds-checks guard"). */
+const char *wasmc_module_options(const wasmc_module *module);
+/* How the compiled code checks memory accesses: WASMC_BOUNDS_GUARD or WASMC_BOUNDS_EXPLICIT. */
+uint32_t wasmc_module_bounds_checks(const wasmc_module *module);
+/* The data segments: how many and their total bytes, and the embedded directories' entries;
+ * returns the name of the data file they are in ("" when in the .so's own section). */
+const char *wasmc_module_data(const wasmc_module *module, uint32_t *segments, uint64_t *bytes,
+                              uint32_t *embedded_entries);
 /* The modules linked into this one at compile time (`wasmc compile --link NAME=FILE`): how many,
  * and the name of the one at `index` (NULL past the end), with the SHA-256 of its wasm in
  * `*hash` if `hash` is not NULL. */
@@ -93,6 +110,9 @@ uint32_t wasmc_module_type_count(const wasmc_module *module);
 /* Parameter and result kinds (WASMC_I32...) of a type index. */
 void wasmc_module_type(const wasmc_module *module, uint32_t type_index, const uint8_t **params,
                        uint32_t *nparams, const uint8_t **results, uint32_t *nresults);
+/* The key of a type with typed function references (wasmc_abi.h), which its kinds do not say
+ * all of; NULL for other types. */
+const char *wasmc_module_type_key(const wasmc_module *module, uint32_t type_index);
 /* The index of the module's first type whose canonical signature id is `signature_id` (e.g. a
  * funcref's type_id: every function an instance of the module exports has one), or -1. */
 int64_t wasmc_module_type_of_signature(const wasmc_module *module, uint32_t signature_id);
@@ -107,10 +127,18 @@ typedef struct wasmc_import_info {
     uint8_t has_max;       /* tables, memories */
     uint64_t min, max;     /* tables (entries), memories (pages) */
     uint32_t module_len, name_len; /* byte lengths: names may contain NUL bytes */
+    /* Tables, globals: the value type's key when its kind does not say it all (typed function
+     * references, see wasmc_abi.h), else NULL. */
+    const char *type_key;
+    uint8_t is64;          /* tables, memories: 64-bit indices */
 } wasmc_import_info;
 
 uint32_t wasmc_module_import_count(const wasmc_module *module);
 void wasmc_module_import(const wasmc_module *module, uint32_t index, wasmc_import_info *out);
+/* The type of entry `index` of the module's index space of `kind` (WASMC_EXTERN_*; imports
+ * first), in the fields wasmc_import_info has for that kind (module and name are NULL). */
+void wasmc_module_entity(const wasmc_module *module, uint32_t kind, uint32_t index,
+                         wasmc_import_info *out);
 
 typedef struct wasmc_export_info {
     const char *name;
@@ -237,6 +265,13 @@ uint32_t wasmc_call(wasmc_store *store, const wasmc_funcref *func, wasmc_value *
  * runtime does not know the name. The loader applies this to every "+" entry of a module's
  * recorded features and refuses the module on any 0 or -1 (see Runtime/README.md). */
 int wasmc_cpu_supports(const char *feature);
+
+/* The value of the header constant `name` (a value kind "WASMC_I32", an extern kind
+ * "WASMC_EXTERN_FUNC", a trap code "WASMC_TRAP_HOST", "WASMC_EXCEPTION", an error kind
+ * "WASMC_ERROR_LINK", "WASMC_ABI_VERSION"): returns 1 and stores it in `*value`, or 0 for a name
+ * it does not know. For bindings that cannot read C headers (Python's ctypes), so that the
+ * numbers are taken from here rather than restated. */
+int wasmc_abi_constant(const char *name, int64_t *value);
 
 /* The canonical signature id of a type, as funcrefs carry it. */
 uint32_t wasmc_signature_id(const uint8_t *params, uint32_t nparams, const uint8_t *results,

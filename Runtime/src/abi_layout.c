@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #define FIELD_AT(type, field, offset) _Static_assert(offsetof(type, field) == (offset), #type "." #field)
 FIELD_AT(wasmc_funcref, code, 0);
@@ -72,4 +73,36 @@ wasmc_abi_layout_info wasmc_abi_layout(void) {
         .data_header_size = sizeof(wasmc_data_header),
         .data_entry_size = sizeof(wasmc_data_entry),
     };
+}
+
+/* The constants wasmc_abi_constant names, each written once: the headers' own identifiers. */
+#define CONSTANT(name) {#name, (int64_t)(name)}
+static const struct {
+    const char *name;
+    int64_t value;
+} constants[] = {
+    CONSTANT(WASMC_ABI_VERSION),
+    CONSTANT(WASMC_I32), CONSTANT(WASMC_I64), CONSTANT(WASMC_F32), CONSTANT(WASMC_F64),
+    CONSTANT(WASMC_V128), CONSTANT(WASMC_FUNCREF), CONSTANT(WASMC_EXTERNREF), CONSTANT(WASMC_EXNREF),
+    CONSTANT(WASMC_EXTERN_FUNC), CONSTANT(WASMC_EXTERN_TABLE), CONSTANT(WASMC_EXTERN_MEMORY),
+    CONSTANT(WASMC_EXTERN_GLOBAL), CONSTANT(WASMC_EXTERN_TAG),
+    CONSTANT(WASMC_TRAP_NONE), CONSTANT(WASMC_TRAP_UNREACHABLE), CONSTANT(WASMC_TRAP_MEMORY_OUT_OF_BOUNDS),
+    CONSTANT(WASMC_TRAP_TABLE_OUT_OF_BOUNDS), CONSTANT(WASMC_TRAP_UNDEFINED_ELEMENT),
+    CONSTANT(WASMC_TRAP_UNINITIALIZED_ELEMENT), CONSTANT(WASMC_TRAP_INDIRECT_CALL_TYPE_MISMATCH),
+    CONSTANT(WASMC_TRAP_INTEGER_DIVIDE_BY_ZERO), CONSTANT(WASMC_TRAP_INTEGER_OVERFLOW),
+    CONSTANT(WASMC_TRAP_INVALID_CONVERSION), CONSTANT(WASMC_TRAP_CALL_STACK_EXHAUSTED),
+    CONSTANT(WASMC_TRAP_HOST), CONSTANT(WASMC_TRAP_NULL_REFERENCE), CONSTANT(WASMC_TRAP_NULL_FUNCTION_REFERENCE),
+    CONSTANT(WASMC_TRAP_NULL_EXCEPTION_REFERENCE), CONSTANT(WASMC_TRAP_COUNT), CONSTANT(WASMC_EXCEPTION),
+    CONSTANT(WASMC_OK), CONSTANT(WASMC_ERROR_LOAD), CONSTANT(WASMC_ERROR_LINK), CONSTANT(WASMC_ERROR_TRAP),
+    CONSTANT(WASMC_ERROR_RESOURCE), CONSTANT(WASMC_ERROR_EXCEPTION),
+    CONSTANT(WASMC_BOUNDS_GUARD), CONSTANT(WASMC_BOUNDS_EXPLICIT),
+};
+
+int wasmc_abi_constant(const char *name, int64_t *value) {
+    for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
+        if (strcmp(constants[i].name, name) == 0) {
+            *value = constants[i].value;
+            return 1;
+        }
+    return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -189,6 +190,7 @@ wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wa
         return NULL;
     }
     *d->runtime_slot = &rt_functions;
+    snprintf(m->machine, sizeof m->machine, "%s", HOST_ARCH);
     m->refcount = 1;
     rt_fail(error, WASMC_OK, 0, "%s", "");
     return m;
@@ -202,7 +204,8 @@ void rt_module_release(wasmc_module *m) {
     if (__atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     rt_data_close(m);
     rt_metadata_free(m);
-    dlclose(m->handle);
+    if (m->handle) dlclose(m->handle);
+    if (m->file_map) munmap((void *)m->file_map, (size_t)m->file_size);
     free(m);
 }
 
@@ -241,8 +244,22 @@ uint32_t wasmc_module_function_count(const wasmc_module *m, uint32_t *imported) 
 }
 
 uint64_t *wasmc_module_profile_counts(const wasmc_module *m, uint32_t *count) {
-    if (count) *count = (uint32_t)m->desc->profile_count_len;
-    return m->desc->profile_counts;
+    if (count) *count = m->desc ? (uint32_t)m->desc->profile_count_len : 0;
+    return m->desc ? m->desc->profile_counts : NULL;
+}
+
+const char *wasmc_module_machine(const wasmc_module *m) { return m->machine; }
+const char *wasmc_module_options(const wasmc_module *m) { return m->options; }
+uint32_t wasmc_module_bounds_checks(const wasmc_module *m) { return m->bounds_mode; }
+
+const char *wasmc_module_data(const wasmc_module *m, uint32_t *segments, uint64_t *bytes,
+                              uint32_t *embedded_entries) {
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < m->ndata; i++) total += m->data_sizes[i];
+    if (segments) *segments = m->ndata;
+    if (bytes) *bytes = total;
+    if (embedded_entries) *embedded_entries = m->nfiles;
+    return m->data_file;
 }
 uint32_t wasmc_module_type_count(const wasmc_module *m) { return m->ntypes; }
 uint32_t wasmc_module_import_count(const wasmc_module *m) { return m->nimports; }
@@ -258,6 +275,10 @@ void wasmc_module_type(const wasmc_module *m, uint32_t type_index, const uint8_t
     if (nresults) *nresults = t->nresults;
 }
 
+const char *wasmc_module_type_key(const wasmc_module *m, uint32_t type_index) {
+    return type_index < m->ntypes ? m->types[type_index].key : NULL;
+}
+
 int64_t wasmc_module_type_of_signature(const wasmc_module *m, uint32_t signature_id) {
     for (uint32_t i = 0; i < m->ntypes; i++)
         if (m->types[i].id == signature_id) return i;
@@ -270,7 +291,42 @@ void wasmc_module_import(const wasmc_module *m, uint32_t index, wasmc_import_inf
     const rt_import *im = &m->imports[index];
     *out = (wasmc_import_info){im->module, im->name, im->kind, im->type_index, im->value_kind,
                                im->mutable_, im->limits.has_max, im->limits.min, im->limits.max,
-                               im->module_len, im->name_len};
+                               im->module_len, im->name_len, im->type_key, im->limits.is64};
+}
+
+void wasmc_module_entity(const wasmc_module *m, uint32_t kind, uint32_t index, wasmc_import_info *out) {
+    memset(out, 0, sizeof *out);
+    out->kind = kind;
+    switch (kind) {
+    case WASMC_EXTERN_FUNC:
+        if (index < m->nfuncs) out->type_index = m->func_types[index];
+        break;
+    case WASMC_EXTERN_TABLE:
+        if (index >= m->ntables) break;
+        out->value_kind = m->tables[index].kind;
+        out->type_key = m->tables[index].type_key;
+        out->has_max = m->tables[index].limits.has_max;
+        out->min = m->tables[index].limits.min;
+        out->max = m->tables[index].limits.max;
+        out->is64 = m->tables[index].limits.is64;
+        break;
+    case WASMC_EXTERN_MEMORY:
+        if (index >= m->nmemories) break;
+        out->has_max = m->memories[index].has_max;
+        out->min = m->memories[index].min;
+        out->max = m->memories[index].max;
+        out->is64 = m->memories[index].is64;
+        break;
+    case WASMC_EXTERN_GLOBAL:
+        if (index >= m->nglobals) break;
+        out->value_kind = m->globals[index].kind;
+        out->type_key = m->globals[index].type_key;
+        out->mutable_ = m->globals[index].mutable_;
+        break;
+    case WASMC_EXTERN_TAG:
+        if (index < m->ntags) out->type_index = m->tag_types[index];
+        break;
+    }
 }
 
 void wasmc_module_export(const wasmc_module *m, uint32_t index, wasmc_export_info *out) {
@@ -396,6 +452,8 @@ wasmc_instance *wasmc_instantiate(wasmc_store *store, wasmc_module *m,
                                   const wasmc_extern *imports, uint32_t nimports,
                                   wasmc_error *error) {
     char buf[256];
+    if (!m->desc)
+        return rt_fail(error, WASMC_ERROR_LOAD, 0, "the module was opened for inspection only");
     if (nimports != m->nimports || (nimports && !imports))
         return rt_fail(error, WASMC_ERROR_LINK, 0, "module needs %u imports, %u given",
                        m->nimports, nimports);

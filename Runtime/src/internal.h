@@ -23,6 +23,7 @@ typedef struct rt_functype {
     const uint8_t *params, *results; /* point into the blob */
     uint32_t nparams, nresults;
     uint32_t id; /* canonical signature id */
+    const char *key; /* the type's key when it has typed references, else NULL */
 } rt_functype;
 
 typedef struct rt_import {
@@ -60,8 +61,13 @@ typedef struct rt_name {
 } rt_name;
 
 struct wasmc_module {
-    void *handle; /* dlopen handle */
-    const wasmc_module_descriptor *desc;
+    void *handle; /* dlopen handle; NULL when opened for inspection only (artifact.c) */
+    const wasmc_module_descriptor *desc; /* NULL when opened for inspection only */
+    /* Opened for inspection only: the whole file, mapped read-only (the metadata points into
+     * it). NULL for a loaded module. */
+    const uint8_t *file_map;
+    uint64_t file_size;
+    char machine[24]; /* the architecture of the file's ELF header: "x86_64", "ELF machine 40" */
     uint32_t refcount; /* the user's reference + one per instance (zombies included) */
     char *strings; /* arena holding every string below, NUL-terminated */
     const char *target, *cpu, *features, *options, *hash;

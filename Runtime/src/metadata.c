@@ -220,6 +220,7 @@ int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char 
         }
         uint32_t key_len;
         const char *key = rd_sn(r, &key_len);
+        t->key = key_len ? key : NULL;
         if (!r->failed)
             t->id = key_len ? rt_type_key_id(key, key_len)
                             : wasmc_signature_id(t->params, t->nparams, t->results, t->nresults);

@@ -29,6 +29,15 @@ public final class CompiledModule: @unchecked Sendable {
         self.isFromCache = isFromCache
     }
 
+    /// Opens a .so for introspection only (`wasmc_module_inspect`): its metadata is read from
+    /// the file without loading it, so a .so of any architecture can be read and nothing is
+    /// checked against this machine. Instantiating it throws.
+    public convenience init(inspecting path: String) throws(WasmcError) {
+        var error = wasmc_error()
+        guard let raw = wasmc_module_inspect(path, &error) else { throw WasmcError(error) }
+        self.init(raw: raw, isFromCache: false)
+    }
+
     package static func load(_ path: String, dataPath: String? = nil) throws(WasmcError) -> OpaquePointer {
         var error = wasmc_error()
         guard let raw = wasmc_module_load_data(path, dataPath, &error) else { throw WasmcError(error) }
@@ -37,11 +46,38 @@ public final class CompiledModule: @unchecked Sendable {
 
     deinit { wasmc_module_unload(raw) }
 
+    /// The ABI version of the runtime: a .so must have been compiled for this one.
+    public static var abiVersion: Int { Int(WASMC_ABI_VERSION) }
+
     public var targetTriple: String { String(cString: wasmc_module_target(raw)) }
     public var cpu: String { String(cString: wasmc_module_cpu(raw)) }
     public var cpuFeatures: String { String(cString: wasmc_module_cpu_features(raw)) }
     /// SHA-256 (hex) of the wasm module compiled.
     public var wasmHash: String { String(cString: wasmc_module_wasm_hash(raw)) }
+    /// The architecture of the .so's ELF header ("x86_64", "aarch64", "riscv64").
+    public var machine: String { String(cString: wasmc_module_machine(raw)) }
+    /// The compile options recorded, as command-line options ("-O2 --bounds-checks guard").
+    public var compileOptions: String { String(cString: wasmc_module_options(raw)) }
+    /// Whether the code checks memory accesses itself rather than relying on guard pages.
+    public var hasExplicitBoundsChecks: Bool { wasmc_module_bounds_checks(raw) == UInt32(WASMC_BOUNDS_EXPLICIT) }
+
+    /// Where the data segments are and how large they are.
+    public struct DataSegments: Sendable {
+        public var count: Int
+        public var bytes: UInt64
+        /// The data file beside the .so that holds them (`wasmc compile --data`), or nil when
+        /// they are in the .so's own section.
+        public var file: String?
+        /// Entries of embedded directories (roots, directories, files).
+        public var embeddedEntries: Int
+    }
+
+    public var dataSegments: DataSegments {
+        var count: UInt32 = 0, bytes: UInt64 = 0, entries: UInt32 = 0
+        let file = String(cString: wasmc_module_data(raw, &count, &bytes, &entries))
+        return DataSegments(count: Int(count), bytes: bytes, file: file.isEmpty ? nil : file, embeddedEntries: Int(entries))
+    }
+
     /// The modules linked into this one at compile time (`wasmc compile --link NAME=FILE`):
     /// their names and the SHA-256 of their wasm.
     public var linkedModules: [(name: String, wasmHash: String)] {
@@ -112,33 +148,90 @@ public final class CompiledModule: @unchecked Sendable {
         return FunctionType(parameters: kinds(params, nparams), results: kinds(results, nresults))
     }
 
+    /// The key of a type with typed references (wasmc_abi.h), which its kinds do not say all
+    /// of; nil for other types.
+    public func typeKey(_ index: Int) -> String? {
+        wasmc_module_type_key(raw, UInt32(index)).map { String(cString: $0) }
+    }
+
+    /// The type of a function, table, memory, global or tag: an import's, or an entry's of the
+    /// module's index spaces.
+    public struct ExternType: Sendable, CustomStringConvertible {
+        public var kind: ExternKind
+        /// Functions and tags: the type (a tag's parameters are its payload), its index and its
+        /// key when it has typed references.
+        public var functionType: FunctionType?
+        public var typeIndex: Int
+        public var functionTypeKey: String?
+        /// Tables and memories: the minimum and optional maximum (entries or pages), and
+        /// whether their indices are 64-bit.
+        public var minimum: UInt64
+        public var maximum: UInt64?
+        public var is64: Bool
+        /// Globals: value kind and mutability; tables: the reference kind. The value type's key
+        /// when the kind does not say it all (typed references).
+        public var valueKind: ValueKind?
+        public var valueTypeKey: String?
+        public var isMutable: Bool
+
+        /// "func (i32) -> (i32)", "table funcref 0..", "memory 1..2 pages", "global mut i64".
+        public var description: String {
+            let signature = functionTypeKey ?? functionType.map(\.description) ?? "?"
+            let value = valueTypeKey ?? valueKind.map(\.description) ?? "?"
+            let limits = (is64 ? "i64 " : "") + "\(minimum).." + (maximum.map(String.init) ?? "")
+            switch kind {
+            case .function: return "func \(signature)"
+            case .table: return "table \(value) \(limits)"
+            case .memory: return "memory \(limits) pages"
+            case .global: return "global \(isMutable ? "mut " : "")\(value)"
+            case .tag: return "tag \(signature)"
+            }
+        }
+    }
+
+    private func externType(_ info: wasmc_import_info) -> ExternType {
+        let kind = ExternKind(rawValue: info.kind)!
+        let hasType = kind == .function || kind == .tag
+        return ExternType(
+            kind: kind, functionType: hasType ? type(Int(info.type_index)) : nil, typeIndex: Int(info.type_index),
+            functionTypeKey: hasType ? typeKey(Int(info.type_index)) : nil,
+            minimum: info.min, maximum: info.has_max != 0 ? info.max : nil, is64: info.is64 != 0,
+            valueKind: kind == .global || kind == .table ? ValueKind(rawValue: info.value_kind) : nil,
+            valueTypeKey: info.type_key.map { String(cString: $0) }, isMutable: info.mutable_ != 0)
+    }
+
+    /// Entry `index` of the module's index space of `kind` (imports first).
+    public func entity(_ kind: ExternKind, _ index: Int) -> ExternType {
+        var info = wasmc_import_info()
+        wasmc_module_entity(raw, kind.rawValue, UInt32(index), &info)
+        return externType(info)
+    }
+
     /// What an import asks for.
     public struct Import: Sendable {
         public var module: String
         public var name: String
-        public var kind: ExternKind
+        public var type: ExternType
+
+        public var kind: ExternKind { type.kind }
         /// Function imports: the expected type; tag imports: the tag's type (its parameters are
         /// the payload).
-        public var functionType: FunctionType?
+        public var functionType: FunctionType? { type.functionType }
         /// Tables and memories: the minimum and optional maximum (entries or pages).
-        public var minimum: UInt64
-        public var maximum: UInt64?
+        public var minimum: UInt64 { type.minimum }
+        public var maximum: UInt64? { type.maximum }
         /// Globals: value kind and mutability; tables: the reference kind.
-        public var valueKind: ValueKind?
-        public var isMutable: Bool
+        public var valueKind: ValueKind? { type.valueKind }
+        public var isMutable: Bool { type.isMutable }
     }
 
     public var imports: [Import] {
         (0..<wasmc_module_import_count(raw)).map { index in
             var info = wasmc_import_info()
             wasmc_module_import(raw, index, &info)
-            let kind = ExternKind(rawValue: info.kind)!
             return Import(
-                module: bytesToString(info.module, info.module_len), name: bytesToString(info.name, info.name_len), kind: kind,
-                functionType: kind == .function || kind == .tag ? type(Int(info.type_index)) : nil,
-                minimum: info.min, maximum: info.has_max != 0 ? info.max : nil,
-                valueKind: kind == .global || kind == .table ? ValueKind(rawValue: info.value_kind) : nil,
-                isMutable: info.mutable_ != 0)
+                module: bytesToString(info.module, info.module_len), name: bytesToString(info.name, info.name_len),
+                type: externType(info))
         }
     }
 

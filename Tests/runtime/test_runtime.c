@@ -252,6 +252,65 @@ static void test_load_errors(void) {
     CHECK_STR(err.message, expected);
 }
 
+/* wasmc_module_inspect reads the same metadata from the file, without dlopen, and refuses what
+ * is not a wasmc .so with the loader's words. */
+static void test_inspect(void) {
+    wasmc_error err;
+    wasmc_module *m = wasmc_module_inspect(so("fake_module.so"), &err);
+    CHECK(m);
+    if (!m) return;
+    CHECK_EQ(wasmc_module_export_count(m), wasmc_module_export_count(module));
+    CHECK_EQ(wasmc_module_import_count(m), wasmc_module_import_count(module));
+    CHECK(!strcmp(wasmc_module_target(m), wasmc_module_target(module)));
+    CHECK(!strcmp(wasmc_module_wasm_hash(m), wasmc_module_wasm_hash(module)));
+    CHECK(!strcmp(wasmc_module_machine(m), wasmc_module_machine(module)));
+    for (uint32_t i = 0; i < wasmc_module_export_count(m); i++) {
+        wasmc_export_info a, b;
+        wasmc_module_export(m, i, &a);
+        wasmc_module_export(module, i, &b);
+        CHECK(a.kind == b.kind && a.index == b.index && !strcmp(a.name, b.name));
+        wasmc_import_info ta, tb;
+        wasmc_module_entity(m, a.kind, a.index, &ta);
+        wasmc_module_entity(module, b.kind, b.index, &tb);
+        CHECK(ta.kind == a.kind && ta.type_index == tb.type_index && ta.min == tb.min && ta.max == tb.max &&
+              ta.value_kind == tb.value_kind && ta.mutable_ == tb.mutable_);
+    }
+    uint32_t n = 7;
+    CHECK(!wasmc_module_profile_counts(m, &n) && n == 0);
+    wasmc_store *store = wasmc_store_new();
+    CHECK(!wasmc_instantiate(store, m, NULL, wasmc_module_import_count(m), &err));
+    CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+    CHECK_STR(err.message, "opened for inspection only");
+    wasmc_store_delete(store);
+    wasmc_module_unload(m);
+    CHECK(!wasmc_module_inspect(so("not_wasmc.so"), &err));
+    CHECK_STR(err.message, "not a wasmc module (no wasmc_module symbol)");
+    CHECK(!wasmc_module_inspect(so("fake_bad_magic.so"), &err));
+    CHECK_STR(err.message, "not a wasmc module (bad descriptor magic");
+    CHECK(!wasmc_module_inspect(so("fake_bad_abi.so"), &err));
+    CHECK_STR(err.message, "which this runtime cannot read");
+    CHECK(!wasmc_module_inspect(so("does_not_exist.so"), &err));
+    CHECK_STR(err.message, "cannot open");
+    /* A truncated copy: the descriptor or the blob past the end is refused, never read. */
+    FILE *in = fopen(so("fake_module.so"), "rb");
+    static uint8_t bytes[1 << 20];
+    size_t size = in ? fread(bytes, 1, sizeof bytes, in) : 0;
+    if (in) fclose(in);
+    CHECK(size > 4096);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/truncated_inspect.so", dir);
+    for (size_t cut = 16; cut < size; cut = cut * 2) {
+        FILE *out = fopen(path, "wb");
+        if (!out) break;
+        fwrite(bytes, 1, cut, out);
+        fclose(out);
+        wasmc_module *t = wasmc_module_inspect(path, &err);
+        CHECK(!t);
+        if (t) wasmc_module_unload(t);
+    }
+    unlink(path);
+}
+
 static void test_corrupt_metadata(void) {
     /* The test's own handle on the same .so: the runtime's dlopen returns the same object. */
     void *h = dlopen(so("fake_module.so"), RTLD_NOW | RTLD_LOCAL);
@@ -1270,6 +1329,7 @@ int main(int argc, char **argv) {
     run("abi layout", test_abi_layout);
     run("host exceptions", test_host_exceptions);
     run("load errors", test_load_errors);
+    run("inspect", test_inspect);
     run("corrupt metadata", test_corrupt_metadata);
     run("cpu supports", test_cpu_supports);
     run("cpu feature check", test_cpu_feature_check);

@@ -33,6 +33,16 @@ MODULE = """(module
   (func (export "lanes") (param v128) (result v128) (i32x4.add (local.get 0) (v128.const i32x4 1 2 3 4))))
 """
 
+# Imports a function, a memory and a global of another instance (MODULE's).
+USER = """(module
+  (import "m" "div" (func $div (param i32 i32) (result i32)))
+  (import "m" "memory" (memory 1))
+  (import "m" "counter" (global $counter (mut i64)))
+  (func (export "half_of_cell") (param $at i32) (result i32) (call $div (i32.load (local.get $at)) (i32.const 2)))
+  (func (export "count") (result i64) (global.set $counter (i64.add (global.get $counter) (i64.const 10)))
+    (global.get $counter)))
+"""
+
 
 class WasmcTests(unittest.TestCase):
     @classmethod
@@ -51,6 +61,10 @@ class WasmcTests(unittest.TestCase):
         cls.module_path = compile(wat, "module.so")
         cls.fac_path = compile(os.path.join(ROOT, "examples", "fac.wat"), "fac.so")
         cls.greet_path = compile(os.path.join(ROOT, "examples", "greet.wat"), "greet.so")
+        user = os.path.join(cls.dir.name, "user.wat")
+        with open(user, "w") as f:
+            f.write(USER)
+        cls.user_path = compile(user, "user.so")
 
     @classmethod
     def tearDownClass(cls):
@@ -132,6 +146,43 @@ class WasmcTests(unittest.TestCase):
         self.assertEqual(status, 0)
         wasi = wasmc.WASI(args=["greet"], stderr=os.open(os.devnull, os.O_WRONLY))
         self.assertEqual(wasi.run(wasmc.Instance(module, wasi=wasi)), 2)  # usage: no name given
+
+    def test_linking_instances(self):
+        store = wasmc.Store()
+        provider = wasmc.Instance(wasmc.Module(self.module_path), store=store,
+                                  imports={("env", "scale"): wasmc.Function(lambda x: x, ["i32"], ["i32"])})
+        names = ["div", "memory", "counter"]
+        user = wasmc.Instance(wasmc.Module(self.user_path), store=store,
+                              imports={("m", name): provider.exports[name] for name in names})
+        provider.exports["memory"].write(64, (84).to_bytes(4, "little"))
+        self.assertEqual(user.exports["half_of_cell"](64), 42)
+        self.assertEqual(user.exports["count"](), 51)  # the provider's global, 41 + 10
+        self.assertEqual(provider.exports["counter"].value, 51)
+        with self.assertRaises(wasmc.Trap):  # the provider's div traps inside the user's call
+            user.exports["half_of_cell"](1 << 20)
+        with self.assertRaises(wasmc.Error) as caught:  # a function of another store
+            wasmc.Instance(wasmc.Module(self.user_path),
+                           imports={("m", name): provider.exports[name] for name in names})
+        self.assertIn("m.div: a function of another instance can only be imported within its store", str(caught.exception))
+        with self.assertRaises(wasmc.Error) as caught:  # a memory given for a function
+            wasmc.Instance(wasmc.Module(self.user_path), store=store,
+                           imports={("m", "div"): provider.exports["memory"], ("m", "memory"): provider.exports["memory"],
+                                    ("m", "counter"): provider.exports["counter"]})
+        self.assertIn("m.div: a func import cannot be given a Memory", str(caught.exception))
+
+    def test_inspect(self):
+        module = wasmc.Module.inspect(self.fac_path)
+        self.assertEqual(module.exports, [("fac", "func")])
+        self.assertEqual(module.machine, {"x86_64": "x86_64", "aarch64": "aarch64"}.get(os.uname().machine, module.machine))
+        self.assertTrue(module.target.startswith(module.machine))
+        self.assertEqual(module.wasm_hash, wasmc.Module(self.fac_path).wasm_hash)
+        self.assertIn("-O", module.options)
+        with self.assertRaises(wasmc.Error) as caught:
+            wasmc.Instance(module)
+        self.assertIn("inspection only", str(caught.exception))
+        with self.assertRaises(wasmc.Error) as caught:
+            wasmc.Module.inspect(os.path.join(ROOT, "examples", "fac.wat"))
+        self.assertIn("not an ELF file", str(caught.exception))
 
     def test_errors(self):
         with self.assertRaises(wasmc.Error) as caught:

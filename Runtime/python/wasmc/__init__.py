@@ -5,23 +5,14 @@
     instance = wasmc.Instance(module)
     instance.exports["fac"](20)
 
-The structures below mirror the C headers; the value kinds, extern kinds and trap codes are the
-headers' numbers (wasmc_abi.h), in one place here.
+The structures below mirror the C headers; the value kinds, extern kinds and trap codes are
+read from the runtime (wasmc_abi_constant), not restated.
 """
 import ctypes
 import glob
 import os
 
-__all__ = ["Module", "Instance", "Function", "Memory", "Global", "WASI", "Error", "Trap", "Exit"]
-
-# Value kinds (wasmc_abi.h: WASMC_I32...), by their wasm names.
-KINDS = {"i32": 0, "i64": 1, "f32": 2, "f64": 3, "v128": 4, "funcref": 5, "externref": 6, "exnref": 7}
-KIND_NAMES = {number: name for name, number in KINDS.items()}
-# Extern kinds (WASMC_EXTERN_*).
-EXTERN_FUNC, EXTERN_TABLE, EXTERN_MEMORY, EXTERN_GLOBAL, EXTERN_TAG = range(5)
-TRAP_NONE, TRAP_HOST = 0, 11  # wasmc_trap
-EXCEPTION = 0x100  # WASMC_EXCEPTION: an exception left the call
-ERROR_TRAP, ERROR_EXCEPTION = 3, 5  # wasmc_error_kind
+__all__ = ["Module", "Instance", "Store", "Function", "Memory", "Global", "WASI", "Error", "Trap", "Exit"]
 
 
 class Value(ctypes.Union):  # wasmc_value
@@ -60,7 +51,8 @@ class _ImportInfo(ctypes.Structure):  # wasmc_import_info
     _fields_ = [("module", ctypes.c_char_p), ("name", ctypes.c_char_p), ("kind", ctypes.c_uint32),
                 ("type_index", ctypes.c_uint32), ("value_kind", ctypes.c_uint8), ("mutable", ctypes.c_uint8),
                 ("has_max", ctypes.c_uint8), ("min", ctypes.c_uint64), ("max", ctypes.c_uint64),
-                ("module_len", ctypes.c_uint32), ("name_len", ctypes.c_uint32)]
+                ("module_len", ctypes.c_uint32), ("name_len", ctypes.c_uint32), ("type_key", ctypes.c_char_p),
+                ("is64", ctypes.c_uint8)]
 
 
 class _ExportInfo(ctypes.Structure):  # wasmc_export_info
@@ -97,7 +89,14 @@ def _load_runtime():
     signatures = {
         "wasmc_store_new": (p, []), "wasmc_store_delete": (None, [p]),
         "wasmc_module_load_data": (p, [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(_Error)]),
+        "wasmc_module_inspect": (p, [ctypes.c_char_p, ctypes.POINTER(_Error)]),
         "wasmc_module_unload": (None, [p]),
+        "wasmc_module_target": (ctypes.c_char_p, [p]),
+        "wasmc_module_cpu": (ctypes.c_char_p, [p]),
+        "wasmc_module_cpu_features": (ctypes.c_char_p, [p]),
+        "wasmc_module_machine": (ctypes.c_char_p, [p]),
+        "wasmc_module_options": (ctypes.c_char_p, [p]),
+        "wasmc_abi_constant": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int64)]),
         "wasmc_module_import_count": (u32, [p]),
         "wasmc_module_import": (None, [p, u32, ctypes.POINTER(_ImportInfo)]),
         "wasmc_module_export_count": (u32, [p]),
@@ -114,6 +113,7 @@ def _load_runtime():
         "wasmc_host_func_new": (p, [u8p, u32, u8p, u32, _CALLBACK, p, p]),
         "wasmc_host_func_release": (None, [p]),
         "wasmc_memory_grow": (ctypes.c_int32, [p, u32]),
+        "wasmc_global_new": (_Global, [ctypes.c_uint8, ctypes.c_uint8, Value]),
         "wasmc_wasi_config_init": (None, [ctypes.POINTER(_WASIConfig)]),
         "wasmc_wasi_new": (p, [ctypes.POINTER(_WASIConfig), ctypes.POINTER(_Error)]),
         "wasmc_wasi_delete": (None, [p]),
@@ -129,6 +129,24 @@ def _load_runtime():
 
 
 _rt = _load_runtime()
+
+
+def _constant(name):
+    value = ctypes.c_int64()
+    if not _rt.wasmc_abi_constant(name.encode(), ctypes.byref(value)):
+        raise ImportError(f"wasmc: the runtime library does not know {name}")
+    return value.value
+
+
+# Value kinds (WASMC_I32...) by their wasm names, extern kinds, trap codes and error kinds.
+KINDS = {name: _constant("WASMC_" + name.upper())
+         for name in ["i32", "i64", "f32", "f64", "v128", "funcref", "externref", "exnref"]}
+KIND_NAMES = {number: name for name, number in KINDS.items()}
+EXTERN_FUNC, EXTERN_TABLE, EXTERN_MEMORY, EXTERN_GLOBAL, EXTERN_TAG = (
+    _constant("WASMC_EXTERN_" + kind) for kind in ["FUNC", "TABLE", "MEMORY", "GLOBAL", "TAG"])
+TRAP_NONE, TRAP_HOST = _constant("WASMC_TRAP_NONE"), _constant("WASMC_TRAP_HOST")
+EXCEPTION = _constant("WASMC_EXCEPTION")  # an exception left the call
+ERROR_TRAP, ERROR_EXCEPTION = _constant("WASMC_ERROR_TRAP"), _constant("WASMC_ERROR_EXCEPTION")
 
 
 class Error(Exception):
@@ -213,6 +231,17 @@ class Module:
         if not self._raw:
             _raise(error)
 
+    @classmethod
+    def inspect(cls, path):
+        """The module's metadata read from the file without loading it (wasmc_module_inspect):
+        a .so of any architecture can be read; it cannot be instantiated."""
+        module = cls.__new__(cls)
+        module.path, error = os.fspath(path), _Error()
+        module._raw = _rt.wasmc_module_inspect(module.path.encode(), ctypes.byref(error))
+        if not module._raw:
+            _raise(error)
+        return module
+
     def __del__(self):
         if getattr(self, "_raw", None):
             _rt.wasmc_module_unload(self._raw)
@@ -222,6 +251,29 @@ class Module:
     def wasm_hash(self):
         """SHA-256 (hex) of the wasm the module was compiled from."""
         return _rt.wasmc_module_wasm_hash(self._raw).decode()
+
+    @property
+    def target(self):
+        """The target triple the module was compiled for."""
+        return _rt.wasmc_module_target(self._raw).decode()
+
+    @property
+    def cpu(self):
+        return _rt.wasmc_module_cpu(self._raw).decode()
+
+    @property
+    def cpu_features(self):
+        return _rt.wasmc_module_cpu_features(self._raw).decode()
+
+    @property
+    def machine(self):
+        """The architecture of the .so's ELF header: "x86_64", "aarch64", "riscv64"."""
+        return _rt.wasmc_module_machine(self._raw).decode()
+
+    @property
+    def options(self):
+        """The compile options recorded, as command-line options."""
+        return _rt.wasmc_module_options(self._raw).decode()
 
     def _type(self, index):
         params, results = ctypes.POINTER(ctypes.c_uint8)(), ctypes.POINTER(ctypes.c_uint8)()
@@ -366,8 +418,8 @@ class Memory:
 class Global:
     """An exported global: `value`, settable when it is mutable."""
 
-    def __init__(self, raw):
-        self._raw = raw
+    def __init__(self, raw, instance=None):
+        self._raw, self.instance = raw, instance
 
     @property
     def kind(self):
@@ -398,7 +450,7 @@ class _Exports:
         if extern.kind == EXTERN_MEMORY:
             return Memory(self._instance, extern.of.memory)
         if extern.kind == EXTERN_GLOBAL:
-            return Global(extern.of.glob)
+            return Global(extern.of.glob, self._instance)
         raise KeyError(f"{name}: tables and tags are not exposed to Python")
 
     def __contains__(self, name):
@@ -446,14 +498,34 @@ class WASI:
         return status.value
 
 
-class Instance:
-    """An instance of a module, in a store of its own. `imports` maps (module, name) to a
-    `Function`; `wasi` supplies the wasi_snapshot_preview1 imports."""
+class Store:
+    """What instances that call each other share: a wasm call runs in one store (its stack
+    limit, the exception it ended with). Instances made without one get a store of their own."""
 
-    def __init__(self, module, imports=None, wasi=None):
+    def __init__(self):
+        self._raw = _rt.wasmc_store_new()
+        if not self._raw:
+            raise MemoryError("wasmc: cannot allocate a store")
+
+    def __del__(self):
+        if getattr(self, "_raw", None):
+            _rt.wasmc_store_delete(self._raw)
+            self._raw = None
+
+
+class Instance:
+    """An instance of a module. `imports` maps (module, name) to a `Function` of Python's, or to
+    an export of another instance (a function, memory or global from `exports[...]`), which
+    links the two: a function of another instance must be of the same `store`. `wasi` supplies
+    the wasi_snapshot_preview1 imports."""
+
+    def __init__(self, module, imports=None, wasi=None, store=None):
         self.module, self.wasi = module, wasi
-        self.store = _rt.wasmc_store_new()
-        self._host_functions = [f for f in (imports or {}).values() if isinstance(f, Function)]
+        self._store = store or Store()  # kept alive as long as the instance
+        self.store = self._store._raw
+        imports = imports or {}
+        self._host_functions = [f for f in imports.values() if isinstance(f, Function)]
+        self._linked = [x.instance for x in imports.values() if isinstance(x, (Export, Memory, Global)) and x.instance]
         self._raw = None
         entries = module.imports
         externs = (_Extern * max(len(entries), 1))()
@@ -463,13 +535,10 @@ class Instance:
         for index, (module_name, name, kind) in enumerate(entries):
             if externs[index].is_host:
                 continue
-            provided = (imports or {}).get((module_name, name))
+            provided = imports.get((module_name, name))
             if provided is None:
                 raise Error(f"unknown import {module_name}.{name}")
-            if not isinstance(provided, Function) or kind != "func":
-                raise Error(f"{module_name}.{name}: only functions can be imported from Python")
-            externs[index].kind, externs[index].is_host = EXTERN_FUNC, 1
-            externs[index].of.host = provided._raw
+            self._bind(externs[index], f"{module_name}.{name}", kind, provided)
         self._raw = _rt.wasmc_instantiate(self.store, module._raw, externs, len(entries), ctypes.byref(error))
         if not self._raw:
             _raise(error)
@@ -477,10 +546,25 @@ class Instance:
             _rt.wasmc_wasi_bind(wasi._raw, self._raw)
         self.exports = _Exports(self)
 
+    def _bind(self, extern, what, kind, provided):
+        """Fills `extern` with what is `provided` for an import of `kind` named `what`."""
+        expected = {Function: "func", Export: "func", Memory: "memory", Global: "global"}.get(type(provided))
+        if expected != kind:
+            raise Error(f"{what}: a {kind} import cannot be given a {type(provided).__name__}")
+        if isinstance(provided, Function):
+            extern.kind, extern.is_host = EXTERN_FUNC, 1
+            extern.of.host = provided._raw
+        elif isinstance(provided, Export):
+            if provided.instance.store != self.store:
+                raise Error(f"{what}: a function of another instance can only be imported within its store "
+                            "(pass store= to both)")
+            extern.kind, extern.of.func = EXTERN_FUNC, provided._funcref
+        elif isinstance(provided, Memory):
+            extern.kind, extern.of.memory = EXTERN_MEMORY, provided._raw
+        else:
+            extern.kind, extern.of.glob = EXTERN_GLOBAL, provided._raw
+
     def __del__(self):
         if getattr(self, "_raw", None):
             _rt.wasmc_instance_delete(self._raw)
             self._raw = None
-        if getattr(self, "store", None):
-            _rt.wasmc_store_delete(self.store)
-            self.store = None
