@@ -73,7 +73,7 @@ let package = Package(
             name: "WasmcBackend",
             dependencies: [
                 "WasmcModule", "WasmcValidation", "WasmcCodegen", "CLLVM", "CLLVMSubtarget", "CLLVMPasses", "WasmcRuntime",
-                "WasmcProfile",
+                "WasmcProfile", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -90,8 +90,10 @@ let package = Package(
         .target(name: "WasmcProfile"),
         .target(
             name: "Wasmc",
-            dependencies: ["WasmcRuntime", "WasmcProfile"]
+            dependencies: ["WasmcRuntime", "WasmcProfile", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // zlib: the wasm inside every artifact is deflated (wasmc_abi.h, "The wasm inside").
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "WasmcCompiler",
             dependencies: ["Wasmc", "WasmcModule", "WasmcBackend"]

@@ -88,6 +88,22 @@ uint32_t wasmc_module_bounds_checks(const wasmc_module *module);
  * returns the name of the data file they are in ("" when in the .so's own section). */
 const char *wasmc_module_data(const wasmc_module *module, uint32_t *segments, uint64_t *bytes,
                               uint32_t *embedded_entries);
+/* The wasm modules the .so carries (its `.wasmc.wasm` section, "The wasm inside" in
+ * wasmc_abi.h): how many (0 for a .so without them), and entry `index` (returns 0 past the end):
+ * the compiled module first, named "", then the modules linked into it by their NAMEs. The
+ * loader checks the entries and that the first is the module the metadata's hash names;
+ * decompressing one is the caller's (`wasmc extract`). */
+typedef struct wasmc_wasm_info {
+    const char *name;         /* NUL-terminated; may contain NUL bytes */
+    uint32_t name_len;
+    uint32_t compression;     /* WASMC_WASM_STORED or WASMC_WASM_ZLIB */
+    uint64_t size;            /* of the module */
+    uint64_t compressed_size;
+    uint64_t file_offset;     /* of the compressed bytes in the .so */
+    const char *sha256;       /* of the module, 64 lowercase hex digits */
+} wasmc_wasm_info;
+uint32_t wasmc_module_wasm_count(const wasmc_module *module);
+int wasmc_module_wasm(const wasmc_module *module, uint32_t index, wasmc_wasm_info *out);
 /* The modules linked into this one at compile time (`wasmc compile --link NAME=FILE`): how many,
  * and the name of the one at `index` (NULL past the end), with the SHA-256 of its wasm in
  * `*hash` if `hash` is not NULL. */

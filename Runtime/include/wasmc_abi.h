@@ -376,6 +376,44 @@ typedef struct wasmc_data_entry {
     uint32_t path_offset, path_length; /* roots, directories, files: see above */
 } wasmc_data_entry;
 
+/* ------------------------------------------------------------------------------------------ */
+/* The wasm inside: every .so carries the wasm modules it was compiled from, compressed, in its */
+/* section `.wasmc.wasm` (not loaded by dlopen), so that it can always be compiled again or     */
+/* interpreted (`wasmc extract` gives the identical bytes back, their SHA-256 checked). The     */
+/* compiled module comes first (name ""), then each module linked into it (`--link NAME=FILE`, */
+/* by NAME). A module is a zlib stream (RFC 1950) whose blocks are deflated or, where the bytes */
+/* do not compress (weights), stored.                                                          */
+/*                                                                                             */
+/*   wasmc_wasm_header                                                                         */
+/*   wasmc_wasm_entry[count]                                                                   */
+/*   the names and the compressed bytes, at the offsets the entries give (all within the      */
+/*   section), all numbers little endian                                                      */
+
+#define WASMC_WASM_MAGIC "WSMCWASM"
+#define WASMC_WASM_VERSION 1u
+#define WASMC_WASM_SECTION ".wasmc.wasm"
+
+enum {
+    WASMC_WASM_STORED = 0,  /* the module's bytes as they are */
+    WASMC_WASM_ZLIB = 1,    /* a zlib stream */
+};
+
+typedef struct wasmc_wasm_header {
+    char magic[8];      /* WASMC_WASM_MAGIC, no NUL */
+    uint32_t version;   /* WASMC_WASM_VERSION */
+    uint32_t count;     /* entries */
+} wasmc_wasm_header;
+
+typedef struct wasmc_wasm_entry {
+    uint64_t name_offset;     /* from the section's start */
+    uint32_t name_len;
+    uint32_t compression;     /* WASMC_WASM_* */
+    uint64_t offset;          /* of the compressed bytes, from the section's start */
+    uint64_t compressed_size;
+    uint64_t size;            /* of the module */
+    uint8_t sha256[32];       /* of the module */
+} wasmc_wasm_entry;
+
 /* The hash of data bytes the image and the metadata record: 64 bits, not cryptographic (it
  * tells a data file that does not belong to the .so, or was altered by accident; signatures
  * are the artifact's). Several GB/s. */

@@ -1,7 +1,8 @@
 /* artifact.c: reading a compiled .so as a file, without loading it. `wasmc_module_inspect`
  * finds the descriptor through the ELF dynamic symbol table and parses the same metadata blob
  * the loader parses (metadata.c), so a .so of any architecture can be inspected and nothing in
- * it runs. */
+ * it runs. Also the sections both read from the file: the wasm inside (`.wasmc.wasm`), and
+ * where any section is (the data image's `.wasmc.data`, data.c). */
 #include "internal.h"
 
 #include <elf.h>
@@ -116,6 +117,99 @@ static const char *inspect_elf(wasmc_module *m, const elf_file *f, char *buf, si
     return rt_metadata_parse(m, f->bytes + blob, size, buf, len) == 0 ? NULL : buf;
 }
 
+int rt_elf_section(int fd, const char *name, uint64_t *offset, uint64_t *size) {
+    Elf64_Ehdr h;
+    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || memcmp(h.e_ident, ELFMAG, SELFMAG) != 0 ||
+        h.e_ident[EI_CLASS] != ELFCLASS64 || h.e_shentsize < sizeof(Elf64_Shdr) || h.e_shstrndx >= h.e_shnum)
+        return -1;
+    Elf64_Shdr names;
+    if (pread(fd, &names, sizeof names, (off_t)(h.e_shoff + (uint64_t)h.e_shstrndx * h.e_shentsize)) !=
+            (ssize_t)sizeof names ||
+        names.sh_size > (1u << 20))
+        return -1;
+    char *strings = malloc(names.sh_size + 1);
+    if (!strings) return -1;
+    int found = -1;
+    if (pread(fd, strings, names.sh_size, (off_t)names.sh_offset) == (ssize_t)names.sh_size) {
+        strings[names.sh_size] = 0;
+        for (unsigned i = 0; i < h.e_shnum && found != 0; i++) {
+            Elf64_Shdr s;
+            if (pread(fd, &s, sizeof s, (off_t)(h.e_shoff + (uint64_t)i * h.e_shentsize)) != (ssize_t)sizeof s)
+                break;
+            if (s.sh_name < names.sh_size && strcmp(strings + s.sh_name, name) == 0 && s.sh_type == SHT_PROGBITS) {
+                *offset = s.sh_offset;
+                *size = s.sh_size;
+                found = 0;
+            }
+        }
+    }
+    free(strings);
+    return found;
+}
+
+const char *rt_wasm_read(wasmc_module *m, int fd, char *buf, size_t len) {
+    uint64_t at, size;
+    struct stat st;
+    if (rt_elf_section(fd, WASMC_WASM_SECTION, &at, &size) != 0) return NULL; /* none inside */
+    if (fstat(fd, &st) != 0 || at > (uint64_t)st.st_size || size > (uint64_t)st.st_size - at)
+        return rt_format(buf, len, "its %s section lies past the end of the file", WASMC_WASM_SECTION);
+    wasmc_wasm_header h;
+    if (size < sizeof h || pread(fd, &h, sizeof h, (off_t)at) != (ssize_t)sizeof h ||
+        memcmp(h.magic, WASMC_WASM_MAGIC, sizeof h.magic) != 0)
+        return rt_format(buf, len, "its %s section is not a wasm archive (bad magic)", WASMC_WASM_SECTION);
+    if (h.version != WASMC_WASM_VERSION)
+        return rt_format(buf, len, "its %s section has format version %u (this runtime reads %u)",
+                         WASMC_WASM_SECTION, h.version, WASMC_WASM_VERSION);
+    if (h.count == 0 || h.count > (size - sizeof h) / sizeof(wasmc_wasm_entry))
+        return rt_format(buf, len, "its %s section holds %u entries, which do not fit it", WASMC_WASM_SECTION, h.count);
+    m->wasm = calloc(h.count, sizeof *m->wasm);
+    if (!m->wasm) return "out of memory";
+    m->nwasm = h.count;
+    for (uint32_t i = 0; i < h.count; i++) {
+        wasmc_wasm_entry e;
+        struct rt_wasm *w = &m->wasm[i];
+        if (pread(fd, &e, sizeof e, (off_t)(at + sizeof h + (uint64_t)i * sizeof e)) != (ssize_t)sizeof e)
+            return rt_format(buf, len, "cannot read entry %u of its %s section", i, WASMC_WASM_SECTION);
+        if (e.name_offset > size || e.name_len > size - e.name_offset || e.offset > size ||
+            e.compressed_size > size - e.offset ||
+            (e.compression != WASMC_WASM_STORED && e.compression != WASMC_WASM_ZLIB) ||
+            (e.compression == WASMC_WASM_STORED && e.compressed_size != e.size))
+            return rt_format(buf, len, "entry %u of its %s section is malformed", i, WASMC_WASM_SECTION);
+        if (!(w->name = malloc((size_t)e.name_len + 1))) return "out of memory";
+        if (pread(fd, w->name, e.name_len, (off_t)(at + e.name_offset)) != (ssize_t)e.name_len)
+            return rt_format(buf, len, "cannot read entry %u of its %s section", i, WASMC_WASM_SECTION);
+        w->name[e.name_len] = 0;
+        w->name_len = e.name_len;
+        w->compression = e.compression;
+        w->size = e.size;
+        w->compressed_size = e.compressed_size;
+        w->file_offset = at + e.offset;
+        for (int b = 0; b < 32; b++) snprintf(w->sha256 + 2 * b, 3, "%02x", e.sha256[b]);
+    }
+    if (m->wasm[0].name_len != 0 || strcmp(m->wasm[0].sha256, m->hash) != 0)
+        return rt_format(buf, len, "the first module of its %s section is not the one compiled (sha256 %s, the "
+                         "metadata says %s)", WASMC_WASM_SECTION, m->wasm[0].sha256, m->hash);
+    return NULL;
+}
+
+void rt_wasm_free(wasmc_module *m) {
+    for (uint32_t i = 0; i < m->nwasm; i++) free(m->wasm[i].name);
+    free(m->wasm);
+    m->wasm = NULL;
+    m->nwasm = 0;
+}
+
+uint32_t wasmc_module_wasm_count(const wasmc_module *m) { return m->nwasm; }
+
+int wasmc_module_wasm(const wasmc_module *m, uint32_t index, wasmc_wasm_info *out) {
+    memset(out, 0, sizeof *out);
+    if (index >= m->nwasm) return 0;
+    const struct rt_wasm *w = &m->wasm[index];
+    *out = (wasmc_wasm_info){w->name, w->name_len, w->compression, w->size, w->compressed_size, w->file_offset,
+                             w->sha256};
+    return 1;
+}
+
 wasmc_module *wasmc_module_inspect(const char *path, wasmc_error *error) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return rt_fail(error, WASMC_ERROR_LOAD, 0, "cannot open %s: %s", path, strerror(errno));
@@ -123,16 +217,20 @@ wasmc_module *wasmc_module_inspect(const char *path, wasmc_error *error) {
     void *map = MAP_FAILED;
     if (fstat(fd, &st) == 0 && st.st_size > 0)
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
+    if (map == MAP_FAILED) {
+        close(fd);
         return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path,
                        st.st_size == 0 ? "empty file" : "cannot map the file");
+    }
     wasmc_module *m = calloc(1, sizeof *m);
     char buf[PATH_MAX + 400];
     elf_file f = {map, (uint64_t)st.st_size, map};
     const char *why = m ? inspect_elf(m, &f, buf, sizeof buf) : "out of memory";
+    if (!why) why = rt_wasm_read(m, fd, buf, sizeof buf);
+    close(fd);
     if (why) {
         rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, why);
+        if (m) rt_wasm_free(m);
         if (m) rt_metadata_free(m);
         free(m);
         munmap(map, (size_t)st.st_size);

@@ -105,39 +105,6 @@ static uint64_t page_size(void) {
     return page;
 }
 
-/* The file offset and size of the `.wasmc.data` section of the ELF file `fd` (a 64-bit little
- * endian one: check_elf_fd in instance.c refused others for this host). 0 if found. */
-static int find_section(int fd, uint64_t *offset, uint64_t *size) {
-    Elf64_Ehdr h;
-    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || h.e_ident[EI_CLASS] != ELFCLASS64 ||
-        h.e_shentsize < sizeof(Elf64_Shdr) || h.e_shstrndx >= h.e_shnum)
-        return -1;
-    Elf64_Shdr names;
-    if (pread(fd, &names, sizeof names, (off_t)(h.e_shoff + (uint64_t)h.e_shstrndx * h.e_shentsize)) !=
-            (ssize_t)sizeof names ||
-        names.sh_size > (1u << 20))
-        return -1;
-    char *strings = malloc(names.sh_size + 1);
-    if (!strings) return -1;
-    int found = -1;
-    if (pread(fd, strings, names.sh_size, (off_t)names.sh_offset) == (ssize_t)names.sh_size) {
-        strings[names.sh_size] = 0;
-        for (unsigned i = 0; i < h.e_shnum && found != 0; i++) {
-            Elf64_Shdr s;
-            if (pread(fd, &s, sizeof s, (off_t)(h.e_shoff + (uint64_t)i * h.e_shentsize)) != (ssize_t)sizeof s)
-                break;
-            if (s.sh_name < names.sh_size && strcmp(strings + s.sh_name, WASMC_DATA_SECTION) == 0 &&
-                s.sh_type == SHT_PROGBITS) {
-                *offset = s.sh_offset;
-                *size = s.sh_size;
-                found = 0;
-            }
-        }
-    }
-    free(strings);
-    return found;
-}
-
 /* The data file named by the metadata: beside the .so. */
 static const char *beside(const char *so_path, const char *name, char *out, size_t len) {
     if (name[0] == '/') return name;
@@ -282,7 +249,7 @@ const char *rt_data_open(wasmc_module *m, int so_fd, const char *so_path, const 
         size = (uint64_t)st.st_size;
     } else {
         snprintf(where, sizeof where, "the %s section", WASMC_DATA_SECTION);
-        if (find_section(so_fd, &offset, &size) != 0)
+        if (rt_elf_section(so_fd, WASMC_DATA_SECTION, &offset, &size) != 0)
             return rt_format(buf, len, "has %u data segments and %u embedded files but no %s section", m->ndata, m->nfiles,
                        WASMC_DATA_SECTION);
         if (offset % page_size() != 0)

@@ -177,13 +177,15 @@ wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wa
         m->desc = d;
         if (rt_metadata_parse(m, d->metadata, d->metadata_size, buf, sizeof buf) != 0)
             why = buf;
-        else if (!(why = check_descriptor(m, buf, sizeof buf)))
-            why = rt_data_open(m, fd, file, data_path, buf, sizeof buf);
+        else if (!(why = check_descriptor(m, buf, sizeof buf)) &&
+                 !(why = rt_data_open(m, fd, file, data_path, buf, sizeof buf)) && fd >= 0)
+            why = rt_wasm_read(m, fd, buf, sizeof buf);
     }
     if (fd >= 0) close(fd);
     if (why) {
         rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, why);
         if (m) rt_data_close(m);
+        if (m) rt_wasm_free(m);
         if (m) rt_metadata_free(m);
         free(m);
         dlclose(handle);
@@ -203,6 +205,7 @@ void rt_module_retain(wasmc_module *m) { __atomic_fetch_add(&m->refcount, 1, __A
 void rt_module_release(wasmc_module *m) {
     if (__atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     rt_data_close(m);
+    rt_wasm_free(m);
     rt_metadata_free(m);
     if (m->handle) dlclose(m->handle);
     if (m->file_map) munmap((void *)m->file_map, (size_t)m->file_size);

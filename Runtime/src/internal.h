@@ -106,6 +106,14 @@ struct wasmc_module {
     struct {
         const char *name, *hash;
     } *linked;
+    /* The wasm inside (its `.wasmc.wasm` section, artifact.c): none in a .so without one. */
+    uint32_t nwasm;
+    struct rt_wasm {
+        char *name; /* NUL-terminated copy; names may hold NUL bytes */
+        uint32_t name_len, compression;
+        uint64_t size, compressed_size, file_offset;
+        char sha256[65];
+    } *wasm;
 };
 
 /* Parses and checks the blob into `m` (counts, arrays, strings). Returns 0, or -1 with a message
@@ -121,6 +129,17 @@ uint32_t rt_type_key_id(const char *key, uint32_t len);
 /* Whether a value of kind `kind` and type key `key` (NULL: the kind's own type) may stand where
  * one of `want_kind`/`want_key` is expected: the same type, or with `subtype` a subtype. */
 bool rt_value_type_matches(uint8_t kind, const char *key, uint8_t want_kind, const char *want_key, bool subtype);
+
+/* ---- reading artifact files (artifact.c) ------------------------------------------- */
+
+/* The file offset and size of the section `name` of the 64-bit little-endian ELF file `fd`: 0 if
+ * found, else -1. */
+int rt_elf_section(int fd, const char *name, uint64_t *offset, uint64_t *size);
+/* Reads the `.wasmc.wasm` section's entries of the .so `fd` into `m` (none when it has no such
+ * section) and checks them: the first must be the module the metadata's hash names. Returns
+ * NULL, or why not in buf. */
+const char *rt_wasm_read(wasmc_module *m, int fd, char *buf, size_t len);
+void rt_wasm_free(wasmc_module *m);
 
 /* ---- the data image (data.c) ----------------------------------------------------------- */
 

@@ -1,6 +1,7 @@
 import CLLVM
 import CLLVMPasses
 import Foundation
+import WasmcRuntime
 @_exported import WasmcProfile
 import WasmcCodegen
 import WasmcModule
@@ -297,7 +298,16 @@ public struct Compiler: Sendable {
         options.progress?(CompileProgress(stage: .checking))
         let inputs = [input] + links.map(\.input)
         let hashes = inputs.map { _ in ContentHash() }
-        for (input, hash) in zip(inputs, hashes) { input.observer = { hash.add($0) } }
+        let files = try Linker.ObjectFiles()
+        // The wasm inside the .so (wasmc_abi.h): the compiled module, then the linked ones that
+        // take part.
+        let archive = options.output == .sharedObject ? try WasmArchive(names: [""] + links.map(\.name), directory: files.path) : nil
+        for (index, (input, hash)) in zip(inputs, hashes).enumerated() {
+            input.observer = { bytes in
+                hash.add(bytes)
+                archive?.add(bytes, to: index)
+            }
+        }
         defer { for input in inputs { input.observer = nil } }
         let wasmHash = hashes[0]
         var decoders = inputs.map(ModuleDecoder.init)
@@ -349,7 +359,6 @@ public struct Compiler: Sendable {
             profileProblem = error
         }
         lap(\.check)
-        let files = try Linker.ObjectFiles()
         let machine = try TargetMachine(target: target, optimizationLevel: options.optimizationLevel, options: options)
         let level = options.optimizationLevel
         // The loader checks the recorded features against the CPU it runs on (wasmc_abi.h).
@@ -406,6 +415,20 @@ public struct Compiler: Sendable {
         if linker != nil { image.end() }
         let module = linker?.module ?? codes[0]
         record.wasmHash = wasmHash.finish()
+        /// The .so's sections besides the code: the data image, unless in a data file of its
+        /// own, and the wasm inside.
+        func sections(dataImage: String?) throws(CompileError) -> [Linker.Section] {
+            var sections: [Linker.Section] = []
+            if let dataImage, dataFile == nil {
+                sections.append(.init(name: WASMC_DATA_SECTION, contents: dataImage, alignment: UInt64(WASMC_DATA_ALIGN)))
+            }
+            if let archive {
+                let path = files.path("wasm.section")
+                try archive.finish(indices: partInputs, digests: partInputs.map { hashes[$0].digest() }, to: path)
+                sections.append(.init(name: WASMC_WASM_SECTION, contents: path, alignment: 8))
+            }
+            return sections
+        }
         record.linkedModules = zip(linker?.parts ?? [], partInputs).dropFirst().map { part, index in (part.name, hashes[index].finish()) }
         let linked = record.linkedModules.map { Profile.Linked(name: $0.name, wasmHash: $0.hash) }
         let this = Profile(wasmHash: record.wasmHash, linked: linked, counts: [:])
@@ -431,7 +454,7 @@ public struct Compiler: Sendable {
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
             try Linker.linkSharedObject(
-                objectPaths: objects, output: outputPath, linker: options.linker, dataImage: dataFile == nil ? section : nil)
+                objectPaths: objects, output: outputPath, linker: options.linker, sections: try sections(dataImage: section))
             lap(\.link)
             return report
         }
@@ -459,7 +482,7 @@ public struct Compiler: Sendable {
             options.progress?(CompileProgress(stage: .linking))
             let path = try files.write(object, name: "module.o")
             try Linker.linkSharedObject(
-                objectPaths: [path], output: outputPath, linker: options.linker, dataImage: dataFile == nil ? section : nil)
+                objectPaths: [path], output: outputPath, linker: options.linker, sections: try sections(dataImage: section))
             lap(\.link)
         case .object:
             try Linker.write(try machine.emitObject(ir.module), to: outputPath)

@@ -18,6 +18,11 @@ final class ContentHash: @unchecked Sendable {
         Self.hex(hasher.finalize())
     }
 
+    /// The hash of the pieces added, as 32 bytes.
+    func digest() -> [UInt8] {
+        Array(hasher.finalize())
+    }
+
     static func sha256Hex(_ message: [UInt8]) -> String {
         hex(SHA256.hash(data: message))
     }

@@ -48,9 +48,17 @@ enum Linker {
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
     }
 
-    /// Links `objectPaths` into the shared object `output`; `dataImage`, a data image file
-    /// (`DataImage`), becomes its `.wasmc.data` section (`ELFObject.appendSection`).
-    static func linkSharedObject(objectPaths: [String], output: String, linker: String?, dataImage: String? = nil) throws(CompileError) {
+    /// A section to add to a linked .so (not loaded by dlopen): its name, the file holding its
+    /// contents, and the alignment of its file offset.
+    struct Section {
+        var name: String
+        var contents: String
+        var alignment: UInt64
+    }
+
+    /// Links `objectPaths` into the shared object `output` and adds `sections` to it (the data
+    /// image's `.wasmc.data`, the wasm inside's `.wasmc.wasm`: `ELFObject.appendSection`).
+    static func linkSharedObject(objectPaths: [String], output: String, linker: String?, sections: [Section] = []) throws(CompileError) {
         let executable = Self.executable(linker)
         // Link next to the output, then rename: a failed link never leaves a half-written file.
         let partial = output + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
@@ -61,13 +69,13 @@ enum Linker {
             let text = String(decoding: messages, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw .backend("\(executable) failed (exit status \(status))\(text.isEmpty ? "" : ": " + text)")
         }
-        if let dataImage {
-            do {
-                try ELFObject.appendSection(to: partial, name: WASMC_DATA_SECTION, contents: dataImage, alignment: UInt64(WASMC_DATA_ALIGN))
-            } catch {
-                try? FileManager.default.removeItem(atPath: partial)
-                throw error
+        do {
+            for section in sections {
+                try ELFObject.appendSection(to: partial, name: section.name, contents: section.contents, alignment: section.alignment)
             }
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
         }
         try replace(output, with: partial)
     }

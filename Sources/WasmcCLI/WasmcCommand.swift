@@ -115,7 +115,7 @@ struct WasmcCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wasmc",
         abstract: "Ahead-of-time compiler from WebAssembly to native shared objects.",
-        subcommands: [Compile.self, Run.self, Inspect.self, Cache.self])
+        subcommands: [Compile.self, Run.self, Inspect.self, Extract.self, Cache.self])
 }
 
 struct Cache: ParsableCommand {

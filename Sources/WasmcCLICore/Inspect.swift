@@ -54,6 +54,15 @@ public struct Inspect: ParsableCommand {
             data: \(data.count) segments, \(data.bytes) bytes\(place)\(embedded)
 
             """
+        let inside = module.embeddedWasm
+        if inside.isEmpty {
+            text += "wasm inside: none\n"
+        } else {
+            for wasm in inside {
+                text += "wasm inside: \(wasm.name.isEmpty ? "the compiled module" : "linked \(wasm.name)"), \(wasm.size) bytes "
+                    + "(\(wasm.compressedSize) compressed), sha256 \(wasm.sha256)\n"
+            }
+        }
         let linked = module.linkedModules
         if !linked.isEmpty {
             text += "linked modules: \(linked.count)\n"

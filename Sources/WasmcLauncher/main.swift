@@ -1,5 +1,5 @@
 // wasmc: the command users run. It runs compiled artifacts itself, with the runtime alone
-// (`wasmc run X.so`, `wasmc inspect X.so`: no LLVM, no compiler loaded), and hands everything
+// (`wasmc run X.so`, `wasmc inspect X.so`, `wasmc extract X.so`: no LLVM, no compiler loaded), and hands everything
 // else (compile, run of a .wasm, cache, help) to wasmc-compiler, the whole CLI, installed beside
 // it. A server that only runs artifacts needs this binary alone.
 import ArgumentParser
@@ -55,6 +55,8 @@ case "run":
     try command.run()
 case "inspect" where !arguments.dropFirst().contains { $0.hasPrefix("-") }:  // help: the whole CLI's
     Inspect.main(Array(arguments.dropFirst()))
+case "extract" where !arguments.dropFirst().contains { $0 == "-h" || $0 == "--help" }:
+    Extract.main(Array(arguments.dropFirst()))
 default:
     handToCompiler()
 }
