@@ -24,6 +24,48 @@ public final class CompiledModule: @unchecked Sendable {
         self.init(raw: try Self.load(path, dataPath: dataPath), isFromCache: false)
     }
 
+    /// Loads a .so as `init(path:dataPath:)` does, under a trust policy: the file is read and
+    /// its signature checked before any of its code is mapped, and refused (`.untrusted`) when
+    /// it is unsigned, altered or signed by a key `trust` does not hold, or when its data
+    /// segments are in a data file of their own, which the signature does not cover. The .so
+    /// loaded is the file checked (through its open descriptor); it must not be rewritten in
+    /// place meanwhile. With a nil `trust`, the same as `init(path:dataPath:)`.
+    public convenience init(path: String, dataPath: String? = nil, trust: TrustPolicy?) throws(WasmcError) {
+        guard let trust else {
+            try self.init(path: path, dataPath: dataPath)
+            return
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw WasmcError(.load, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        try Self.withMapping(of: fd, name: path) { bytes throws(WasmcError) in try trust.check(bytes, name: path) }
+        let opened = "/proc/self/fd/\(fd)"
+        func renamed(_ error: WasmcError) -> WasmcError {
+            WasmcError(error.kind, error.message.replacing(opened, with: path))
+        }
+        do throws(WasmcError) {
+            if try CompiledModule(inspecting: opened).dataSegments.file != nil {
+                throw WasmcError(.untrusted, "\(path): refused: its data segments are in a data file of their own, which "
+                    + "its signature does not cover (compile it without --data to sign it)")
+            }
+            self.init(raw: try Self.load(opened, dataPath: nil), isFromCache: false)
+        } catch {
+            throw renamed(error)
+        }
+    }
+
+    /// Runs `body` over the bytes of the open file `fd`, mapped read-only.
+    package static func withMapping<R>(of fd: Int32, name: String, _ body: (UnsafeRawBufferPointer) throws(WasmcError) -> R) throws(WasmcError) -> R {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw WasmcError(.load, "cannot read \(name): \(String(cString: strerror(errno)))") }
+        guard st.st_size > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard let map = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
+            throw WasmcError(.load, "cannot map \(name): \(String(cString: strerror(errno)))")
+        }
+        defer { munmap(map, Int(st.st_size)) }
+        return try body(UnsafeRawBufferPointer(start: map, count: Int(st.st_size)))
+    }
+
     package init(raw: OpaquePointer, isFromCache: Bool) {
         self.raw = raw
         self.isFromCache = isFromCache

@@ -46,6 +46,10 @@ public struct WasmcError: Error, Sendable, CustomStringConvertible {
         case resource
         /// The wasm input did not compile.
         case compile
+        /// A key file that cannot be read or used.
+        case key
+        /// Refused by a trust policy: unsigned, altered, or signed by a key it does not trust.
+        case untrusted
     }
 
     public var kind: Kind

@@ -115,7 +115,7 @@ struct WasmcCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wasmc",
         abstract: "Ahead-of-time compiler from WebAssembly to native shared objects.",
-        subcommands: [Compile.self, Run.self, Inspect.self, Extract.self, Cache.self])
+        subcommands: [Compile.self, Run.self, Inspect.self, Extract.self, Keygen.self, Sign.self, Cache.self])
 }
 
 struct Cache: ParsableCommand {
@@ -239,6 +239,17 @@ struct Run: ParsableCommand {
         let file = options.file
         if options.dataFile != nil {
             fail("--data names the data file of a .so; \(file) is compiled on the fly with its data", status: 1)
+        }
+        // Under a trust policy, a module is signed like an artifact (a signed .wasm is still one).
+        if let policy = options.trustPolicy() {
+            guard !file.hasSuffix(".wat"), let data = FileManager.default.contents(atPath: file) else {
+                fail("\(file): refused: a trust policy is set, and only a signed .so or .wasm can satisfy it", status: 1)
+            }
+            do {
+                try data.withUnsafeBytes { try policy.check($0, name: file) }
+            } catch {
+                fail((error as? WasmcError)?.message ?? "\(error)", status: 1)
+            }
         }
         var compileOptions = codegen.compileOptions
         if options.writeProfile != nil { compileOptions.instrument = true }

@@ -1,5 +1,11 @@
 // wasmc inspect: what a compiled .so records, read from the file without loading it.
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+import Glibc
+#else
+import Foundation
+#endif
 import Wasmc
 
 public struct Inspect: ParsableCommand {
@@ -24,7 +30,7 @@ public struct Inspect: ParsableCommand {
         } catch {
             fail(error.message, status: 1)
         }
-        print("file: \(file)\nelf machine: \(module.machine)\n" + Self.summary(module), terminator: "")
+        print("file: \(file)\nelf machine: \(module.machine)\n" + Self.summary(module) + Self.signature(of: file), terminator: "")
         if let mismatch = Self.mismatch(machine: module.machine, triple: module.targetTriple) {
             fail("\(file): \(mismatch)", status: 1)
         }
@@ -37,6 +43,22 @@ public struct Inspect: ParsableCommand {
         let names = ["x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64", "riscv64": "riscv64"]
         guard let expected = names[String(arch)], expected != machine else { return nil }
         return "the ELF machine is \(machine) but the metadata records target \(triple)"
+    }
+
+    /// The "signature:" line: whether the file is signed, by whom, and whether the signature
+    /// matches its contents.
+    static func signature(of path: String) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "signature: (cannot read the file)\n" }
+        defer { close(fd) }
+        let status = try? CompiledModule.withMapping(of: fd, name: path) { ArtifactSignature.status(of: $0) }
+        switch status {
+        case .unsigned?: return "signature: none\n"
+        case .malformed(let why)?: return "signature: unreadable: \(why)\n"
+        case .signed(let signer, _, let isValid, let length)?:
+            return "signature: \(signer), " + (isValid ? "valid over its \(length) bytes\n" : "DOES NOT MATCH the contents (altered after signing)\n")
+        case nil: return "signature: (cannot read the file)\n"
+        }
     }
 
     static func summary(_ module: CompiledModule) -> String {

@@ -63,6 +63,11 @@ public struct RunOptions: ParsableArguments {
             valueName: "file"))
     public var writeProfile: String?
 
+    @Option(name: .customLong("trust"), help: ArgumentHelp(
+        "Run only artifacts signed (`wasmc sign`) by this public key (repeatable: any of them); unsigned, altered and other signers' artifacts are refused before any of their code is mapped. Default: the key files in $WASMC_TRUST, separated by ':'; without either, signatures are not checked.",
+        valueName: "key.pub"))
+    public var trust: [String] = []
+
     @Argument(parsing: .allUnrecognized, help: "With --invoke: the function's arguments, one per parameter. Otherwise: the program's arguments.")
     public var arguments: [String] = []
 
@@ -178,9 +183,23 @@ public struct RunOptions: ParsableArguments {
         }
     }
 
-    /// The .so `file` names, loaded (with its data file); a failure ends the program.
+    /// The trust policy of --trust, else of $WASMC_TRUST; nil for none. A key file that cannot
+    /// be read ends the program.
+    public func trustPolicy() -> TrustPolicy? {
+        let result = Result { () throws(WasmcError) -> TrustPolicy? in
+            trust.isEmpty ? try TrustPolicy.fromEnvironment() : try TrustPolicy(keyFiles: trust)
+        }
+        switch result {
+        case .success(let policy): return policy
+        case .failure(let error): fail(error.message, status: 1)
+        }
+    }
+
+    /// The .so `file` names, loaded (with its data file) under the trust policy; a failure ends
+    /// the program.
     public func load() -> CompiledModule {
-        let result = Result { () throws(WasmcError) -> CompiledModule in try CompiledModule(path: file, dataPath: dataFile) }
+        let policy = trustPolicy()
+        let result = Result { () throws(WasmcError) -> CompiledModule in try CompiledModule(path: file, dataPath: dataFile, trust: policy) }
         switch result {
         case .success(let module): return module
         case .failure(let error): report(error)

@@ -1,5 +1,5 @@
 // wasmc: the command users run. It runs compiled artifacts itself, with the runtime alone
-// (`wasmc run X.so`, `wasmc inspect X.so`, `wasmc extract X.so`: no LLVM, no compiler loaded), and hands everything
+// (`wasmc run X.so`, `inspect`, `extract`, `keygen`, `sign`: no LLVM, no compiler loaded), and hands everything
 // else (compile, run of a .wasm, cache, help) to wasmc-compiler, the whole CLI, installed beside
 // it. A server that only runs artifacts needs this binary alone.
 import ArgumentParser
@@ -57,6 +57,10 @@ case "inspect" where !arguments.dropFirst().contains { $0.hasPrefix("-") }:  // 
     Inspect.main(Array(arguments.dropFirst()))
 case "extract" where !arguments.dropFirst().contains { $0 == "-h" || $0 == "--help" }:
     Extract.main(Array(arguments.dropFirst()))
+case "keygen" where !arguments.dropFirst().contains { $0 == "-h" || $0 == "--help" }:
+    Keygen.main(Array(arguments.dropFirst()))
+case "sign" where !arguments.dropFirst().contains { $0 == "-h" || $0 == "--help" }:
+    Sign.main(Array(arguments.dropFirst()))
 default:
     handToCompiler()
 }
