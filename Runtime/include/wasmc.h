@@ -69,6 +69,12 @@ wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wa
  * the file is not a 64-bit little-endian ELF file with a wasmc descriptor, or its metadata is of
  * another ABI version or malformed. Released with wasmc_module_unload. */
 wasmc_module *wasmc_module_inspect(const char *path, wasmc_error *error);
+/* An anonymous file in memory (Linux memfd, close-on-exec), for an artifact that must not touch
+ * the disk (one decrypted by the Swift shim): returns its descriptor, or -1 with errno set. Load
+ * it with wasmc_module_load("/proc/self/fd/N") once wasmc_memory_file_seal made it immutable
+ * (no write, grow or shrink from then on; returns 0, or -1 with errno set). */
+int wasmc_memory_file_new(const char *name);
+int wasmc_memory_file_seal(int fd);
 /* Unloads the .so. Every instance of it, and every funcref taken from them, must be gone. */
 void wasmc_module_unload(wasmc_module *module);
 

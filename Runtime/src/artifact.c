@@ -243,3 +243,9 @@ wasmc_module *wasmc_module_inspect(const char *path, wasmc_error *error) {
     rt_fail(error, WASMC_OK, 0, "%s", "");
     return m;
 }
+
+int wasmc_memory_file_new(const char *name) { return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING); }
+
+int wasmc_memory_file_seal(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+}

@@ -24,29 +24,48 @@ public final class CompiledModule: @unchecked Sendable {
         self.init(raw: try Self.load(path, dataPath: dataPath), isFromCache: false)
     }
 
-    /// Loads a .so as `init(path:dataPath:)` does, under a trust policy: the file is read and
-    /// its signature checked before any of its code is mapped, and refused (`.untrusted`) when
-    /// it is unsigned, altered or signed by a key `trust` does not hold, or when its data
-    /// segments are in a data file of their own, which the signature does not cover. The .so
-    /// loaded is the file checked (through its open descriptor); it must not be rewritten in
-    /// place meanwhile. With a nil `trust`, the same as `init(path:dataPath:)`.
-    public convenience init(path: String, dataPath: String? = nil, trust: TrustPolicy?) throws(WasmcError) {
-        guard let trust else {
+    /// Loads a .so as `init(path:dataPath:)` does, under a trust policy and/or from an
+    /// encrypted artifact (`wasmc encrypt`, Documentation/artifacts.md).
+    ///
+    /// An encrypted file is opened with `key` into memory (a sealed memfd): its plaintext is
+    /// never written to disk. Under `trust`, the (decrypted) file's signature is checked before
+    /// any of its code is mapped, and it is refused (`.untrusted`) when it is unsigned, altered
+    /// or signed by a key `trust` does not hold, or when its data segments are in a data file of
+    /// their own, which the signature does not cover. The .so loaded is the file checked (its
+    /// open descriptor); it must not be rewritten in place meanwhile. With neither, the same as
+    /// `init(path:dataPath:)`.
+    public convenience init(path: String, dataPath: String? = nil, trust: TrustPolicy?, key: PrivateKey? = nil) throws(WasmcError) {
+        var fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw WasmcError(.load, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 8)
+        let count = pread(fd, &magic, 8, 0)
+        let encrypted = count > 0 && EncryptedArtifact.isEncrypted(magic.prefix(count))
+        guard encrypted || trust != nil else {
             try self.init(path: path, dataPath: dataPath)
             return
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw WasmcError(.load, "cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        try Self.withMapping(of: fd, name: path) { bytes throws(WasmcError) in try trust.check(bytes, name: path) }
+        if encrypted {
+            guard let key else {
+                throw WasmcError(.key, "\(path): encrypted; it needs the private key it was encrypted to (--key)")
+            }
+            let decrypted = try Self.withMapping(of: fd, name: path) { bytes throws(WasmcError) in
+                try EncryptedArtifact.decryptToMemory(bytes, with: key, name: path)
+            }
+            close(fd)
+            fd = decrypted
+        }
+        if let trust {
+            try Self.withMapping(of: fd, name: path) { bytes throws(WasmcError) in try trust.check(bytes, name: path) }
+        }
         let opened = "/proc/self/fd/\(fd)"
         func renamed(_ error: WasmcError) -> WasmcError {
             WasmcError(error.kind, error.message.replacing(opened, with: path))
         }
         do throws(WasmcError) {
             if try CompiledModule(inspecting: opened).dataSegments.file != nil {
-                throw WasmcError(.untrusted, "\(path): refused: its data segments are in a data file of their own, which "
-                    + "its signature does not cover (compile it without --data to sign it)")
+                throw WasmcError(trust != nil ? .untrusted : .load, "\(path): refused: its data segments are in a data file of their own, "
+                    + "which its \(encrypted ? "encryption" : "signature") does not cover (compile it without --data)")
             }
             self.init(raw: try Self.load(opened, dataPath: nil), isFromCache: false)
         } catch {

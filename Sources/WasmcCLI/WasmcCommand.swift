@@ -115,7 +115,7 @@ struct WasmcCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wasmc",
         abstract: "Ahead-of-time compiler from WebAssembly to native shared objects.",
-        subcommands: [Compile.self, Run.self, Inspect.self, Extract.self, Keygen.self, Sign.self, Cache.self])
+        subcommands: [Compile.self, Run.self, Inspect.self, Extract.self, Keygen.self, Sign.self, Encrypt.self, Cache.self])
 }
 
 struct Cache: ParsableCommand {
@@ -231,7 +231,7 @@ struct Run: ParsableCommand {
     @OptionGroup var codegen: CodegenOptions
 
     func run() throws {
-        options.run(options.file.hasSuffix(".so") ? options.load() : compile())
+        options.run(options.isArtifact ? options.load() : compile())
     }
 
     /// The .wasm or .wat `file` compiled on the fly (from the compile cache when it has it).

@@ -21,16 +21,37 @@ public struct Inspect: ParsableCommand {
     @Argument(help: "A shared object compiled by wasmc.")
     var file: String
 
+
+    @Option(help: "For an encrypted artifact: the private key to open it with (in memory), to show what it holds.")
+    var key: String?
+
     public init() {}
 
     public func run() throws {
-        let module: CompiledModule
+        var path = file
+        var header = ""
+        var decrypted: Int32 = -1
+        defer { if decrypted >= 0 { close(decrypted) } }
         do {
-            module = try CompiledModule(inspecting: file)
+            if let (text, fd) = try Self.openEncrypted(file, key: key) {
+                header = text
+                guard let fd else {
+                    print("file: \(file)\n" + header, terminator: "")
+                    return
+                }
+                decrypted = fd
+                path = "/proc/self/fd/\(fd)"
+            }
         } catch {
             fail(error.message, status: 1)
         }
-        print("file: \(file)\nelf machine: \(module.machine)\n" + Self.summary(module) + Self.signature(of: file), terminator: "")
+        let module: CompiledModule
+        do {
+            module = try CompiledModule(inspecting: path)
+        } catch {
+            fail(error.message.replacing(path, with: file), status: 1)
+        }
+        print("file: \(file)\n" + header + "elf machine: \(module.machine)\n" + Self.summary(module) + Self.signature(of: path), terminator: "")
         if let mismatch = Self.mismatch(machine: module.machine, triple: module.targetTriple) {
             fail("\(file): \(mismatch)", status: 1)
         }
@@ -43,6 +64,22 @@ public struct Inspect: ParsableCommand {
         let names = ["x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64", "riscv64": "riscv64"]
         guard let expected = names[String(arch)], expected != machine else { return nil }
         return "the ELF machine is \(machine) but the metadata records target \(triple)"
+    }
+
+    /// For an encrypted file: the "encrypted:" line, and with `key` the file decrypted into
+    /// memory (nil without a key); nil for a file that is not encrypted.
+    static func openEncrypted(_ path: String, key: String?) throws(WasmcError) -> (String, Int32?)? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return try CompiledModule.withMapping(of: fd, name: path) { bytes throws(WasmcError) -> (String, Int32?)? in
+            guard EncryptedArtifact.isEncrypted(bytes.prefix(8)) else { return nil }
+            let header = try EncryptedArtifact.header(of: bytes, name: path)
+            let text = "encrypted: format \(header.version), X25519 + HKDF-SHA256 + ChaCha20-Poly1305, to \(header.recipient), "
+                + "\(header.plaintextSize) bytes inside\(key == nil ? " (give --key to see them)" : "")\n"
+            guard let key else { return (text, nil) }
+            return (text, try EncryptedArtifact.decryptToMemory(bytes, with: try PrivateKey(file: key), name: path))
+        }
     }
 
     /// The "signature:" line: whether the file is signed, by whom, and whether the signature

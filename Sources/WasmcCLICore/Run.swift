@@ -68,6 +68,11 @@ public struct RunOptions: ParsableArguments {
         valueName: "key.pub"))
     public var trust: [String] = []
 
+    @Option(name: .customLong("key"), help: ArgumentHelp(
+        "The private key (NAME.key from `wasmc keygen`) to open an encrypted artifact (`wasmc encrypt --to NAME.pub`) with, in memory.",
+        valueName: "key"))
+    public var key: String?
+
     @Argument(parsing: .allUnrecognized, help: "With --invoke: the function's arguments, one per parameter. Otherwise: the program's arguments.")
     public var arguments: [String] = []
 
@@ -195,11 +200,26 @@ public struct RunOptions: ParsableArguments {
         }
     }
 
-    /// The .so `file` names, loaded (with its data file) under the trust policy; a failure ends
-    /// the program.
+    /// Whether `file` is a compiled artifact (an ELF .so, or one encrypted), by its first bytes,
+    /// rather than a module to compile.
+    public var isArtifact: Bool {
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return file.hasSuffix(".so") }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 8)
+        let count = pread(fd, &magic, 8, 0)
+        guard count > 0 else { return file.hasSuffix(".so") }
+        return magic.starts(with: [0x7f, 0x45, 0x4c, 0x46]) || EncryptedArtifact.isEncrypted(magic.prefix(count))
+    }
+
+    /// The artifact `file` names, loaded (with its data file) under the trust policy, opened
+    /// with --key when encrypted; a failure ends the program.
     public func load() -> CompiledModule {
         let policy = trustPolicy()
-        let result = Result { () throws(WasmcError) -> CompiledModule in try CompiledModule(path: file, dataPath: dataFile, trust: policy) }
+        let result = Result { () throws(WasmcError) -> CompiledModule in
+            let privateKey = try key.map { path throws(WasmcError) in try PrivateKey(file: path) }
+            return try CompiledModule(path: file, dataPath: dataFile, trust: policy, key: privateKey)
+        }
         switch result {
         case .success(let module): return module
         case .failure(let error): report(error)

@@ -1,4 +1,5 @@
-// wasmc keygen and wasmc sign: the key pairs and signatures of Documentation/artifacts.md.
+// wasmc keygen, sign and encrypt: the key pairs, signatures and encryption of
+// Documentation/artifacts.md.
 import ArgumentParser
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -87,6 +88,54 @@ public struct Sign: ParsableCommand {
             }
             try writeReplacing(output ?? file, signed, modeOf: file)
             print("\(output ?? file): signed by \(key.publicKey.fingerprint)")
+        }
+        if case .failure(let error) = result { fail(error.message, status: 1) }
+    }
+}
+
+public struct Encrypt: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Encrypt an artifact to one key pair's owner: only their private key opens it.",
+        discussion: """
+            X25519 key agreement with a key of the file's own, HKDF-SHA256 and ChaCha20-Poly1305 \
+            (Documentation/artifacts.md, "Encryption"). `wasmc run --key NAME.key` opens it in \
+            memory, never on disk. Sign before encrypting (`wasmc sign`): the signature is \
+            checked after decryption under a trust policy. A .so whose data segments are in a \
+            data file of their own cannot be encrypted: the data file would stay in the clear.
+            """)
+
+    @Option(help: "The public key of the one who may run it (NAME.pub from `wasmc keygen`).")
+    var to: String
+
+    @Argument(help: "The artifact to encrypt (a .so, signed or not).")
+    var file: String
+
+    @Option(name: .shortAndLong, help: "Where to write the encrypted artifact.")
+    var output: String
+
+    public init() {}
+
+    public func run() throws {
+        let result = Result { () throws(WasmcError) in
+            let recipient = try PublicKey(file: to)
+            var magic = [UInt8](repeating: 0, count: 8)
+            if let handle = fopen(file, "rb") {
+                _ = fread(&magic, 1, 8, handle)
+                fclose(handle)
+            }
+            if EncryptedArtifact.isEncrypted(magic) { throw WasmcError(.load, "\(file): already encrypted") }
+            if try CompiledModule(inspecting: file).dataSegments.file != nil {
+                throw WasmcError(.load, "\(file): its data segments are in a data file of their own, which would stay in the "
+                    + "clear: compile it without --data to encrypt it")
+            }
+            let fd = open(file, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw WasmcError(.load, "cannot open \(file): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            let encrypted = try CompiledModule.withMapping(of: fd, name: file) { bytes throws(WasmcError) -> [UInt8] in
+                try EncryptedArtifact.encrypt(bytes, to: recipient)
+            }
+            try writeReplacing(output, encrypted, modeOf: file)
+            print("\(output): encrypted to \(EncryptedArtifact.recipientFingerprint(recipient))")
         }
         if case .failure(let error) = result { fail(error.message, status: 1) }
     }

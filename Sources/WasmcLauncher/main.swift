@@ -1,5 +1,6 @@
 // wasmc: the command users run. It runs compiled artifacts itself, with the runtime alone
-// (`wasmc run X.so`, `inspect`, `extract`, `keygen`, `sign`: no LLVM, no compiler loaded), and hands everything
+// (`wasmc run X.so`, `inspect`, `extract`, `keygen`, `sign`, `encrypt`: no LLVM, no compiler
+// loaded), and hands everything
 // else (compile, run of a .wasm, cache, help) to wasmc-compiler, the whole CLI, installed beside
 // it. A server that only runs artifacts needs this binary alone.
 import ArgumentParser
@@ -17,11 +18,11 @@ struct RunArtifact: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    /// Whether this process can run it: a .so, and nothing before `--` that reads as an option
+    /// Whether this process can run it: a compiled artifact, and nothing before `--` that reads as an option
     /// this parser does not know (a compile option, which wasmc-compiler takes and ignores for
     /// a .so, or a misspelling, which it reports).
     var isRuntimeOnly: Bool {
-        guard options.file.hasSuffix(".so") else { return false }
+        guard options.isArtifact else { return false }
         let beforeTerminator = options.arguments.prefix { $0 != "--" }
         return !beforeTerminator.contains { $0.hasPrefix("-") && $0.dropFirst().first?.isLetter == true }
     }
@@ -53,7 +54,7 @@ switch arguments.first {
 case "run":
     guard let command = try? RunArtifact.parse(Array(arguments.dropFirst())), command.isRuntimeOnly else { handToCompiler() }
     try command.run()
-case "inspect" where !arguments.dropFirst().contains { $0.hasPrefix("-") }:  // help: the whole CLI's
+case "inspect" where !arguments.dropFirst().contains { $0 == "-h" || $0 == "--help" }:  // help: the whole CLI's
     Inspect.main(Array(arguments.dropFirst()))
 case "extract" where !arguments.dropFirst().contains { $0 == "-h" || $0 == "--help" }:
     Extract.main(Array(arguments.dropFirst()))
@@ -61,6 +62,8 @@ case "keygen" where !arguments.dropFirst().contains { $0 == "-h" || $0 == "--hel
     Keygen.main(Array(arguments.dropFirst()))
 case "sign" where !arguments.dropFirst().contains { $0 == "-h" || $0 == "--help" }:
     Sign.main(Array(arguments.dropFirst()))
+case "encrypt" where !arguments.dropFirst().contains { $0 == "-h" || $0 == "--help" }:
+    Encrypt.main(Array(arguments.dropFirst()))
 default:
     handToCompiler()
 }
