@@ -28,6 +28,9 @@ typedef enum wasmc_error_kind {
     WASMC_ERROR_TRAP = 3,        /* instantiation trapped (segment out of bounds, start function) */
     WASMC_ERROR_RESOURCE = 4,    /* out of memory or address space */
     WASMC_ERROR_EXCEPTION = 5,   /* the start function threw (wasmc_store_exception has it) */
+    WASMC_ERROR_NO_NATIVE = 6,   /* a sound artifact with no native code this machine can run: another
+                                    architecture, a CPU feature this CPU lacks, another ABI version
+                                    (the wasm inside can still be interpreted) */
 } wasmc_error_kind;
 
 typedef struct wasmc_error {
@@ -62,6 +65,10 @@ void wasmc_store_delete(wasmc_store *store);
 wasmc_module *wasmc_module_load(const char *path, wasmc_error *error);
 /* As wasmc_module_load, with the data file at `data_path` (NULL: where the .so says). */
 wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wasmc_error *error);
+/* A bundle (a .wasm holding native code for several machines, "The bundle" in wasmc_abi.h)
+ * loads through wasmc_module_load too: the native code for this machine that requires the most
+ * CPU features this CPU has, from a sealed memory file, its data image mapped from the bundle.
+ * None that can run here: WASMC_ERROR_NO_NATIVE, naming each and why. */
 /* Opens a compiled .so for introspection only: reads its ELF headers and its metadata from the
  * file, without dlopen and without checking anything against this machine, so a .so of any
  * architecture can be read (`wasmc inspect` does). Every introspection function below works on
@@ -91,9 +98,25 @@ const char *wasmc_module_options(const wasmc_module *module);
 /* How the compiled code checks memory accesses: WASMC_BOUNDS_GUARD or WASMC_BOUNDS_EXPLICIT. */
 uint32_t wasmc_module_bounds_checks(const wasmc_module *module);
 /* The data segments: how many and their total bytes, and the embedded directories' entries;
- * returns the name of the data file they are in ("" when in the .so's own section). */
+ * returns the name of the data file they are in ("" when in the .so's own section, or the
+ * bundle's). */
 const char *wasmc_module_data(const wasmc_module *module, uint32_t *segments, uint64_t *bytes,
                               uint32_t *embedded_entries);
+/* A module loaded or inspected from a bundle: how many natives the bundle holds (0 for a .so),
+ * and native `index` (returns 0 past the end): its target, CPU and features, why it cannot run
+ * here (NULL if it can), and whether it is the one loaded (inspection: the one that would be;
+ * the first when none can run here). */
+typedef struct wasmc_bundle_native_info {
+    const char *target, *cpu, *features;
+    const char *refusal;
+    int chosen;
+} wasmc_bundle_native_info;
+/* Whether the file at `path` is a bundle (a .wasm with a wasmc.bundle section), rather than a
+ * plain module to compile: 1 or 0. A damaged bundle counts as one (loading it says why). */
+int wasmc_is_bundle(const char *path);
+uint32_t wasmc_module_bundle_count(const wasmc_module *module);
+int wasmc_module_bundle_native(const wasmc_module *module, uint32_t index, wasmc_bundle_native_info *out);
+
 /* The wasm modules the .so carries (its `.wasmc.wasm` section, "The wasm inside" in
  * wasmc_abi.h): how many (0 for a .so without them), and entry `index` (returns 0 past the end):
  * the compiled module first, named "", then the modules linked into it by their NAMEs. The

@@ -414,6 +414,34 @@ typedef struct wasmc_wasm_entry {
     uint8_t sha256[32];       /* of the module */
 } wasmc_wasm_entry;
 
+/* ------------------------------------------------------------------------------------------ */
+/* The bundle: one file for several machines (`wasmc compile --target A,B,...`). It is a valid  */
+/* wasm module: the compiled module's bytes as they were, then custom sections that any engine */
+/* skips, each framed as id 0, its size as a 5-byte LEB128, its name's length (one byte), the  */
+/* name, the payload:                                                                          */
+/*   "wasmc.bundle"  wasmc_bundle_header; then, when modules were linked into it, a wasm      */
+/*                   archive (as in `.wasmc.wasm` above) of those, by NAME                     */
+/*   "wasmc.data"    a u32 n, n zero bytes, then the data image (as above) at a file offset   */
+/*                   that is a multiple of WASMC_DATA_ALIGN, mapped from the bundle itself     */
+/*   "wasmc.native"  one per target: a .so compiled for it, whose data image is the bundle's  */
+/*                   and which carries no `.wasmc.wasm` (the bundle is the wasm)              */
+/* and, when signed, the signature block (Documentation/artifacts.md) last. The loader picks    */
+/* the native code for this machine that requires the most CPU features this CPU has.          */
+
+#define WASMC_BUNDLE_MAGIC "WSMCBNDL"
+#define WASMC_BUNDLE_VERSION 1u
+#define WASMC_BUNDLE_SECTION "wasmc.bundle"
+#define WASMC_BUNDLE_DATA_SECTION "wasmc.data"
+#define WASMC_BUNDLE_NATIVE_SECTION "wasmc.native"
+
+typedef struct wasmc_bundle_header {
+    char magic[8];         /* WASMC_BUNDLE_MAGIC, no NUL */
+    uint32_t version;      /* WASMC_BUNDLE_VERSION */
+    uint32_t reserved;
+    uint64_t module_size;  /* the compiled module: the bundle's first module_size bytes */
+    uint8_t sha256[32];    /* of those bytes */
+} wasmc_bundle_header;
+
 /* The hash of data bytes the image and the metadata record: 64 bits, not cryptographic (it
  * tells a data file that does not belong to the .so, or was altered by accident; signatures
  * are the artifact's). Several GB/s. */

@@ -147,37 +147,37 @@ int rt_elf_section(int fd, const char *name, uint64_t *offset, uint64_t *size) {
     return found;
 }
 
-const char *rt_wasm_read(wasmc_module *m, int fd, char *buf, size_t len) {
-    uint64_t at, size;
+const char *rt_wasm_entries(wasmc_module *m, int fd, uint64_t at, uint64_t size, const char *where, char *buf,
+                            size_t len) {
     struct stat st;
-    if (rt_elf_section(fd, WASMC_WASM_SECTION, &at, &size) != 0) return NULL; /* none inside */
     if (fstat(fd, &st) != 0 || at > (uint64_t)st.st_size || size > (uint64_t)st.st_size - at)
-        return rt_format(buf, len, "its %s section lies past the end of the file", WASMC_WASM_SECTION);
+        return rt_format(buf, len, "%s lies past the end of the file", where);
     wasmc_wasm_header h;
     if (size < sizeof h || pread(fd, &h, sizeof h, (off_t)at) != (ssize_t)sizeof h ||
         memcmp(h.magic, WASMC_WASM_MAGIC, sizeof h.magic) != 0)
-        return rt_format(buf, len, "its %s section is not a wasm archive (bad magic)", WASMC_WASM_SECTION);
+        return rt_format(buf, len, "%s is not a wasm archive (bad magic)", where);
     if (h.version != WASMC_WASM_VERSION)
-        return rt_format(buf, len, "its %s section has format version %u (this runtime reads %u)",
-                         WASMC_WASM_SECTION, h.version, WASMC_WASM_VERSION);
+        return rt_format(buf, len, "%s has format version %u (this runtime reads %u)", where, h.version, WASMC_WASM_VERSION);
     if (h.count == 0 || h.count > (size - sizeof h) / sizeof(wasmc_wasm_entry))
-        return rt_format(buf, len, "its %s section holds %u entries, which do not fit it", WASMC_WASM_SECTION, h.count);
-    m->wasm = calloc(h.count, sizeof *m->wasm);
-    if (!m->wasm) return "out of memory";
-    m->nwasm = h.count;
+        return rt_format(buf, len, "%s holds %u entries, which do not fit it", where, h.count);
+    struct rt_wasm *grown = realloc(m->wasm, (m->nwasm + h.count) * sizeof *m->wasm);
+    if (!grown) return "out of memory";
+    m->wasm = grown;
     for (uint32_t i = 0; i < h.count; i++) {
         wasmc_wasm_entry e;
-        struct rt_wasm *w = &m->wasm[i];
+        struct rt_wasm *w = &m->wasm[m->nwasm];
+        memset(w, 0, sizeof *w);
         if (pread(fd, &e, sizeof e, (off_t)(at + sizeof h + (uint64_t)i * sizeof e)) != (ssize_t)sizeof e)
-            return rt_format(buf, len, "cannot read entry %u of its %s section", i, WASMC_WASM_SECTION);
+            return rt_format(buf, len, "cannot read entry %u of %s", i, where);
         if (e.name_offset > size || e.name_len > size - e.name_offset || e.offset > size ||
             e.compressed_size > size - e.offset ||
             (e.compression != WASMC_WASM_STORED && e.compression != WASMC_WASM_ZLIB) ||
             (e.compression == WASMC_WASM_STORED && e.compressed_size != e.size))
-            return rt_format(buf, len, "entry %u of its %s section is malformed", i, WASMC_WASM_SECTION);
+            return rt_format(buf, len, "entry %u of %s is malformed", i, where);
         if (!(w->name = malloc((size_t)e.name_len + 1))) return "out of memory";
+        m->nwasm++;
         if (pread(fd, w->name, e.name_len, (off_t)(at + e.name_offset)) != (ssize_t)e.name_len)
-            return rt_format(buf, len, "cannot read entry %u of its %s section", i, WASMC_WASM_SECTION);
+            return rt_format(buf, len, "cannot read entry %u of %s", i, where);
         w->name[e.name_len] = 0;
         w->name_len = e.name_len;
         w->compression = e.compression;
@@ -186,6 +186,16 @@ const char *rt_wasm_read(wasmc_module *m, int fd, char *buf, size_t len) {
         w->file_offset = at + e.offset;
         for (int b = 0; b < 32; b++) snprintf(w->sha256 + 2 * b, 3, "%02x", e.sha256[b]);
     }
+    return NULL;
+}
+
+const char *rt_wasm_read(wasmc_module *m, int fd, char *buf, size_t len) {
+    uint64_t at, size;
+    if (rt_elf_section(fd, WASMC_WASM_SECTION, &at, &size) != 0) return NULL; /* none inside */
+    char where[64];
+    snprintf(where, sizeof where, "its %s section", WASMC_WASM_SECTION);
+    const char *why = rt_wasm_entries(m, fd, at, size, where, buf, len);
+    if (why) return why;
     if (m->wasm[0].name_len != 0 || strcmp(m->wasm[0].sha256, m->hash) != 0)
         return rt_format(buf, len, "the first module of its %s section is not the one compiled (sha256 %s, the "
                          "metadata says %s)", WASMC_WASM_SECTION, m->wasm[0].sha256, m->hash);
@@ -210,9 +220,19 @@ int wasmc_module_wasm(const wasmc_module *m, uint32_t index, wasmc_wasm_info *ou
     return 1;
 }
 
+const char *rt_inspect_elf(wasmc_module *m, const uint8_t *bytes, uint64_t size, char *buf, size_t len) {
+    elf_file f = {bytes, size, (const Elf64_Ehdr *)bytes};
+    return inspect_elf(m, &f, buf, len);
+}
+
 wasmc_module *wasmc_module_inspect(const char *path, wasmc_error *error) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return rt_fail(error, WASMC_ERROR_LOAD, 0, "cannot open %s: %s", path, strerror(errno));
+    char magic[4];
+    if (pread(fd, magic, 4, 0) == 4 && memcmp(magic, "\0asm", 4) == 0) {
+        close(fd);
+        return rt_bundle_inspect(path, error);
+    }
     struct stat st;
     void *map = MAP_FAILED;
     if (fstat(fd, &st) == 0 && st.st_size > 0)

@@ -231,16 +231,26 @@ static const char *check_image(wasmc_module *m, const char *where, bool external
 }
 
 const char *rt_data_open(wasmc_module *m, int so_fd, const char *so_path, const char *data_path,
-                         char *buf, size_t len) {
+                         const rt_data_source *source, char *buf, size_t len) {
     m->data_fd = -1;
     if (m->ndata == 0 && m->nfiles == 0) return NULL;
     char local[PATH_MAX];
-    const char *file = data_path;
-    if (!file && m->data_file[0] && !(file = beside(so_path, m->data_file, local, sizeof local)))
+    const char *file = source ? NULL : data_path;
+    if (!source && !file && m->data_file[0] && !(file = beside(so_path, m->data_file, local, sizeof local)))
         return "the data file's path is too long";
     uint64_t offset = 0, size = 0;
     char where[PATH_MAX + 32];
-    if (file) {
+    if (source) {
+        /* A bundle's image, in the bundle beside the code: checked as a .so's own section. */
+        snprintf(where, sizeof where, "%s", source->where);
+        offset = source->offset;
+        size = source->size;
+        if (offset % page_size() != 0)
+            return rt_format(buf, len, "%s is not page-aligned (offset %llu)", where, (unsigned long long)offset);
+        m->data_fd = dup(source->fd);
+        if (m->data_fd < 0) return rt_format(buf, len, "cannot keep the bundle open: %s", strerror(errno));
+        (void)fcntl(m->data_fd, F_SETFD, FD_CLOEXEC);
+    } else if (file) {
         snprintf(where, sizeof where, "data file %s", file);
         m->data_fd = open(file, O_RDONLY | O_CLOEXEC);
         struct stat st;

@@ -45,7 +45,7 @@ static const char *const host_arch_names[] = {NULL};
 #endif
 
 /* Whether the triple's architecture is the host's. */
-static bool arch_matches(const char *triple) {
+bool rt_arch_matches(const char *triple) {
     size_t n = strcspn(triple, "-");
     if (n == 0 || !host_arch_names[0]) return true; /* not recorded, or a host we do not know */
     for (size_t i = 0; host_arch_names[i]; i++)
@@ -58,7 +58,7 @@ static bool arch_matches(const char *triple) {
  * 64-bit little-endian file, that the program headers, the segments and the section headers lie
  * within the file (dlopen maps a truncated file and dies of SIGBUS or SIGSEGV reading past its
  * end). Files that cannot be read, or are not ELF, are left to dlopen's own errors. */
-static const char *check_elf_fd(int fd, char *buf, size_t len) {
+static const char *check_elf_fd(int fd, bool *foreign, char *buf, size_t len) {
     struct stat st;
     Elf64_Ehdr h;
     ssize_t n = pread(fd, &h, sizeof h, 0);
@@ -80,6 +80,7 @@ static const char *check_elf_fd(int fd, char *buf, size_t len) {
                            : NULL;
         char other[32];
         if (!name) name = rt_format(other, sizeof other, "ELF machine %u", machine);
+        *foreign = true;
         return rt_format(buf, len, "compiled for %s%s, which this %s host cannot run", name,
                       b[EI_CLASS] == ELFCLASS64 ? "" : " (32-bit)", HOST_ARCH);
     }
@@ -109,14 +110,17 @@ static const char *check_elf_fd(int fd, char *buf, size_t len) {
     return NULL;
 }
 
-static const char *check_descriptor(const wasmc_module *m, char *buf, size_t len) {
+/* Sets *foreign when the module is sound but for another machine (architecture, CPU). */
+static const char *check_descriptor(const wasmc_module *m, bool *foreign, char *buf, size_t len) {
     const wasmc_module_descriptor *d = m->desc;
     uint32_t nimported = m->nimported[WASMC_EXTERN_FUNC];
-    if (!arch_matches(m->target))
+    *foreign = true;
+    if (!rt_arch_matches(m->target))
         return rt_format(buf, len, "compiled for %s, which this %s host cannot run", m->target,
                       HOST_ARCH);
     const char *cpu = rt_cpu_check(m, buf, len);
     if (cpu) return cpu;
+    *foreign = false;
     if (m->nfuncs > nimported && !d->functions) return "descriptor has no function table";
     if (m->nfuncs && !d->trampolines) return "descriptor has no trampolines";
     for (uint32_t i = 0; i < m->nfuncs; i++)
@@ -142,13 +146,27 @@ wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wa
             return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: path too long", path);
         file = local;
     }
+    /* A bundle (a .wasm with native code for several machines inside): its code for this one. */
+    int probe = open(file, O_RDONLY | O_CLOEXEC);
+    if (probe >= 0) {
+        char magic[4];
+        bool bundle = pread(probe, magic, 4, 0) == 4 && memcmp(magic, "\0asm", 4) == 0;
+        close(probe);
+        if (bundle) return rt_bundle_load(path, file, data_path, error);
+    }
+    return rt_load_so(path, file, data_path, NULL, error);
+}
+
+wasmc_module *rt_load_so(const char *path, const char *file, const char *data_path, const rt_data_source *image,
+                         wasmc_error *error) {
     /* Kept open until the data image is found in it (dlopen opens the file again). */
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     char elf[200];
-    const char *bad = fd >= 0 ? check_elf_fd(fd, elf, sizeof elf) : NULL;
+    bool foreign = false; /* sound, for another machine: WASMC_ERROR_NO_NATIVE */
+    const char *bad = fd >= 0 ? check_elf_fd(fd, &foreign, elf, sizeof elf) : NULL;
     if (bad) {
         close(fd);
-        return rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, bad);
+        return rt_fail(error, foreign ? WASMC_ERROR_NO_NATIVE : WASMC_ERROR_LOAD, 0, "%s: %s", path, bad);
     }
     void *handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
@@ -167,9 +185,11 @@ wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wa
         why = "not a wasmc module (no wasmc_module symbol)";
     else if (d->magic != WASMC_DESCRIPTOR_MAGIC)
         why = rt_format(buf, sizeof buf, "not a wasmc module (bad descriptor magic 0x%08x)", d->magic);
-    else if (d->abi_version != WASMC_ABI_VERSION)
+    else if (d->abi_version != WASMC_ABI_VERSION) {
         why = rt_format(buf, sizeof buf, "ABI version %u is not supported by this runtime (expects %u)",
                      d->abi_version, WASMC_ABI_VERSION);
+        foreign = true;
+    }
     else if (!d->runtime_slot || (!d->metadata && d->metadata_size))
         why = "incomplete module descriptor";
     else {
@@ -177,13 +197,13 @@ wasmc_module *wasmc_module_load_data(const char *path, const char *data_path, wa
         m->desc = d;
         if (rt_metadata_parse(m, d->metadata, d->metadata_size, buf, sizeof buf) != 0)
             why = buf;
-        else if (!(why = check_descriptor(m, buf, sizeof buf)) &&
-                 !(why = rt_data_open(m, fd, file, data_path, buf, sizeof buf)) && fd >= 0)
+        else if (!(why = check_descriptor(m, &foreign, buf, sizeof buf)) &&
+                 !(why = rt_data_open(m, fd, file, data_path, image, buf, sizeof buf)) && fd >= 0)
             why = rt_wasm_read(m, fd, buf, sizeof buf);
     }
     if (fd >= 0) close(fd);
     if (why) {
-        rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, why);
+        rt_fail(error, foreign ? WASMC_ERROR_NO_NATIVE : WASMC_ERROR_LOAD, 0, "%s: %s", path, why);
         if (m) rt_data_close(m);
         if (m) rt_wasm_free(m);
         if (m) rt_metadata_free(m);
@@ -206,6 +226,7 @@ void rt_module_release(wasmc_module *m) {
     if (__atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
     rt_data_close(m);
     rt_wasm_free(m);
+    rt_bundle_free(m);
     rt_metadata_free(m);
     if (m->handle) dlclose(m->handle);
     if (m->file_map) munmap((void *)m->file_map, (size_t)m->file_size);
@@ -262,7 +283,7 @@ const char *wasmc_module_data(const wasmc_module *m, uint32_t *segments, uint64_
     if (segments) *segments = m->ndata;
     if (bytes) *bytes = total;
     if (embedded_entries) *embedded_entries = m->nfiles;
-    return m->data_file;
+    return m->nbundle ? "" : m->data_file; /* a bundle's image is the bundle's own */
 }
 uint32_t wasmc_module_type_count(const wasmc_module *m) { return m->ntypes; }
 uint32_t wasmc_module_import_count(const wasmc_module *m) { return m->nimports; }

@@ -106,6 +106,14 @@ struct wasmc_module {
     struct {
         const char *name, *hash;
     } *linked;
+    /* Loaded or inspected from a bundle (bundle.c): its natives, the one chosen, and the copy
+     * of the native the metadata points into (inspection only). */
+    uint32_t nbundle;
+    struct rt_bundle_native {
+        char *target, *cpu, *features, *refusal; /* refusal: NULL when it can run here */
+    } *bundle;
+    uint32_t bundle_chosen;
+    void *owned_copy;
     /* The wasm inside (its `.wasmc.wasm` section, artifact.c): none in a .so without one. */
     uint32_t nwasm;
     struct rt_wasm {
@@ -132,6 +140,27 @@ bool rt_value_type_matches(uint8_t kind, const char *key, uint8_t want_kind, con
 
 /* ---- reading artifact files (artifact.c) ------------------------------------------- */
 
+/* Where a data image is when it is neither the .so's section nor a data file: a bundle's. */
+typedef struct rt_data_source {
+    int fd;
+    uint64_t offset, size;
+    const char *where; /* for messages: "the bundle's wasmc.data section" */
+} rt_data_source;
+
+/* Loads the .so `file` (named `path` in messages), its data image from `image` when not NULL,
+ * else its own section or data file (`data_path`, else beside it). */
+wasmc_module *rt_load_so(const char *path, const char *file, const char *data_path, const rt_data_source *image,
+                         wasmc_error *error);
+/* Loads the native code for this machine of the bundle `file` (bundle.c). */
+wasmc_module *rt_bundle_load(const char *path, const char *file, const char *data_path, wasmc_error *error);
+/* Opens a bundle for inspection (bundle.c); releases what a module has of one. */
+wasmc_module *rt_bundle_inspect(const char *path, wasmc_error *error);
+void rt_bundle_free(wasmc_module *m);
+/* Whether the triple's architecture is the host's (instance.c). */
+bool rt_arch_matches(const char *triple);
+/* Parses the metadata of the ELF file held in `bytes` into `m`, as wasmc_module_inspect does. */
+const char *rt_inspect_elf(wasmc_module *m, const uint8_t *bytes, uint64_t size, char *buf, size_t len);
+
 /* The file offset and size of the section `name` of the 64-bit little-endian ELF file `fd`: 0 if
  * found, else -1. */
 int rt_elf_section(int fd, const char *name, uint64_t *offset, uint64_t *size);
@@ -140,6 +169,9 @@ int rt_elf_section(int fd, const char *name, uint64_t *offset, uint64_t *size);
  * NULL, or why not in buf. */
 const char *rt_wasm_read(wasmc_module *m, int fd, char *buf, size_t len);
 void rt_wasm_free(wasmc_module *m);
+/* Adds the entries of the wasm archive at [at, at + size) of `fd` (`where` in messages) to m. */
+const char *rt_wasm_entries(wasmc_module *m, int fd, uint64_t at, uint64_t size, const char *where, char *buf,
+                            size_t len);
 
 /* ---- the data image (data.c) ----------------------------------------------------------- */
 
@@ -155,7 +187,7 @@ typedef struct rt_data {
  * data file beside it; data_path: the data file the user named, or NULL) and checks it against
  * the metadata. Returns NULL, or why not in buf. */
 const char *rt_data_open(wasmc_module *m, int so_fd, const char *so_path, const char *data_path,
-                         char *buf, size_t len);
+                         const rt_data_source *source, char *buf, size_t len);
 void rt_data_close(wasmc_module *m);
 /* The embedded directories: file entry `i`'s path (not NUL-terminated), its bytes, and the
  * entry of `root` whose path (relative to the root, "" for the root itself) is [path, len), or

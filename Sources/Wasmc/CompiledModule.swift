@@ -107,6 +107,10 @@ public final class CompiledModule: @unchecked Sendable {
 
     deinit { wasmc_module_unload(raw) }
 
+    /// Whether the file at `path` is a bundle (`wasmc compile --target A,B,...`), which loads
+    /// as a .so does, rather than a plain module.
+    public static func isBundle(path: String) -> Bool { wasmc_is_bundle(path) != 0 }
+
     /// The ABI version of the runtime: a .so must have been compiled for this one.
     public static var abiVersion: Int { Int(WASMC_ABI_VERSION) }
 

@@ -98,3 +98,29 @@ extension CompiledModule {
         return output
     }
 }
+
+/// What a bundle holds for one machine (`wasmc compile --target A,B,...`).
+public struct BundleNative: Sendable {
+    public var targetTriple: String
+    public var cpu: String
+    public var cpuFeatures: String
+    /// Why it cannot run on this machine; nil if it can.
+    public var refusal: String?
+    /// Whether it is the native code loaded (for a module opened for inspection: the one that
+    /// would be).
+    public var isChosen: Bool
+}
+
+extension CompiledModule {
+    /// The natives of the bundle the module was loaded or inspected from; empty for a .so.
+    public var bundleNatives: [BundleNative] {
+        (0..<wasmc_module_bundle_count(raw)).map { index in
+            var info = wasmc_bundle_native_info()
+            wasmc_module_bundle_native(raw, index, &info)
+            return BundleNative(
+                targetTriple: info.target.map { String(cString: $0) } ?? "?", cpu: info.cpu.map { String(cString: $0) } ?? "?",
+                cpuFeatures: info.features.map { String(cString: $0) } ?? "", refusal: info.refusal.map { String(cString: $0) },
+                isChosen: info.chosen != 0)
+        }
+    }
+}

@@ -34,8 +34,12 @@ public struct Trap: Error, Equatable, Sendable, CustomStringConvertible {
 /// Why a module could not be loaded, linked or instantiated.
 public struct WasmcError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
-        /// Not a loadable artifact (wrong file, ABI, target or CPU).
+        /// Not a loadable artifact (not one, damaged).
         case load
+        /// A sound artifact without native code this machine can run (another architecture, a
+        /// CPU feature this CPU lacks, another ABI version); the wasm inside can still be
+        /// interpreted.
+        case noNativeCode
         /// Imports missing or of the wrong type.
         case link
         /// Instantiation trapped (segment out of bounds, trap in the start function).
@@ -69,6 +73,7 @@ public struct WasmcError: Error, Sendable, CustomStringConvertible {
         case WASMC_ERROR_LINK: self.init(.link, message)
         case WASMC_ERROR_TRAP: self.init(.trap(Trap(code: error.trap)), message)
         case WASMC_ERROR_RESOURCE: self.init(.resource, message)
+        case WASMC_ERROR_NO_NATIVE: self.init(.noNativeCode, message)
         default: self.init(.load, message)
         }
     }

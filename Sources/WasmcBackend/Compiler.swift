@@ -77,6 +77,9 @@ public struct CompileOptions: Sendable {
     /// (`WASI.Configuration.module`); their files are read from the image as the program reads
     /// them.
     public var embeddedDirectories: [EmbeddedDirectory] = []
+    /// Whether the .so carries the wasm it is compiled from (its `.wasmc.wasm` section): always,
+    /// except the .so files inside a bundle, which is the wasm itself.
+    var carriesWasm = true
     /// The proposals after WebAssembly 2.0 the module may use (`--wasm 2.0|3.0`).
     public var features: WasmFeatures = .default
     /// Called as the compile goes from stage to stage, and as the parts of a large module are
@@ -301,7 +304,7 @@ public struct Compiler: Sendable {
         let files = try Linker.ObjectFiles()
         // The wasm inside the .so (wasmc_abi.h): the compiled module, then the linked ones that
         // take part.
-        let archive = options.output == .sharedObject ? try WasmArchive(names: [""] + links.map(\.name), directory: files.path) : nil
+        let archive = options.output == .sharedObject && options.carriesWasm ? try WasmArchive(names: [""] + links.map(\.name), directory: files.path) : nil
         for (index, (input, hash)) in zip(inputs, hashes).enumerated() {
             input.observer = { bytes in
                 hash.add(bytes)
@@ -450,7 +453,7 @@ public struct Compiler: Sendable {
             // Parts compiled before the name section arrived name their functions by index.
             let renames = symbols.renames(to: FunctionSymbols(module: module))
             for object in objects { try ELFObject.renameSymbols(in: object, renames) }
-            let section = try image.finish()
+            let section = try image.finish(writeEmpty: dataFile != nil)
             lap(\.emit)
             options.progress?(CompileProgress(stage: .linking))
             try Linker.linkSharedObject(
@@ -474,7 +477,7 @@ public struct Compiler: Sendable {
         options.progress?(CompileProgress(stage: .compiling))
         try machine.optimize(ir.module, level: level)
         lap(\.optimize)
-        let section = try image.finish()
+        let section = try image.finish(writeEmpty: dataFile != nil)
         switch options.output {
         case .sharedObject:
             let object = try machine.emitObject(ir.module)

@@ -168,15 +168,15 @@ final class DataImage: DataSink {
     }
 
     /// Writes the embedded files, the header and the entries: the image is complete. Returns
-    /// its file; nil if there is no image (no segments, no files: nothing was written) or no
-    /// file.
+    /// its file; nil if there is no image (no segments, no files: nothing was written, unless
+    /// `writeEmpty`, for a data file that must exist) or no file.
     @discardableResult
-    func finish() throws(CompileError) -> String? {
+    func finish(writeEmpty: Bool = false) throws(CompileError) -> String? {
         if !ended {
             begin(count: 0)
             end()
         }
-        guard !isEmpty, let path else { return nil }
+        guard !isEmpty || writeEmpty, let path else { return nil }
         openFile()
         for entry in files where entry.kind == UInt32(WASMC_DATA_FILE) {
             // Read again (mapped): a file that changed since it was hashed fails here.

@@ -88,14 +88,54 @@ struct CodegenOptions: ParsableArguments {
     @Flag(help: "Show no progress for a long compile (shown on a terminal after a second, on standard error).")
     var quiet = false
 
+    /// Whether --target lists several machines (a bundle).
+    var isBundle: Bool { (target ?? "").contains(",") }
+
+    /// The machines a bundle is compiled for: --target's TRIPLE[:CPU] entries, comma-separated.
+    /// An entry without a CPU takes --cpu's for its architecture (--cpu ARCH:NAME,...) or else
+    /// the architecture's oldest CPU (not the host's: a bundle travels); --cpu-features
+    /// ARCH:LIST applies to that architecture's entries. An unknown name ends the program.
+    var bundleTargets: [Target] {
+        func architecture(_ triple: String) -> String { String(triple.prefix { $0 != "-" }) }
+        var cpus: [String: String] = [:]
+        for entry in (cpu ?? "").split(separator: ",") {
+            let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { fail("--cpu \(entry): with several targets, give each as ARCH:CPU (x86_64:x86-64-v3)", status: 1) }
+            cpus[Target.architectures[parts[0]] ?? parts[0]] = parts[1]
+        }
+        var features: (arch: String, list: String)?
+        if let cpuFeatures {
+            let parts = cpuFeatures.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { fail("--cpu-features \(cpuFeatures): with several targets, give it as ARCH:LIST (x86_64:+avx2)", status: 1) }
+            features = (Target.architectures[parts[0]] ?? parts[0], parts[1])
+        }
+        return (target ?? "").split(separator: ",").map { entry in
+            let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+            do {
+                let triple = try Target.normalize(parts[0])
+                let arch = architecture(triple)
+                return try Target.resolve(
+                    triple: triple, cpu: parts.count > 1 ? parts[1] : cpus[arch] ?? Target.defaultCPU(triple),
+                    features: features?.arch == arch ? features?.list : nil)
+            } catch {
+                fail("--target \(entry): \(error)", status: 1)
+            }
+        }
+    }
+
     /// The options for the compiler; an unknown CPU or feature name, or a profile that cannot be
     /// read, ends the program (status 1).
     var compileOptions: CompileOptions {
-        let target: Target
-        do {
-            target = try Target.resolve(triple: self.target, cpu: cpu, features: cpuFeatures)
-        } catch {
-            fail("\(error)", status: 1)
+        var target: Target?
+        if !isBundle {
+            do {
+                // TRIPLE:CPU names the CPU too (as in a bundle's list).
+                let parts = self.target?.split(separator: ":", maxSplits: 1).map(String.init)
+                if let parts, parts.count == 2, cpu != nil { fail("--target \(self.target!) names a CPU, and so does --cpu", status: 1) }
+                target = try Target.resolve(triple: parts?[0], cpu: parts?.count == 2 ? parts?[1] : cpu, features: cpuFeatures)
+            } catch {
+                fail("\(error)", status: 1)
+            }
         }
         if let jobs, jobs < 1 { fail("--jobs must be at least 1, not \(jobs)", status: 1) }
         if let partSize, partSize < 1 { fail("--part-size must be at least 1, not \(partSize)", status: 1) }
@@ -208,6 +248,25 @@ struct Compile: ParsableCommand {
         }
         let display = ProgressDisplay.forCompile(of: input, quiet: codegen.quiet)
         options.progress = display?.reporter
+        if codegen.isBundle {
+            let targets = codegen.bundleTargets
+            do {
+                let reports = try Compiler(options: options).compileBundle(
+                    readInput(input == "-" ? "/dev/stdin" : input), name: module.name,
+                    linking: links.map { text in
+                        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+                        return (parts[0], readInput(parts[1]))
+                    },
+                    targets: targets, to: output)
+                display?.finish()
+                for report in reports { for warning in report.warnings { FileHandle.standardError.write(Data("wasmc: warning: \(warning)\n".utf8)) } }
+                if time { for (target, report) in zip(targets, reports) { FileHandle.standardError.write(Data("\(module.name) (\(target.triple)): \(report)\n".utf8)) } }
+            } catch {
+                display?.finish()
+                fail("\(module.name): \(error)", status: 1)
+            }
+            return
+        }
         do {
             let report = try Compiler(options: options).compile(module, linking: linked, to: output)
             for warning in report.warnings { FileHandle.standardError.write(Data("wasmc: warning: \(warning)\n".utf8)) }

@@ -99,8 +99,21 @@ public struct Inspect: ParsableCommand {
     }
 
     static func summary(_ module: CompiledModule) -> String {
+        var text = ""
+        let natives = module.bundleNatives
+        if !natives.isEmpty {
+            text += "bundle: native code for \(natives.count) machines; the one below is \(natives.contains { $0.isChosen } ? "the one this machine runs" : "the first (none runs here)")\n"
+            for native in natives {
+                text += "  \(native.targetTriple) (\(native.cpu)): " + (native.isChosen ? "runs here, chosen" : native.refusal.map { "not here: \($0)" } ?? "runs here") + "\n"
+            }
+        }
+        return text + details(module)
+    }
+
+    static func details(_ module: CompiledModule) -> String {
         let data = module.dataSegments
-        let place = data.count == 0 ? "" : data.file.map { " in the data file \($0) beside the .so" } ?? " in the .so"
+        let place = data.count == 0 ? "" : !module.bundleNatives.isEmpty ? " in the bundle (wasmc.data)"
+            : data.file.map { " in the data file \($0) beside the .so" } ?? " in the .so"
         let embedded = data.embeddedEntries == 0 ? "" : "; \(data.embeddedEntries) entries of embedded directories"
         var text = """
             abi version: \(CompiledModule.abiVersion)

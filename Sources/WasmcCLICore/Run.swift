@@ -200,8 +200,8 @@ public struct RunOptions: ParsableArguments {
         }
     }
 
-    /// Whether `file` is a compiled artifact (an ELF .so, or one encrypted), by its first bytes,
-    /// rather than a module to compile.
+    /// Whether `file` is a compiled artifact (an ELF .so, a bundle, or one encrypted), by its
+    /// first bytes (and a .wasm's sections), rather than a module to compile.
     public var isArtifact: Bool {
         let fd = open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return file.hasSuffix(".so") }
@@ -210,6 +210,7 @@ public struct RunOptions: ParsableArguments {
         let count = pread(fd, &magic, 8, 0)
         guard count > 0 else { return file.hasSuffix(".so") }
         return magic.starts(with: [0x7f, 0x45, 0x4c, 0x46]) || EncryptedArtifact.isEncrypted(magic.prefix(count))
+            || (magic.starts(with: [0, 0x61, 0x73, 0x6d]) && CompiledModule.isBundle(path: file))
     }
 
     /// The artifact `file` names, loaded (with its data file) under the trust policy, opened
