@@ -90,7 +90,11 @@ let package = Package(
         .target(name: "WasmcProfile"),
         .target(
             name: "Wasmc",
-            dependencies: ["WasmcRuntime", "WasmcProfile", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "WasmcRuntime", "WasmcProfile", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+                // The interpreter that runs an artifact's wasm where its native code cannot run.
+                .product(name: "WasmKit", package: "WasmKit"),
+            ]
         ),
         // zlib: the wasm inside every artifact is deflated (wasmc_abi.h, "The wasm inside").
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),

@@ -90,6 +90,17 @@ int wasmc_wasi_imports(wasmc_wasi *wasi, const wasmc_module *module, wasmc_exter
  * instance must stay alive while its code can call into the context. */
 int wasmc_wasi_bind(wasmc_wasi *wasi, wasmc_instance *instance);
 
+/* For another engine running the module (the Swift shim's interpreter): the WASI function
+ * `name` (not NUL-terminated, `name_len` bytes) as a new host function the caller releases, with
+ * its parameter kinds in params[0..*nparams) (room for 16) and its result kind in *result
+ * (*nresults is 0 or 1); NULL for a name WASI preview1 does not have, or out of memory. The
+ * engine calls it through its callback, with guest pointers into the memory given to
+ * wasmc_wasi_bind_memory: a wasmc_memory of the engine's own whose base and size it keeps
+ * current. A callback that returns WASMC_TRAP_HOST after proc_exit has wasmc_wasi_exited say so. */
+wasmc_host_func *wasmc_wasi_function(wasmc_wasi *wasi, const char *name, size_t name_len, uint8_t *params,
+                                     uint32_t *nparams, uint8_t *result, uint32_t *nresults);
+void wasmc_wasi_bind_memory(wasmc_wasi *wasi, wasmc_memory *memory);
+
 /* Runs a WASI command: binds `instance`, calls its `_start` export and sets *exit_code: 0 when
  * _start returns, or the code given to proc_exit. proc_exit unwinds the wasm stack as a
  * WASMC_TRAP_HOST trap that this function recognizes. Returns 0, or -1 with a link error (no

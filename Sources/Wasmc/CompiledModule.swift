@@ -15,6 +15,12 @@ public final class CompiledModule: @unchecked Sendable {
     let raw: OpaquePointer
     /// Whether the module came from a compile cache rather than a compile.
     public let isFromCache: Bool
+    /// For a module the interpreter runs (`load(path:engine:)`): the wasm it carries, parsed;
+    /// `raw` is then the artifact opened for inspection (its metadata).
+    var interpreted: InterpretedModule?
+    /// Why the interpreter runs it: why no native code in the artifact could run here, or
+    /// "--engine interp"; nil for native code.
+    public internal(set) var fallbackReason: String?
 
     /// Loads a .so produced by `wasmc compile`, refusing artifacts of another ABI version. A path
     /// without "/" names a file of the current directory (as `wasmc_module_load` takes it).

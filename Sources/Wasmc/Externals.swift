@@ -1,3 +1,4 @@
+import WasmKit
 import WasmcRuntime
 
 /// Something an instance exports or an import is satisfied with.
@@ -109,6 +110,22 @@ public final class Function: @unchecked Sendable {
     /// Whether `host` is this object's reference to release (false when the runtime object
     /// belongs to someone else, e.g. a WASI context).
     private let ownsHost: Bool
+    /// A function of an interpreted instance.
+    let interpreted: WasmKit.Function?
+
+    init(interpreted: WasmKit.Function, type: CompiledModule.FunctionType, owner: AnyObject) {
+        self.type = type
+        self.funcRef = nil
+        self.store = nil
+        self.owner = owner
+        self.host = nil
+        self.implementation = nil
+        self.ownsHost = false
+        self.interpreted = interpreted
+    }
+
+    /// The Swift body of a host function made with `init(type:_:)`; nil for others.
+    var swiftImplementation: (([Value]) throws -> [Value])? { ownsHost ? implementation : nil }
 
     init(funcRef: UnsafePointer<wasmc_funcref>, type: CompiledModule.FunctionType, store: Store, owner: AnyObject) {
         self.funcRef = funcRef
@@ -118,6 +135,7 @@ public final class Function: @unchecked Sendable {
         self.host = nil
         self.implementation = nil
         self.ownsHost = false
+        self.interpreted = nil
     }
 
     /// A host function the runtime created (a WASI function), kept alive by `owner`. Only wasm
@@ -129,6 +147,7 @@ public final class Function: @unchecked Sendable {
         self.owner = owner
         self.host = host
         self.ownsHost = false
+        self.interpreted = nil
         self.implementation = { _ in throw WasmcError(.link, "this host function is called by wasm code only") }
     }
 
@@ -141,6 +160,7 @@ public final class Function: @unchecked Sendable {
         self.owner = nil
         self.implementation = body
         self.ownsHost = true
+        self.interpreted = nil
         let box = Unmanaged.passRetained(HostBox(type: type, body: body)).toOpaque()
         let params = type.parameters.map(\.rawValue)
         let results = type.results.map(\.rawValue)
@@ -163,6 +183,7 @@ public final class Function: @unchecked Sendable {
             throw WasmcError(.link, "arguments \(arguments.map(\.kind)) do not match the function type \(type)")
         }
         if let implementation { return try implementation(arguments) }
+        if let interpreted { return try Self.callInterpreted(interpreted, arguments) }
         let results = type.results
         return try withUnsafeTemporaryAllocation(of: wasmc_value.self, capacity: max(1, parameters.count, results.count)) {
             let io = $0.baseAddress!
@@ -219,12 +240,34 @@ private let hostTrampoline: wasmc_host_callback = { env, io in
 
 /// A linear memory: standalone (host-created) or exported by an instance.
 public final class Memory: @unchecked Sendable {
+    /// The runtime's memory; for an interpreted one, a view of the interpreter's bytes whose base
+    /// and size `current` keeps up to date.
     let raw: UnsafeMutablePointer<wasmc_memory>
     let owner: AnyObject?
+    let interpreted: WasmKit.Memory?
 
     init(raw: UnsafeMutablePointer<wasmc_memory>, owner: AnyObject) {
         self.raw = raw
         self.owner = owner
+        self.interpreted = nil
+    }
+
+    init(interpreted: WasmKit.Memory, owner: AnyObject) {
+        self.raw = .allocate(capacity: 1)
+        raw.initialize(to: wasmc_memory())
+        self.owner = owner
+        self.interpreted = interpreted
+    }
+
+    /// The runtime's memory, its base and size read again from the interpreter's.
+    private var current: UnsafeMutablePointer<wasmc_memory> {
+        if let interpreted {
+            let size = interpreted.byteCount
+            raw.pointee.size = UInt64(size)
+            raw.pointee.base = size == 0 ? nil
+                : interpreted.withUnsafeMutableBufferPointer(offset: 0, count: 0) { $0.baseAddress?.assumingMemoryBound(to: UInt8.self) }
+        }
+        return raw
     }
 
     /// A memory of `minPages` pages that can grow to `maxPages` (65536 when nil); with
@@ -237,39 +280,47 @@ public final class Memory: @unchecked Sendable {
         raw.pointee.is64 = is64 ? 1 : 0
         self.raw = raw
         self.owner = nil
+        self.interpreted = nil
     }
 
     /// Whether this is a 64-bit memory (memory64).
     public var is64: Bool { raw.pointee.is64 != 0 }
 
     deinit {
-        if owner == nil { wasmc_memory_release(raw) }
+        if interpreted != nil {
+            raw.deallocate()
+        } else if owner == nil {
+            wasmc_memory_release(raw)
+        }
     }
 
-    public var sizeInPages: UInt32 { UInt32(raw.pointee.size / 65536) }
-    public var sizeInBytes: Int { Int(raw.pointee.size) }
+    public var sizeInPages: UInt32 { UInt32(current.pointee.size / 65536) }
+    public var sizeInBytes: Int { Int(current.pointee.size) }
 
-    /// Grows by `pages`; returns the old size in pages, or nil when it cannot grow.
+    /// Grows by `pages`; returns the old size in pages, or nil when it cannot grow (always nil
+    /// for an interpreted instance's memory, which only its code grows).
     @discardableResult
     public func grow(by pages: UInt32) -> UInt32? {
+        guard interpreted == nil else { return nil }
         let old = wasmc_memory_grow(raw, pages)
         return old < 0 ? nil : UInt32(old)
     }
 
     /// The memory's bytes, valid until it grows or the function returns.
     public func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
-        try body(UnsafeMutableRawBufferPointer(start: raw.pointee.base, count: Int(raw.pointee.size)))
+        let memory = current
+        return try body(UnsafeMutableRawBufferPointer(start: memory.pointee.base, count: Int(memory.pointee.size)))
     }
 
     /// Copies `count` bytes at `offset`; throws an out-of-bounds trap when they are not all inside.
     public func read(offset: Int, count: Int) throws(Trap) -> [UInt8] {
         guard offset >= 0, count >= 0, offset + count <= sizeInBytes else { throw Trap.memoryOutOfBounds }
-        return Array(UnsafeRawBufferPointer(start: raw.pointee.base! + offset, count: count))
+        return Array(UnsafeRawBufferPointer(start: current.pointee.base! + offset, count: count))
     }
 
     public func write(offset: Int, bytes: [UInt8]) throws(Trap) {
         guard offset >= 0, offset + bytes.count <= sizeInBytes else { throw Trap.memoryOutOfBounds }
-        bytes.withUnsafeBytes { UnsafeMutableRawPointer(raw.pointee.base! + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        bytes.withUnsafeBytes { UnsafeMutableRawPointer(current.pointee.base! + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
 }
 
@@ -320,12 +371,21 @@ public final class Table: @unchecked Sendable {
 
 /// A global variable's cell.
 public final class Global: @unchecked Sendable {
+    /// The runtime's global; for an interpreted one, a cell of its kind that is not used.
     let raw: wasmc_global
     let owner: AnyObject?
+    let interpreted: WasmKit.Global?
 
     init(raw: wasmc_global, owner: AnyObject) {
         self.raw = raw
         self.owner = owner
+        self.interpreted = nil
+    }
+
+    init(interpreted: WasmKit.Global, kind type: CompiledModule.ExternType, owner: AnyObject) {
+        raw = wasmc_global_new((type.valueKind ?? .i32).rawValue, type.isMutable ? 1 : 0, wasmc_value())
+        self.owner = owner
+        self.interpreted = interpreted
     }
 
     public init(value: Value, mutable: Bool) {
@@ -333,16 +393,20 @@ public final class Global: @unchecked Sendable {
         value.store(to: &initial)
         raw = wasmc_global_new(value.kind.rawValue, mutable ? 1 : 0, initial)
         owner = nil
+        interpreted = nil
     }
 
     deinit {
-        if owner == nil { wasmc_global_release(raw) }
+        if owner == nil || interpreted != nil { wasmc_global_release(raw) }
     }
 
     public var kind: ValueKind { ValueKind(rawValue: raw.kind)! }
     public var isMutable: Bool { raw.mutable_ != 0 }
 
-    public var value: Value { Value.load(kind, from: raw.cell) }
+    public var value: Value {
+        if let interpreted { return Value(interpreted.value) }
+        return Value.load(kind, from: raw.cell)
+    }
 
     /// The global's type where its kind cannot say it (typed function references), as the
     /// runtime keys it: `(ref null? HEAP)`.
@@ -364,6 +428,14 @@ public final class Global: @unchecked Sendable {
                     throw WasmcError(.link, "global of type \(key): the host can only store null in it")
                 }
             }
+        }
+        if let interpreted {
+            do {
+                try interpreted.assign(try value.interpreterValue())
+            } catch {
+                throw WasmcError(.link, "the interpreter refused the value: \(error)")
+            }
+            return
         }
         value.store(to: raw.cell)
     }

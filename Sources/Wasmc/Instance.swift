@@ -1,8 +1,12 @@
+import WasmKit
 import WasmcRuntime
 
 /// An instantiated module: its memories, tables and globals, and callable exports.
 public final class Instance: @unchecked Sendable {
-    let raw: OpaquePointer
+    /// The runtime's instance; nil for an interpreted one.
+    let raw: OpaquePointer?
+    /// The interpreter's instance of an interpreted module.
+    let interpreted: WasmKit.Instance?
     public let module: CompiledModule
     public let store: Store
     /// Objects the instance imports, kept alive as long as it lives.
@@ -36,6 +40,14 @@ public final class Instance: @unchecked Sendable {
             }
             externs.append(value)
         }
+        if module.isInterpreted {
+            self.interpreted = try Self.interpreted(module: module, store: store, imports: imports)
+            self.raw = nil
+            self.module = module
+            self.store = store
+            self.imported = imports
+            return
+        }
         var error = wasmc_error()
         guard let raw = wasmc_instantiate(store.raw, module.raw, externs, UInt32(externs.count), &error) else {
             if error.kind == WASMC_ERROR_EXCEPTION {
@@ -44,6 +56,7 @@ public final class Instance: @unchecked Sendable {
             throw WasmcError(error)
         }
         self.raw = raw
+        self.interpreted = nil
         self.module = module
         self.store = store
         self.imported = imports
@@ -61,10 +74,22 @@ public final class Instance: @unchecked Sendable {
         try self.init(module: module, store: store, imports: imports)
     }
 
-    deinit { wasmc_instance_delete(raw) }
+    deinit { if let raw { wasmc_instance_delete(raw) } }
 
-    /// The export named `name`, if any.
+    /// The export named `name`, if any. An interpreted instance exports functions, memories and
+    /// globals to the host (not yet tables and tags).
     public func export(_ name: String) -> Extern? {
+        if let interpreted {
+            guard let entry = module.exports.first(where: { $0.name == name }) else { return nil }
+            switch interpreted.export(name) {
+            case .function(let function)?:
+                return .function(Function(interpreted: function, type: module.entity(.function, entry.index).functionType!, owner: self))
+            case .memory(let memory)?: return .memory(Memory(interpreted: memory, owner: self))
+            case .global(let global)?: return .global(Global(interpreted: global, kind: module.entity(.global, entry.index), owner: self))
+            default: return nil
+            }
+        }
+        guard let raw else { return nil }
         var value = wasmc_extern()
         let utf8 = Array(name.utf8)
         // Never a null pointer, even for the empty name.
@@ -106,6 +131,7 @@ public final class Instance: @unchecked Sendable {
     /// The name `tag` is exported under from this instance (or imported as, "module.name"), if
     /// it is one of the instance's tags: for messages about an uncaught exception.
     public func name(of tag: Tag) -> String? {
+        guard let raw else { return nil }
         for export in module.exports where export.kind == .tag {
             if wasmc_instance_tag(raw, UInt32(export.index)) == tag.raw { return export.name }
         }

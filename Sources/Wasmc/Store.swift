@@ -1,9 +1,12 @@
+import WasmKit
 import WasmcRuntime
 
 /// The context instances live and run in. A store and everything in it is used by one thread at a
 /// time; use one store per thread for parallel work.
 public final class Store: @unchecked Sendable {
     let raw: UnsafeMutablePointer<wasmc_store>
+    /// The interpreter's store for interpreted instances (Interpreter.swift), made when needed.
+    var interpreter: WasmKit.Store?
 
     public init() {
         raw = wasmc_store_new()

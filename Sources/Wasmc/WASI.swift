@@ -64,6 +64,13 @@ public final class WASI: @unchecked Sendable {
     }
 
     let raw: OpaquePointer
+    /// For an interpreted instance: the memory the context reads guest pointers through, pointed
+    /// at the interpreter's memory before each call (Interpreter.swift).
+    let interpreterView: UnsafeMutablePointer<wasmc_memory> = {
+        let view = UnsafeMutablePointer<wasmc_memory>.allocate(capacity: 1)
+        view.initialize(to: wasmc_memory())
+        return view
+    }()
     /// Unlinked temporary files behind `.buffer` streams, by stream number.
     private var buffers: [Int: Int32] = [:]
 
@@ -106,7 +113,8 @@ public final class WASI: @unchecked Sendable {
                                     config.argv = argvBuffer.baseAddress
                                     config.env = envBuffer.baseAddress
                                     config.preopens = UnsafePointer(preopenBuffer.baseAddress)
-                                    config.module = configuration.module?.raw
+                                    // Embedded directories come from a native module's mapped image.
+                                    config.module = configuration.module?.isInterpreted == false ? configuration.module?.raw : nil
                                     return wasmc_wasi_new(&config, &error)
                                 }
                             }
@@ -125,6 +133,7 @@ public final class WASI: @unchecked Sendable {
 
     deinit {
         wasmc_wasi_delete(raw)
+        interpreterView.deallocate()
         for fd in buffers.values { close(fd) }
     }
 
@@ -145,6 +154,19 @@ public final class WASI: @unchecked Sendable {
     /// else the code given to `proc_exit`). Throws `Trap` when the program traps, `WasmException`
     /// when an exception leaves it, `WasmcError` when the instance has no `_start`.
     public func run(_ instance: Instance) throws -> Int32 {
+        if instance.interpreted != nil {
+            guard let start = instance.function("_start"), start.type.parameters.isEmpty, start.type.results.isEmpty else {
+                throw WasmcError(.link, "the module exports no _start function of type [] -> []")
+            }
+            bind(instance)
+            do {
+                _ = try start.call([])
+                return 0
+            } catch let trap as Trap where trap == .hostError {
+                if let exitCode { return exitCode }
+                throw trap
+            }
+        }
         var status: Int32 = 0
         var error = wasmc_error()
         if wasmc_wasi_run(raw, instance.store.raw, instance.raw, &status, &error) != 0 {
@@ -159,7 +181,14 @@ public final class WASI: @unchecked Sendable {
     /// Binds the instance's memory without running `_start`, for library-style modules whose
     /// exports are called directly (`wasmc run --invoke`).
     @discardableResult
-    public func bind(_ instance: Instance) -> Bool { wasmc_wasi_bind(raw, instance.raw) != 0 }
+    public func bind(_ instance: Instance) -> Bool {
+        if let interpreted = instance.interpreted {
+            guard let memory = interpreted.exports[memory: "memory"] else { return false }
+            view(of: memory)
+            return true
+        }
+        return wasmc_wasi_bind(raw, instance.raw) != 0
+    }
 
     /// After a call that ended with `Trap.hostError`: the exit code if the guest called
     /// `proc_exit`, else nil.

@@ -290,6 +290,9 @@ struct Run: ParsableCommand {
     @OptionGroup var codegen: CodegenOptions
 
     func run() throws {
+        if !options.isArtifact && options.engine == .interp {
+            fail("\(options.file): --engine interp runs the wasm a compiled artifact carries; compile it first (wasmc compile)", status: 1)
+        }
         options.run(options.isArtifact ? options.load() : compile())
     }
 

@@ -14,6 +14,8 @@ nonisolated(unsafe) private var atExit: (() -> Void)?
 
 /// `wasmc run`'s options and what it does with a loaded module. The full CLI's `run` adds the
 /// options of compiling a .wasm on the fly.
+extension Engine: ExpressibleByArgument {}
+
 public struct RunOptions: ParsableArguments {
     public static let configuration = CommandConfiguration(
         commandName: "run",
@@ -67,6 +69,11 @@ public struct RunOptions: ParsableArguments {
         "Run only artifacts signed (`wasmc sign`) by this public key (repeatable: any of them); unsigned, altered and other signers' artifacts are refused before any of their code is mapped. Default: the key files in $WASMC_TRUST, separated by ':'; without either, signatures are not checked.",
         valueName: "key.pub"))
     public var trust: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "auto (default): native code, or the interpreter on the wasm the artifact carries when none of its native code can run here (another architecture, a missing CPU feature, another ABI version), with a one-line note on stderr saying why; native: native code only; interp: the interpreter always.",
+        valueName: "auto|native|interp"))
+    public var engine: Engine = .auto
 
     @Option(name: .customLong("key"), help: ArgumentHelp(
         "The private key (NAME.key from `wasmc keygen`) to open an encrypted artifact (`wasmc encrypt --to NAME.pub`) with, in memory.",
@@ -219,7 +226,10 @@ public struct RunOptions: ParsableArguments {
         let policy = trustPolicy()
         let result = Result { () throws(WasmcError) -> CompiledModule in
             let privateKey = try key.map { path throws(WasmcError) in try PrivateKey(file: path) }
-            return try CompiledModule(path: file, dataPath: dataFile, trust: policy, key: privateKey)
+            return try CompiledModule.load(path: file, dataPath: dataFile, trust: policy, key: privateKey, engine: engine)
+        }
+        if case .success(let module) = result, engine == .auto, let reason = module.fallbackReason {
+            writeError("wasmc: note: running \(file) in the interpreter: \(reason)")
         }
         switch result {
         case .success(let module): return module

@@ -245,7 +245,7 @@ static void test_load_errors(void) {
     CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
     CHECK_STR(err.message, "not a wasmc module");
     CHECK(!wasmc_module_load(so("fake_bad_abi.so"), &err));
-    CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+    CHECK_EQ(err.kind, WASMC_ERROR_NO_NATIVE); /* sound, of another ABI: the wasm inside may still run */
     char expected[96];
     snprintf(expected, sizeof expected, "ABI version %u is not supported by this runtime (expects %u)",
              WASMC_ABI_VERSION + 1u, WASMC_ABI_VERSION);
@@ -340,7 +340,7 @@ static void test_corrupt_metadata(void) {
             d->metadata_size = size;
             wasmc_module *m = wasmc_module_load(so("fake_module.so"), &err);
             if (m) loaded++, wasmc_module_unload(m);
-            else CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+            else CHECK(err.kind == WASMC_ERROR_LOAD || err.kind == WASMC_ERROR_NO_NATIVE); /* a flipped triple */
         }
     CHECK(loaded > 0 && loaded < (int)size * 6);
     /* A function type index past the types. */
@@ -491,14 +491,14 @@ static void test_cpu_feature_check(void) {
         char features[200], want[200];
         snprintf(features, sizeof features, "+sse2,+%s,+cx8", missing);
         CHECK(!load_with_target("x86_64-unknown-linux-gnu", "futurecpu", features, &err));
-        CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+        CHECK_EQ(err.kind, WASMC_ERROR_NO_NATIVE);
         snprintf(want, sizeof want, "fake_module.so: needs CPU feature %s (compiled for futurecpu), which this CPU lacks", missing);
         CHECK_STR(err.message, want);
     } else {
         printf("    (skipped the missing-feature case: this CPU has every candidate feature)\n");
     }
     CHECK(!load_with_target("x86_64-unknown-linux-gnu", "x86-64", "+sse2,+no-such-feature,+other", &err));
-    CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+    CHECK_EQ(err.kind, WASMC_ERROR_NO_NATIVE);
     CHECK_STR(err.message, "needs CPU features no-such-feature, other (compiled for x86-64), which this runtime cannot check");
 }
 
@@ -520,11 +520,11 @@ static void test_foreign_architecture(void) {
     wasmc_error err;
     /* The recorded triple. */
     CHECK(!load_with_target("aarch64-unknown-linux-gnu", "generic", "+neon", &err));
-    CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+    CHECK_EQ(err.kind, WASMC_ERROR_NO_NATIVE);
     CHECK_STR(err.message, "compiled for aarch64-unknown-linux-gnu, which this x86_64 host cannot run");
     /* The ELF header, before dlopen (whose own message would be "No such file or directory"). */
     CHECK(!wasmc_module_load(so("aarch64.so"), &err));
-    CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
+    CHECK_EQ(err.kind, WASMC_ERROR_NO_NATIVE);
     CHECK_STR(err.message, "aarch64.so: compiled for aarch64, which this x86_64 host cannot run");
 }
 

@@ -276,6 +276,8 @@ int wasmc_wasi_bind(wasmc_wasi *w, wasmc_instance *instance) {
     return 1;
 }
 
+void wasmc_wasi_bind_memory(wasmc_wasi *w, wasmc_memory *memory) { w->memory = memory; }
+
 int wasmc_wasi_exited(const wasmc_wasi *w, int *exit_code) {
     if (!w->exited) return 0;
     if (exit_code) *exit_code = w->exit_code;

@@ -126,3 +126,25 @@ int wasmc_wasi_imports(wasmc_wasi *w, const wasmc_module *module, wasmc_extern *
     }
     return 0;
 }
+
+wasmc_host_func *wasmc_wasi_function(wasmc_wasi *w, const char *name, size_t name_len, uint8_t *params,
+                                     uint32_t *nparams, uint8_t *result, uint32_t *nresults) {
+    const wasi_function *f = NULL;
+    for (size_t k = 0; k < NFUNCTIONS && !f; k++)
+        if (strlen(functions[k].name) == name_len && memcmp(functions[k].name, name, name_len) == 0) f = &functions[k];
+    if (!f) return NULL;
+    uint32_t np = (uint32_t)strlen(f->params), nr = returns_errno(f) ? 1 : 0;
+    for (uint32_t k = 0; k < np; k++) params[k] = f->params[k] == 'I' ? WASMC_I64 : WASMC_I32;
+    *result = WASMC_I32;
+    *nparams = np;
+    *nresults = nr;
+    binding *b = malloc(sizeof *b);
+    wasmc_host_func *hf = b ? wasmc_host_func_new(params, np, result, nr, dispatch, b, unbind) : NULL;
+    if (!hf) {
+        free(b);
+        return NULL;
+    }
+    *b = (binding){w, f};
+    wasi_retain(w);
+    return hf;
+}
