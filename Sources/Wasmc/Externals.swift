@@ -326,12 +326,29 @@ public final class Memory: @unchecked Sendable {
 
 /// A table of references.
 public final class Table: @unchecked Sendable {
+    /// The runtime's table; for an interpreted one, an empty table of its kind and limits.
     let raw: UnsafeMutablePointer<wasmc_table>
     let owner: AnyObject?
+    /// A table of an interpreted instance, which the host can pass on to other interpreted
+    /// instances but not read (the interpreter does not say its size): `size` is 0 for it.
+    let interpreted: WasmKit.Table?
 
     init(raw: UnsafeMutablePointer<wasmc_table>, owner: AnyObject) {
         self.raw = raw
         self.owner = owner
+        self.interpreted = nil
+    }
+
+    init(interpreted: WasmKit.Table, type: CompiledModule.ExternType, owner: AnyObject) throws(WasmcError) {
+        var error = wasmc_error()
+        let max = type.maximum.map { UInt32(clamping: $0) }
+        guard let raw = wasmc_table_new((type.valueKind ?? .funcref).rawValue, 0, max == nil ? 0 : 1, max ?? 0, nil, &error) else {
+            throw WasmcError(error)
+        }
+        raw.pointee.is64 = type.is64 ? 1 : 0
+        self.raw = raw
+        self.owner = owner
+        self.interpreted = interpreted
     }
 
     /// A table of `kind` with `min` entries that can grow to `max`; with `is64`, a 64-bit
@@ -344,13 +361,14 @@ public final class Table: @unchecked Sendable {
         raw.pointee.is64 = is64 ? 1 : 0
         self.raw = raw
         self.owner = nil
+        self.interpreted = nil
     }
 
     /// Whether this is a 64-bit table (memory64).
     public var is64: Bool { raw.pointee.is64 != 0 }
 
     deinit {
-        if owner == nil { wasmc_table_release(raw) }
+        if owner == nil || interpreted != nil { wasmc_table_release(raw) }
     }
 
     public var kind: ValueKind { ValueKind(rawValue: raw.pointee.kind)! }
@@ -404,7 +422,7 @@ public final class Global: @unchecked Sendable {
     public var isMutable: Bool { raw.mutable_ != 0 }
 
     public var value: Value {
-        if let interpreted { return Value(interpreted.value) }
+        if let interpreted { return (try? Value(interpreted.value)) ?? .funcref(nil) }
         return Value.load(kind, from: raw.cell)
     }
 

@@ -86,6 +86,8 @@ public final class Instance: @unchecked Sendable {
                 return .function(Function(interpreted: function, type: module.entity(.function, entry.index).functionType!, owner: self))
             case .memory(let memory)?: return .memory(Memory(interpreted: memory, owner: self))
             case .global(let global)?: return .global(Global(interpreted: global, kind: module.entity(.global, entry.index), owner: self))
+            case .table(let table)?:
+                return (try? Table(interpreted: table, type: module.entity(.table, entry.index), owner: self)).map(Extern.table)
             default: return nil
             }
         }

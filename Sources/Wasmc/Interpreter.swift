@@ -43,6 +43,58 @@ extension Store {
     }
 }
 
+extension Store {
+    /// The interpreter's copy of a host-created memory, table or global (made at its first import
+    /// by an interpreted instance of this store, with its contents then; shared by every later
+    /// one). Writes through the host object after that do not reach the copy, nor the other way.
+    func mirror(of memory: Memory, _ what: String) throws(WasmcError) -> WasmKit.Memory {
+        if let copy = mirrors[ObjectIdentifier(memory)] as? WasmKit.Memory { return copy }
+        let pages = UInt64(memory.sizeInPages)
+        let max = memory.raw.pointee.has_max != 0 ? memory.raw.pointee.max_pages : nil
+        do {
+            let copy = try WasmKit.Memory(store: interpreterStore, type: MemoryType(min: pages, max: max, isMemory64: memory.is64))
+            memory.withUnsafeMutableBytes { bytes in
+                if bytes.count > 0 {
+                    copy.withUnsafeMutableBufferPointer(offset: 0, count: bytes.count) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
+                }
+            }
+            mirrors[ObjectIdentifier(memory)] = copy
+            mirrored.append(memory)
+            return copy
+        } catch {
+            throw WasmcError(.link, "\(what): the interpreter cannot make the memory: \(error)")
+        }
+    }
+
+    func mirror(of table: Table, _ what: String) throws(WasmcError) -> WasmKit.Table {
+        if let copy = mirrors[ObjectIdentifier(table)] as? WasmKit.Table { return copy }
+        let raw = table.raw.pointee
+        let element: WasmKit.ReferenceType = table.kind == .externref ? .externRef : .funcRef
+        do {
+            let copy = try WasmKit.Table(store: interpreterStore, type: TableType(
+                elementType: element, limits: Limits(min: UInt64(raw.size), max: raw.has_max != 0 ? UInt64(raw.max) : nil, isMemory64: table.is64)))
+            mirrors[ObjectIdentifier(table)] = copy
+            mirrored.append(table)
+            return copy
+        } catch {
+            throw WasmcError(.link, "\(what): the interpreter cannot make the table: \(error)")
+        }
+    }
+
+    func mirror(of global: Global, _ what: String) throws(WasmcError) -> WasmKit.Global {
+        if let copy = mirrors[ObjectIdentifier(global)] as? WasmKit.Global { return copy }
+        do {
+            let type = GlobalType(mutability: global.isMutable ? .variable : .constant, valueType: global.kind.interpreterType)
+            let copy = try WasmKit.Global(store: interpreterStore, type: type, value: try global.value.interpreterValue())
+            mirrors[ObjectIdentifier(global)] = copy
+            mirrored.append(global)
+            return copy
+        } catch {
+            throw WasmcError(.link, "\(what): the interpreter cannot make the global: \(error)")
+        }
+    }
+}
+
 extension CompiledModule {
     /// Loads an artifact as `init(path:dataPath:trust:key:)` does, and runs it with `engine`:
     /// with `.auto` (the default), an artifact without native code this machine can run (another
@@ -124,24 +176,26 @@ extension Value {
         case .f64(let v): return .f64(v.bitPattern)
         case .v128(let v): return .v128(WasmKit.V128(bytes: v.bytes))
         case .funcref(nil): return .ref(.function(nil))
-        case .externref(nil): return .ref(.extern(nil))
+        case .externref(let reference): return .ref(.extern(reference.map { Int(bitPattern: $0.bits) }))
         case .exnref(nil): return .ref(.exception(nil))
-        default: throw WasmcError(.link, "the interpreter takes no references but null from the host")
+        default: throw WasmcError(.link, "the interpreter takes no function or exception references but null from the host")
         }
     }
 
-    /// A value of the interpreter's: numbers and vectors exactly, references as null when they
-    /// are null (a non-null one has no counterpart here: it reads as null).
-    init(_ value: WasmKit.Value) {
+    /// A value of the interpreter's: numbers, vectors and externrefs exactly, function and
+    /// exception references when null (a non-null one has no counterpart here: an error).
+    init(_ value: WasmKit.Value) throws(WasmcError) {
         switch value {
         case .i32(let v): self = .i32(Int32(bitPattern: v))
         case .i64(let v): self = .i64(Int64(bitPattern: v))
         case .f32(let v): self = .f32(Float(bitPattern: v))
         case .f64(let v): self = .f64(Double(bitPattern: v))
         case .v128(let v): self = .v128(V128(bytes: v.bytes))
-        case .ref(.function): self = .funcref(nil)
-        case .ref(.extern): self = .externref(nil)
-        case .ref(.exception): self = .exnref(nil)
+        case .ref(.extern(let address)): self = .externref(address.map { ExternReference(bits: UInt(bitPattern: $0)) })
+        case .ref(.function(nil)): self = .funcref(nil)
+        case .ref(.exception(nil)): self = .exnref(nil)
+        case .ref(.function), .ref(.exception):
+            throw WasmcError(.link, "the interpreter path cannot give the host a function or exception reference")
         }
     }
 }
@@ -158,7 +212,10 @@ extension Trap {
             ("integer overflow", .integerOverflow), ("invalid conversion to integer", .invalidConversion),
             ("null function reference", .nullFunctionReference), ("null reference", .nullReference),
             ("indirect call to null element", .uninitializedElement), ("indirect call type mismatch", .indirectCallTypeMismatch),
-            ("out of bounds table access", .undefinedElement),
+            // The interpreter words a table index out of bounds alike for call_indirect (the
+            // spec's "undefined element") and for table instructions and segments ("out of
+            // bounds table access"): the latter, the more common.
+            ("out of bounds table access", .tableOutOfBounds),
         ]
         self = codes.first { text.hasPrefix($0.0) }?.1 ?? .hostError
     }
@@ -201,6 +258,14 @@ extension Instance {
         var definitions = Imports()
         for (entry, provided) in zip(module.imports, imports) {
             let what = "\"\(entry.module)\".\"\(entry.name)\""
+            // The limits, as the runtime checks them for native code: at least the minimum the
+            // import asks for, and a maximum within its maximum if it has one.
+            func checkLimits(size: UInt64?, maximum: UInt64?) throws(WasmcError) {
+                guard size.map({ $0 >= entry.minimum }) ?? true, entry.maximum.map({ maximum != nil && maximum! <= $0 }) ?? true else {
+                    throw WasmcError(.link, "incompatible import type for \(what): limits \(size.map(String.init) ?? "?")..\(maximum.map(String.init) ?? "") "
+                        + "for \(entry.minimum)..\(entry.maximum.map(String.init) ?? "")")
+                }
+            }
             switch provided {
             case .function(let function):
                 if let interpreted = function.interpreted {
@@ -211,17 +276,36 @@ extension Instance {
                     throw WasmcError(.link, "\(what): a function of a native instance cannot be imported by an interpreted one")
                 }
             case .memory(let memory):
-                guard let interpreted = memory.interpreted else {
-                    throw WasmcError(.link, "\(what): a memory of native code cannot be imported by an interpreted instance")
+                try checkLimits(size: UInt64(memory.sizeInPages),
+                                maximum: memory.interpreted.map { $0.type.max } ?? (memory.raw.pointee.has_max != 0 ? memory.raw.pointee.max_pages : nil))
+                if memory.interpreted == nil && memory.owner != nil {
+                    throw WasmcError(.link, "\(what): a memory of a native instance cannot be imported by an interpreted one")
                 }
-                definitions.define(module: entry.module, name: entry.name, interpreted)
+                let value = if let interpreted = memory.interpreted { interpreted } else { try store.mirror(of: memory, what) }
+                definitions.define(module: entry.module, name: entry.name, value)
             case .global(let global):
-                guard let interpreted = global.interpreted else {
-                    throw WasmcError(.link, "\(what): a global of native code cannot be imported by an interpreted instance")
+                if global.interpreted == nil && global.owner != nil {
+                    throw WasmcError(.link, "\(what): a global of a native instance cannot be imported by an interpreted one")
                 }
-                definitions.define(module: entry.module, name: entry.name, interpreted)
-            case .table, .tag:
-                throw WasmcError(.link, "\(what): the interpreter path takes no tables or tags from the host yet")
+                let value = if let interpreted = global.interpreted { interpreted } else { try store.mirror(of: global, what) }
+                definitions.define(module: entry.module, name: entry.name, value)
+            case .table(let table):
+                if let interpreted = table.interpreted {
+                    // The interpreter does not say a table's size now, only its maximum.
+                    try checkLimits(size: nil, maximum: interpreted.type.limits.max)
+                } else {
+                    try checkLimits(size: UInt64(table.size), maximum: table.raw.pointee.has_max != 0 ? UInt64(table.raw.pointee.max) : nil)
+                }
+                if let interpreted = table.interpreted {
+                    definitions.define(module: entry.module, name: entry.name, interpreted)
+                    break
+                }
+                guard table.owner == nil else {
+                    throw WasmcError(.link, "\(what): a table of a native instance cannot be imported by an interpreted one")
+                }
+                definitions.define(module: entry.module, name: entry.name, try store.mirror(of: table, what))
+            case .tag:
+                throw WasmcError(.link, "\(what): the interpreter path takes no tags from the host yet")
             }
         }
         do {
@@ -242,7 +326,7 @@ extension Instance {
         if let implementation = function.swiftImplementation {
             return WasmKit.Function(store: store, type: type.interpreterType) { _, arguments in
                 do {
-                    return try implementation(arguments.map(Value.init)).map { try $0.interpreterValue() }
+                    return try implementation(arguments.map { v throws(WasmcError) in try Value(v) }).map { try $0.interpreterValue() }
                 } catch {
                     throw HostFailure(error: error)
                 }
@@ -254,7 +338,7 @@ extension Instance {
                 wasi.view(of: memory)
             }
             return try withUnsafeTemporaryAllocation(of: wasmc_value.self, capacity: max(1, type.parameters.count, type.results.count)) { io in
-                for (i, argument) in arguments.enumerated() { Value(argument).store(to: io.baseAddress! + i) }
+                for (i, argument) in arguments.enumerated() { try Value(argument).store(to: io.baseAddress! + i) }
                 let trap = host.pointee.callback(host.pointee.env, io.baseAddress!)
                 if trap != 0 { throw HostFailure(error: Trap(code: trap)) }
                 return try type.results.indices.map { try Value.load(type.results[$0], from: io.baseAddress! + $0).interpreterValue() }
@@ -268,7 +352,7 @@ extension Function {
     static func callInterpreted(_ function: WasmKit.Function, _ arguments: [Value]) throws -> [Value] {
         let values = try arguments.map { try $0.interpreterValue() }
         do {
-            return try function.invoke(values).map(Value.init)
+            return try function.invoke(values).map { v throws(WasmcError) in try Value(v) }
         } catch let failure as HostFailure {
             throw failure.error
         } catch {

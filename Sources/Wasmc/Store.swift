@@ -7,6 +7,10 @@ public final class Store: @unchecked Sendable {
     let raw: UnsafeMutablePointer<wasmc_store>
     /// The interpreter's store for interpreted instances (Interpreter.swift), made when needed.
     var interpreter: WasmKit.Store?
+    /// The interpreter's copies of host-created memories, tables and globals (`mirror(of:)`), by
+    /// the objects', which `mirrored` keeps alive so that their identifiers stay theirs.
+    var mirrors: [ObjectIdentifier: Any] = [:]
+    var mirrored: [AnyObject] = []
 
     public init() {
         raw = wasmc_store_new()

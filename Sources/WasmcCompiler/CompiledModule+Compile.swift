@@ -46,4 +46,31 @@ extension CompiledModule {
         if let cache, let key { cache.store(path, key: key) }
         self.init(raw: raw, isFromCache: false)
     }
+
+    /// Compiles wasm bytes to a .so as `init(wasm:linking:options:)` does, and loads it with
+    /// `engine` (`CompiledModule.load(path:engine:)`): `.interp` runs the wasm the .so carries in
+    /// the interpreter, with the .so's metadata (how `wasmc-spec-test --engine interp` checks the
+    /// interpreter path).
+    public static func compiled(
+        wasm: [UInt8], linking links: [(name: String, wasm: [UInt8])] = [], options: CompileOptions = CompileOptions(),
+        engine: Engine
+    ) throws(WasmcError) -> CompiledModule {
+        guard engine == .interp else { return try CompiledModule(wasm: wasm, linking: links, options: options) }
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("wasmc-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).so").path
+        do {
+            let linkInputs = links.map { Compiler.LinkInput(name: $0.name, input: ModuleInput(bytes: $0.wasm)) }
+            try Compiler(options: options).compile(ModuleInput(bytes: wasm), linking: linkInputs, to: path)
+        } catch {
+            if case .link = error { throw WasmcError(.link, error.description) }
+            throw WasmcError(.compile, error.description)
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            return try CompiledModule.load(path: path, engine: .interp)
+        } catch {
+            let prefix = path + ": "
+            throw error.message.hasPrefix(prefix) ? WasmcError(error.kind, String(error.message.dropFirst(prefix.count))) : error
+        }
+    }
 }

@@ -18,8 +18,13 @@ final class LocalEngine: SpecEngine {
     /// equivalent ones ("\u{C5}" and "A\u{30A}").
     var registered: [[UInt8]: Instance] = [:]
 
-    init(options: CompileOptions, linkRegistered: Bool = false) throws {
+    /// How the modules run: native code, or (`--engine interp`) the interpreter on the wasm
+    /// their .so carries.
+    let engine: Engine
+
+    init(options: CompileOptions, linkRegistered: Bool = false, engine: Engine = .native) throws {
         self.options = options
+        self.engine = engine
         if linkRegistered { links = CompileTimeLinks(features: options.features) }
         self.spectest = try SpectestModule()
     }
@@ -90,7 +95,7 @@ final class LocalEngine: SpecEngine {
     func finish(into result: inout FileResult) {}
 
     func instantiate(_ wasm: [UInt8]) throws -> Instance {
-        let module = try CompiledModule(wasm: wasm, linking: links?.links(for: wasm) ?? [], options: options)
+        let module = try CompiledModule.compiled(wasm: wasm, linking: links?.links(for: wasm) ?? [], options: options, engine: engine)
         return try Instance(module: module, store: store) { entry in
             if entry.module == "spectest" { return self.spectest.export(entry.name) }
             return self.registered[Array(entry.module.utf8)]?.export(entry.name)

@@ -2,7 +2,7 @@
 // compiled by wasmc.
 //
 //   wasmc-spec-test [--jobs N] [--baseline FILE] [--show N] [-O0..-O3] [--bounds-checks guard|explicit]
-//                   [--instrument] [--part-size BYTES] [--wasm 2.0|3.0] [--link-registered]
+//                   [--instrument] [--part-size BYTES] [--wasm 2.0|3.0] [--link-registered] [--engine native|interp]
 //                   [--target TRIPLE [--cpu CPU] [--cpu-features LIST] --driver "COMMAND..."] PATH...
 //
 // Scripts are read as the `--wasm` version says (default 3.0): 2.0 scripts by WasmKit's text
@@ -24,6 +24,10 @@
 // With --link-registered, a module importing from registered modules is compiled with them
 // linked in (`wasmc compile --link`) rather than imported from their instances at run time
 // (CompileTimeLinks.swift says what that changes; Tests/spec-baseline-linked.txt lists it).
+//
+// With --engine interp, each module is compiled to a .so as usual and then run by the
+// interpreter fallback on the wasm the .so carries (`CompiledModule.load(path:engine:)`): the
+// interpreter path of the Swift shim (Tests/spec-baseline-interp.txt lists what it cannot pass).
 import Foundation
 import Wasmc
 import WasmcBackend
@@ -42,6 +46,7 @@ var cpu: String?
 var cpuFeatures: String?
 var driverCommand: [String] = []
 var linkRegistered = false
+var engine = Engine.native
 /// What a child process gets besides --single: everything that shapes how a script runs.
 var childArguments: [String] = []
 
@@ -68,6 +73,13 @@ while !arguments.isEmpty {
     case "--link-registered":
         linkRegistered = true
         childArguments.append(argument)
+    case "--engine":
+        guard let value = Engine(rawValue: arguments.first ?? ""), value != .auto else {
+            FileHandle.standardError.write(Data("--engine takes native or interp\n".utf8))
+            exit(2)
+        }
+        engine = value
+        childArguments += [argument, arguments.removeFirst()]
     case "--part-size":
         guard let size = Int(arguments.first ?? ""), size > 0 else {
             FileHandle.standardError.write(Data("--part-size takes a number of bytes\n".utf8))
@@ -120,7 +132,7 @@ if let singleFile {
     let result: FileResult
     do {
         let engine: SpecEngine = driverCommand.isEmpty
-            ? try LocalEngine(options: options, linkRegistered: linkRegistered)
+            ? try LocalEngine(options: options, linkRegistered: linkRegistered, engine: engine)
             : try PlanWriter(options: options, driver: driverCommand, linkRegistered: linkRegistered)
         result = options.features == .wasm2
             ? try WastRunner(path: singleFile, engine: engine, features: options.features).run()

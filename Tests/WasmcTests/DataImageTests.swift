@@ -237,9 +237,12 @@ import WAT
     @Test func aDataFileBesideTheSharedObject() throws {
         try withTemporaryDirectory { directory in
             let (so, _) = try Self.compileWithDataFile(Self.layouts.binary(), in: directory)
-            // The .so holds the code only.
+            // The .so has no data image: its code, and the wasm it carries (which holds the
+            // segments' bytes once more, compressed: Documentation/artifacts.md).
             let size = try #require(try FileManager.default.attributesOfItem(atPath: so)[.size] as? Int)
-            #expect(size < 1 << 20)
+            let wasm = try CompiledModule(inspecting: so).embeddedWasm
+            #expect(wasm.count == 1 && size < (1 << 20) + Int(wasm[0].compressedSize))
+            #expect(try CompiledModule(inspecting: so).dataSegments.file == "model.wdata")
             let module = try CompiledModule(path: so)
             let memory = try #require(try Self.instantiate(module).memory("mem"))
             #expect(Self.contents(memory) == Self.layouts.expectedMemory().memory)
