@@ -16,16 +16,15 @@ peak RSS does not count (its pages are written, not mapped, until the code maps 
 """
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
 import results_file  # noqa: E402
+from processes import measure  # noqa: E402
 
 
 def leb(n):
@@ -51,23 +50,6 @@ def module(weights):
     code = section(10, b"\x01\x04\x00\x41\x00\x0b")
     data = section(11, b"\x01\x00\x41\x80\x80\x04\x0b" + leb(len(weights)) + weights)
     return b"\x00asm\x01\x00\x00\x00" + types + functions + memory + exports + code + data
-
-
-def measure(command, runs):
-    times, peaks = [], []
-    for run in range(runs + 1):
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - start
-        output = process.stdout.read().decode().strip()
-        if os.waitstatus_to_exitcode(status) != 0 or output != "0":
-            sys.exit(f"run.py: {' '.join(command)}: status {status}, output {output!r}, "
-                     f"{process.stderr.read().decode().strip()}")
-        if run:
-            times.append(elapsed)
-            peaks.append(usage.ru_maxrss)
-    return statistics.median(times), statistics.median(peaks)
 
 
 def main(argv):

@@ -13,35 +13,15 @@ time (fork to exit, as the parent sees it) and the median peak RSS (wait4's ru_m
 """
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
 import results_file  # noqa: E402
-
-
-def measure(command, runs):
-    """Median seconds and median peak RSS (KB) of `command`, whose output must be "0"."""
-    times, peaks = [], []
-    for run in range(runs + 1):
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - start
-        output = process.stdout.read().decode().strip()
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0 or output.splitlines()[:1] != ["0"]:
-            sys.exit(f"run.py: {' '.join(command)}: status {process.returncode}, output {output!r}, "
-                     f"{process.stderr.read().decode().strip()}")
-        if run:
-            times.append(elapsed)
-            peaks.append(usage.ru_maxrss)
-    return statistics.median(times), statistics.median(peaks)
+from processes import measure  # noqa: E402
 
 
 def main(argv):

@@ -41,42 +41,19 @@ public final class CompiledModule: @unchecked Sendable {
     /// open descriptor); it must not be rewritten in place meanwhile. With neither, the same as
     /// `init(path:dataPath:)`.
     public convenience init(path: String, dataPath: String? = nil, trust: TrustPolicy?, key: PrivateKey? = nil) throws(WasmcError) {
-        var fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw WasmcError(.load, "cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var magic = [UInt8](repeating: 0, count: 8)
-        let count = pread(fd, &magic, 8, 0)
-        let encrypted = count > 0 && EncryptedArtifact.isEncrypted(magic.prefix(count))
-        guard encrypted || trust != nil else {
+        let artifact = try OpenedArtifact(path: path, trust: trust, key: key)
+        guard artifact.isChecked else {
             try self.init(path: path, dataPath: dataPath)
             return
         }
-        if encrypted {
-            guard let key else {
-                throw WasmcError(.key, "\(path): encrypted; it needs the private key it was encrypted to (--key)")
-            }
-            let decrypted = try Self.withMapping(of: fd, name: path) { bytes throws(WasmcError) in
-                try EncryptedArtifact.decryptToMemory(bytes, with: key, name: path)
-            }
-            close(fd)
-            fd = decrypted
-        }
-        if let trust {
-            try Self.withMapping(of: fd, name: path) { bytes throws(WasmcError) in try trust.check(bytes, name: path) }
-        }
-        let opened = "/proc/self/fd/\(fd)"
-        func renamed(_ error: WasmcError) -> WasmcError {
-            WasmcError(error.kind, error.message.replacing(opened, with: path))
-        }
-        do throws(WasmcError) {
+        let raw = try artifact.naming { opened throws(WasmcError) in
             if try CompiledModule(inspecting: opened).dataSegments.file != nil {
                 throw WasmcError(trust != nil ? .untrusted : .load, "\(path): refused: its data segments are in a data file of their own, "
-                    + "which its \(encrypted ? "encryption" : "signature") does not cover (compile it without --data)")
+                    + "which its \(artifact.isEncrypted ? "encryption" : "signature") does not cover (compile it without --data)")
             }
-            self.init(raw: try Self.load(opened, dataPath: nil), isFromCache: false)
-        } catch {
-            throw renamed(error)
+            return try Self.load(opened, dataPath: nil)
         }
+        self.init(raw: raw, isFromCache: false)
     }
 
     /// Runs `body` over the bytes of the open file `fd`, mapped read-only.

@@ -125,24 +125,7 @@ extension CompiledModule {
 
     /// The artifact at `path` (checked, opened) for the interpreter.
     private static func interpreted(path: String, trust: TrustPolicy?, key: PrivateKey?, reason: String) throws(WasmcError) -> CompiledModule {
-        var fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw WasmcError(.load, "cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var magic = [UInt8](repeating: 0, count: 8)
-        let count = pread(fd, &magic, 8, 0)
-        if count > 0 && EncryptedArtifact.isEncrypted(magic.prefix(count)) {
-            guard let key else { throw WasmcError(.key, "\(path): encrypted; it needs the private key it was encrypted to (--key)") }
-            let decrypted = try withMapping(of: fd, name: path) { bytes throws(WasmcError) in
-                try EncryptedArtifact.decryptToMemory(bytes, with: key, name: path)
-            }
-            close(fd)
-            fd = decrypted
-        }
-        if let trust {
-            try withMapping(of: fd, name: path) { bytes throws(WasmcError) in try trust.check(bytes, name: path) }
-        }
-        let opened = "/proc/self/fd/\(fd)"
-        do throws(WasmcError) {
+        try OpenedArtifact(path: path, trust: trust, key: key).naming { opened throws(WasmcError) in
             let metadata = try CompiledModule(inspecting: opened)
             guard metadata.embeddedWasm.count <= 1 else {
                 throw WasmcError(.noNativeCode, "\(path): \(reason); and the interpreter cannot run an artifact with modules linked into it (--link) yet")
@@ -154,8 +137,6 @@ extension CompiledModule {
             metadata.interpreted = try InterpretedModule(wasm: wasm, name: path)
             metadata.fallbackReason = reason
             return metadata
-        } catch {
-            throw WasmcError(error.kind, error.message.replacing(opened, with: path))
         }
     }
 

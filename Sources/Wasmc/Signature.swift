@@ -118,3 +118,54 @@ public struct TrustPolicy: Sendable {
         }
     }
 }
+
+/// An artifact opened for loading: decrypted into memory when it is encrypted (with `key`), its
+/// signature checked under `trust`, before anything else reads it. Whatever loads it then opens
+/// `/proc/self/fd/N` of this descriptor: the bytes checked, not the file again.
+final class OpenedArtifact {
+    let path: String
+    let descriptor: Int32
+    let isEncrypted: Bool
+    /// Whether it was decrypted or checked (otherwise the file may be loaded by its path).
+    let isChecked: Bool
+
+    init(path: String, trust: TrustPolicy?, key: PrivateKey?) throws(WasmcError) {
+        var fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw WasmcError(.load, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        var magic = [UInt8](repeating: 0, count: 8)
+        let count = pread(fd, &magic, 8, 0)
+        let encrypted = count > 0 && EncryptedArtifact.isEncrypted(magic.prefix(count))
+        do throws(WasmcError) {
+            if encrypted {
+                guard let key else { throw WasmcError(.key, "\(path): encrypted; it needs the private key it was encrypted to (--key)") }
+                let decrypted = try CompiledModule.withMapping(of: fd, name: path) { bytes throws(WasmcError) in
+                    try EncryptedArtifact.decryptToMemory(bytes, with: key, name: path)
+                }
+                close(fd)
+                fd = decrypted
+            }
+            if let trust {
+                try CompiledModule.withMapping(of: fd, name: path) { bytes throws(WasmcError) in try trust.check(bytes, name: path) }
+            }
+        } catch {
+            close(fd)
+            throw error
+        }
+        self.path = path
+        self.descriptor = fd
+        self.isEncrypted = encrypted
+        self.isChecked = encrypted || trust != nil
+    }
+
+    deinit { close(descriptor) }
+
+    /// Runs `body` with the path of the checked bytes; its errors name the artifact's path.
+    func naming<R>(_ body: (String) throws(WasmcError) -> R) throws(WasmcError) -> R {
+        let opened = "/proc/self/fd/\(descriptor)"
+        do {
+            return try body(opened)
+        } catch {
+            throw WasmcError(error.kind, error.message.replacing(opened, with: path))
+        }
+    }
+}

@@ -25,6 +25,20 @@ extension CompiledModule {
             }
             cache.remove(key)  // sound bytes the loader refuses: rebuilt below
         }
+        let raw = try Self.withTemporary(wasm, linking: links, options: options) { path throws(WasmcError) in
+            let raw = try Self.load(path)
+            if let cache, let key { cache.store(path, key: key) }
+            return raw
+        }
+        self.init(raw: raw, isFromCache: false)
+    }
+
+    /// Compiles to a temporary .so, runs `body` with its path and removes it. The temporary path
+    /// means nothing to the caller: `body`'s errors lose the runtime's "path: " prefix.
+    private static func withTemporary<R>(
+        _ wasm: [UInt8], linking links: [(name: String, wasm: [UInt8])], options: CompileOptions,
+        _ body: (String) throws(WasmcError) -> R
+    ) throws(WasmcError) -> R {
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("wasmc-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).so").path
         do {
@@ -35,16 +49,12 @@ extension CompiledModule {
             throw WasmcError(.compile, error.description)
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let raw: OpaquePointer
         do {
-            raw = try Self.load(path)
+            return try body(path)
         } catch {
-            // The temporary path means nothing to the caller: drop the runtime's "path: " prefix.
             let prefix = path + ": "
             throw error.message.hasPrefix(prefix) ? WasmcError(error.kind, String(error.message.dropFirst(prefix.count))) : error
         }
-        if let cache, let key { cache.store(path, key: key) }
-        self.init(raw: raw, isFromCache: false)
     }
 
     /// Compiles wasm bytes to a .so as `init(wasm:linking:options:)` does, and loads it with
@@ -56,21 +66,8 @@ extension CompiledModule {
         engine: Engine
     ) throws(WasmcError) -> CompiledModule {
         guard engine == .interp else { return try CompiledModule(wasm: wasm, linking: links, options: options) }
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("wasmc-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).so").path
-        do {
-            let linkInputs = links.map { Compiler.LinkInput(name: $0.name, input: ModuleInput(bytes: $0.wasm)) }
-            try Compiler(options: options).compile(ModuleInput(bytes: wasm), linking: linkInputs, to: path)
-        } catch {
-            if case .link = error { throw WasmcError(.link, error.description) }
-            throw WasmcError(.compile, error.description)
-        }
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        do {
-            return try CompiledModule.load(path: path, engine: .interp)
-        } catch {
-            let prefix = path + ": "
-            throw error.message.hasPrefix(prefix) ? WasmcError(error.kind, String(error.message.dropFirst(prefix.count))) : error
+        return try withTemporary(wasm, linking: links, options: options) { path throws(WasmcError) in
+            try CompiledModule.load(path: path, engine: .interp)
         }
     }
 }
