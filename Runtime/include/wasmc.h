@@ -93,6 +93,9 @@ const char *wasmc_module_cpu_features(const wasmc_module *module);
 const char *wasmc_module_wasm_hash(const wasmc_module *module);
 /* The architecture of the .so's ELF header: "x86_64", "aarch64", "riscv64", "ELF machine N". */
 const char *wasmc_module_machine(const wasmc_module *module);
+/* The metadata blob itself (wasmc_abi.h), `*size` bytes, valid as long as the module: for tools
+ * that carry it elsewhere (a bundle's wasmc.metadata section). */
+const uint8_t *wasmc_module_metadata(const wasmc_module *module, uint64_t *size);
 /* The compile options recorded, as command-line options ("-O2 --bounds-checks guard"). */
 const char *wasmc_module_options(const wasmc_module *module);
 /* How the compiled code checks memory accesses: WASMC_BOUNDS_GUARD or WASMC_BOUNDS_EXPLICIT. */

@@ -423,6 +423,8 @@ typedef struct wasmc_wasm_entry {
 /*                   archive (as in `.wasmc.wasm` above) of those, by NAME                     */
 /*   "wasmc.data"    a u32 n, n zero bytes, then the data image (as above) at a file offset   */
 /*                   that is a multiple of WASMC_DATA_ALIGN, mapped from the bundle itself     */
+/*   "wasmc.metadata" the first target's metadata blob (above): what the interpreter fallback   */
+/*                   reads of the module when no native code is left in the bundle            */
 /*   "wasmc.native"  one per target: a .so compiled for it, whose data image is the bundle's  */
 /*                   and which carries no `.wasmc.wasm` (the bundle is the wasm)              */
 /* and, when signed, the signature block (Documentation/artifacts.md) last. The loader picks    */
@@ -433,6 +435,7 @@ typedef struct wasmc_wasm_entry {
 #define WASMC_BUNDLE_SECTION "wasmc.bundle"
 #define WASMC_BUNDLE_DATA_SECTION "wasmc.data"
 #define WASMC_BUNDLE_NATIVE_SECTION "wasmc.native"
+#define WASMC_BUNDLE_METADATA_SECTION "wasmc.metadata"
 
 typedef struct wasmc_bundle_header {
     char magic[8];         /* WASMC_BUNDLE_MAGIC, no NUL */

@@ -24,6 +24,7 @@ typedef struct bundle_file {
     wasmc_bundle_header header;
     uint64_t data_offset, data_size;       /* the data image */
     uint64_t archive_offset, archive_size; /* the linked modules' archive; size 0 if none */
+    uint64_t metadata_offset, metadata_size; /* the first target's metadata blob; size 0 if none */
     uint32_t nnatives;
     struct {
         uint64_t offset, size;
@@ -85,6 +86,9 @@ static const char *bundle_parse(bundle_file *b, char *buf, size_t len) {
                 b->has_data = true;
                 b->data_offset = at + 4 + pad;
                 b->data_size = payload - 4 - pad;
+            } else if (named(name, name_len, WASMC_BUNDLE_METADATA_SECTION)) {
+                b->metadata_offset = at;
+                b->metadata_size = payload;
             } else if (named(name, name_len, WASMC_BUNDLE_NATIVE_SECTION)) {
                 if (b->nnatives == MAX_NATIVES) return "more than 64 native sections";
                 b->natives[b->nnatives].offset = at;
@@ -190,7 +194,7 @@ typedef struct opened_bundle {
 } opened_bundle;
 
 static void bundle_close(opened_bundle *o, bool keep_natives) {
-    for (uint32_t i = 0; o->copies && i < o->b.nnatives; i++) free(o->copies[i]);
+    for (uint32_t i = 0; o->copies && i < (o->b.nnatives ? o->b.nnatives : 1); i++) free(o->copies[i]);
     free(o->copies);
     if (!keep_natives) natives_free(o->natives, o->b.nnatives);
     if (o->map && o->map != MAP_FAILED) munmap(o->map, (size_t)o->b.size);
@@ -208,9 +212,9 @@ static const char *bundle_open(opened_bundle *o, const char *file, char *buf, si
     o->b.bytes = o->map;
     const char *why = bundle_parse(&o->b, buf, len);
     if (why) return why;
-    if (o->b.nnatives == 0) return "a bundle without native code";
-    o->natives = calloc(o->b.nnatives, sizeof *o->natives);
-    o->copies = calloc(o->b.nnatives, sizeof *o->copies);
+    if (o->b.nnatives == 0 && o->b.metadata_size == 0) return "a bundle without native code or metadata";
+    o->natives = calloc(o->b.nnatives ? o->b.nnatives : 1, sizeof *o->natives);
+    o->copies = calloc(o->b.nnatives ? o->b.nnatives : 1, sizeof *o->copies);
     if (!o->natives || !o->copies) return "out of memory";
     o->chosen = bundle_choose(&o->b, o->natives, o->copies);
     return NULL;
@@ -242,8 +246,9 @@ wasmc_module *rt_bundle_load(const char *path, const char *file, const char *dat
     }
     if (o.chosen < 0) {
         char list[1536];
-        rt_fail(error, WASMC_ERROR_NO_NATIVE, 0, "%s: no native code in the bundle runs here: %s", path,
-                refusals(&o, list, sizeof list));
+        if (o.b.nnatives == 0) rt_fail(error, WASMC_ERROR_NO_NATIVE, 0, "%s: the bundle holds no native code", path);
+        else rt_fail(error, WASMC_ERROR_NO_NATIVE, 0, "%s: no native code in the bundle runs here: %s", path,
+                     refusals(&o, list, sizeof list));
         bundle_close(&o, false);
         return NULL;
     }
@@ -283,9 +288,18 @@ wasmc_module *rt_bundle_inspect(const char *path, wasmc_error *error) {
     const char *why = bundle_open(&o, path, buf, sizeof buf);
     wasmc_module *m = why ? NULL : calloc(1, sizeof *m);
     if (!why && !m) why = "out of memory";
-    /* What it would load here; the first native when none runs here. */
+    /* What it would load here; the first native when none runs here; the metadata section when
+     * no native is left (its machine is then "none"). */
     uint32_t shown = o.chosen >= 0 ? (uint32_t)o.chosen : 0;
-    if (!why) why = rt_inspect_elf(m, o.copies[shown], o.b.natives[shown].size, buf, sizeof buf);
+    if (!why && o.b.nnatives == 0) {
+        if (!(o.copies[0] = malloc(o.b.metadata_size))) why = "out of memory";
+        else {
+            memcpy(o.copies[0], o.b.bytes + o.b.metadata_offset, o.b.metadata_size);
+            snprintf(m->machine, sizeof m->machine, "none");
+            if (rt_metadata_parse(m, o.copies[0], o.b.metadata_size, buf, sizeof buf) != 0) why = buf;
+        }
+    } else if (!why)
+        why = rt_inspect_elf(m, o.copies[shown], o.b.natives[shown].size, buf, sizeof buf);
     if (!why) why = bundle_wasm(m, &o.b, o.fd, buf, sizeof buf);
     if (why) {
         rt_fail(error, WASMC_ERROR_LOAD, 0, "%s: %s", path, why);

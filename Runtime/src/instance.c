@@ -273,6 +273,11 @@ uint64_t *wasmc_module_profile_counts(const wasmc_module *m, uint32_t *count) {
 }
 
 const char *wasmc_module_machine(const wasmc_module *m) { return m->machine; }
+
+const uint8_t *wasmc_module_metadata(const wasmc_module *m, uint64_t *size) {
+    if (size) *size = m->blob_size;
+    return m->blob;
+}
 const char *wasmc_module_options(const wasmc_module *m) { return m->options; }
 uint32_t wasmc_module_bounds_checks(const wasmc_module *m) { return m->bounds_mode; }
 

@@ -61,6 +61,8 @@ typedef struct rt_name {
 } rt_name;
 
 struct wasmc_module {
+    const uint8_t *blob; /* the metadata blob parsed (in the .so's mapping, or a copy) */
+    uint64_t blob_size;
     void *handle; /* dlopen handle; NULL when opened for inspection only (artifact.c) */
     const wasmc_module_descriptor *desc; /* NULL when opened for inspection only */
     /* Opened for inspection only: the whole file, mapped read-only (the metadata points into

@@ -187,6 +187,8 @@ static void check_layout(reader *r, wasmc_module *m) {
 int rt_metadata_parse(wasmc_module *m, const uint8_t *blob, uint64_t size, char *err,
                       size_t errlen) {
     reader rd = {blob, blob, blob + size, NULL, err, errlen, false}, *r = &rd;
+    m->blob = blob;
+    m->blob_size = size;
     m->strings = rd.arena = malloc((size_t)size + 1);
     if (!m->strings) {
         snprintf(err, errlen, "out of memory");

@@ -47,9 +47,18 @@ extension Compiler {
             try linked.finish(indices: Array(links.indices), digests: links.map { Array(SHA256.hash(data: $0.wasm)) }, to: path)
             archive = path
         }
+        // The first target's metadata, for the interpreter when no native code is left.
+        var error = wasmc_error()
+        guard let inspected = wasmc_module_inspect(natives[0], &error) else {
+            throw .backend("cannot read the metadata of the first target's .so")
+        }
+        var size: UInt64 = 0
+        let blob = wasmc_module_metadata(inspected, &size)
+        let metadata = blob.map { Array(UnsafeBufferPointer(start: $0, count: Int(size))) } ?? []
+        wasmc_module_unload(inspected)
         try Linker.writeFile(outputPath) { (partial: String) throws(CompileError) in
             try BundleWriter.write(
-                to: partial, module: wasm, linkedArchive: archive, dataImage: firstImage ?? Data(), natives: natives)
+                to: partial, module: wasm, linkedArchive: archive, dataImage: firstImage ?? Data(), metadata: metadata, natives: natives)
         }
         return reports
     }
@@ -57,7 +66,9 @@ extension Compiler {
 
 /// Writes a bundle's bytes.
 enum BundleWriter {
-    static func write(to path: String, module: [UInt8], linkedArchive: String?, dataImage: Data, natives: [String]) throws(CompileError) {
+    static func write(
+        to path: String, module: [UInt8], linkedArchive: String?, dataImage: Data, metadata: [UInt8], natives: [String]
+    ) throws(CompileError) {
         guard let out = FileHandle(forWritingAtPath: path) ?? {
             FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
         }() else { throw .backend("cannot write \(path)") }
@@ -99,6 +110,8 @@ enum BundleWriter {
         try emit(Data(count: Int(padding)))
         precondition(offset % align == 0, "the bundle's data image is aligned")
         try emit(dataImage)
+        try sectionHeader(WASMC_BUNDLE_METADATA_SECTION, payload: UInt64(metadata.count))
+        try emit(metadata)
         for native in natives {
             guard let bytes = FileManager.default.contents(atPath: native) else { throw .backend("cannot read \(native)") }
             try sectionHeader(WASMC_BUNDLE_NATIVE_SECTION, payload: UInt64(bytes.count))

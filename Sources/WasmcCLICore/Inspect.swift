@@ -62,6 +62,7 @@ public struct Inspect: ParsableCommand {
     static func mismatch(machine: String, triple: String) -> String? {
         let arch = triple.prefix { $0 != "-" }
         let names = ["x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64", "riscv64": "riscv64"]
+        guard machine != "none" else { return nil }  // a bundle's metadata, no native code left
         guard let expected = names[String(arch)], expected != machine else { return nil }
         return "the ELF machine is \(machine) but the metadata records target \(triple)"
     }
@@ -99,7 +100,7 @@ public struct Inspect: ParsableCommand {
     }
 
     static func summary(_ module: CompiledModule) -> String {
-        var text = ""
+        var text = module.machine == "none" ? "bundle: no native code left (the interpreter runs it); its metadata, compiled for the first target:\n" : ""
         let natives = module.bundleNatives
         if !natives.isEmpty {
             text += "bundle: native code for \(natives.count) machines; the one below is \(natives.contains { $0.isChosen } ? "the one this machine runs" : "the first (none runs here)")\n"
