@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -161,6 +162,7 @@ wasmc_module *rt_load_so(const char *path, const char *file, const char *data_pa
                          wasmc_error *error) {
     /* Kept open until the data image is found in it (dlopen opens the file again). */
     int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return rt_fail(error, WASMC_ERROR_LOAD, 0, "cannot open %s: %s", path, strerror(errno));
     char elf[200];
     bool foreign = false; /* sound, for another machine: WASMC_ERROR_NO_NATIVE */
     const char *bad = fd >= 0 ? check_elf_fd(fd, &foreign, elf, sizeof elf) : NULL;

@@ -577,7 +577,7 @@ static void test_bare_name(void) {
     /* Not a library searched on the library path: libc.so.6 is there, not here. */
     CHECK(!wasmc_module_load("libc.so.6", &err));
     CHECK_EQ(err.kind, WASMC_ERROR_LOAD);
-    CHECK_STR(err.message, "./libc.so.6: cannot open shared object file");
+    CHECK_STR(err.message, "cannot open libc.so.6: No such file or directory");
     /* The checks before dlopen apply to bare names too. */
     CHECK(!wasmc_module_load("aarch64.so", &err));
     CHECK_STR(err.message, "aarch64.so: compiled for aarch64, which this x86_64 host cannot run");

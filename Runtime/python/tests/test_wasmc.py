@@ -187,7 +187,7 @@ class WasmcTests(unittest.TestCase):
     def test_errors(self):
         with self.assertRaises(wasmc.Error) as caught:
             wasmc.Module(os.path.join(self.dir.name, "missing.so"))
-        self.assertIn("cannot open shared object file", str(caught.exception))
+        self.assertIn("missing.so: No such file or directory", str(caught.exception))
         with self.assertRaises(wasmc.Error) as caught:
             wasmc.Instance(wasmc.Module(self.module_path))
         self.assertEqual(str(caught.exception), "unknown import env.scale")
