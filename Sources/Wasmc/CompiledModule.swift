@@ -41,15 +41,19 @@ public final class CompiledModule: @unchecked Sendable {
     /// open descriptor); it must not be rewritten in place meanwhile. With neither, the same as
     /// `init(path:dataPath:)`.
     public convenience init(path: String, dataPath: String? = nil, trust: TrustPolicy?, key: PrivateKey? = nil) throws(WasmcError) {
-        let artifact = try OpenedArtifact(path: path, trust: trust, key: key)
+        try self.init(artifact: try OpenedArtifact(path: path, trust: trust, key: key), dataPath: dataPath)
+    }
+
+    /// Loads the native code of an artifact already opened (decrypted, its signature checked).
+    convenience init(artifact: OpenedArtifact, dataPath: String?) throws(WasmcError) {
         guard artifact.isChecked else {
-            try self.init(path: path, dataPath: dataPath)
+            try self.init(path: artifact.path, dataPath: dataPath)
             return
         }
         let raw = try artifact.naming { opened throws(WasmcError) in
             if try CompiledModule(inspecting: opened).dataSegments.file != nil {
-                throw WasmcError(trust != nil ? .untrusted : .load, "\(path): refused: its data segments are in a data file of their own, "
-                    + "which its \(artifact.isEncrypted ? "encryption" : "signature") does not cover (compile it without --data)")
+                throw WasmcError(artifact.isTrustChecked ? .untrusted : .load, "\(artifact.path): refused: its data segments are in a data file of "
+                    + "their own, which its \(artifact.isEncrypted ? "encryption" : "signature") does not cover (compile it without --data)")
             }
             return try Self.load(opened, dataPath: nil)
         }

@@ -105,27 +105,30 @@ extension CompiledModule {
     public static func load(
         path: String, dataPath: String? = nil, trust: TrustPolicy? = nil, key: PrivateKey? = nil, engine: Engine = .auto
     ) throws(WasmcError) -> CompiledModule {
+        // Decrypted and checked once, for whichever engine runs it.
+        let artifact = try OpenedArtifact(path: path, trust: trust, key: key)
         var reason: String?
         if engine != .interp {
             do {
-                return try CompiledModule(path: path, dataPath: dataPath, trust: trust, key: key)
+                return try CompiledModule(artifact: artifact, dataPath: dataPath)
             } catch {
                 guard case .noNativeCode = error.kind, engine == .auto else { throw error }
                 reason = error.message.hasPrefix(path + ": ") ? String(error.message.dropFirst(path.count + 2)) : error.message
             }
         }
-        guard let reason else { return try interpreted(path: path, trust: trust, key: key, reason: "--engine interp") }
+        guard let reason else { return try interpreted(artifact, reason: "--engine interp") }
         do {
-            return try interpreted(path: path, trust: trust, key: key, reason: reason)
+            return try interpreted(artifact, reason: reason)
         } catch {
             let why = error.message.hasPrefix(path + ": ") ? String(error.message.dropFirst(path.count + 2)) : error.message
             throw WasmcError(.noNativeCode, "\(path): \(reason); and the interpreter cannot run it either: \(why)")
         }
     }
 
-    /// The artifact at `path` (checked, opened) for the interpreter.
-    private static func interpreted(path: String, trust: TrustPolicy?, key: PrivateKey?, reason: String) throws(WasmcError) -> CompiledModule {
-        try OpenedArtifact(path: path, trust: trust, key: key).naming { opened throws(WasmcError) in
+    /// The artifact (checked, opened) for the interpreter.
+    private static func interpreted(_ artifact: OpenedArtifact, reason: String) throws(WasmcError) -> CompiledModule {
+        let path = artifact.path
+        return try artifact.naming { opened throws(WasmcError) in
             let metadata = try CompiledModule(inspecting: opened)
             guard metadata.embeddedWasm.count <= 1 else {
                 throw WasmcError(.noNativeCode, "\(path): \(reason); and the interpreter cannot run an artifact with modules linked into it (--link) yet")

@@ -94,13 +94,6 @@ public struct TrustPolicy: Sendable {
         self.init(keys: keys)
     }
 
-    /// The environment's policy: $WASMC_TRUST, public key files separated by ':'; nil when it is
-    /// unset or empty.
-    public static func fromEnvironment() throws(WasmcError) -> TrustPolicy? {
-        guard let value = ProcessInfo.processInfo.environment["WASMC_TRUST"], !value.isEmpty else { return nil }
-        return try TrustPolicy(keyFiles: value.split(separator: ":").map(String.init))
-    }
-
     /// Refuses `bytes` (the artifact `name`) unless one of the keys signed them.
     public func check(_ bytes: UnsafeRawBufferPointer, name: String) throws(WasmcError) {
         switch ArtifactSignature.status(of: bytes) {
@@ -126,8 +119,10 @@ final class OpenedArtifact {
     let path: String
     let descriptor: Int32
     let isEncrypted: Bool
+    /// Whether a trust policy checked its signature.
+    let isTrustChecked: Bool
     /// Whether it was decrypted or checked (otherwise the file may be loaded by its path).
-    let isChecked: Bool
+    var isChecked: Bool { isEncrypted || isTrustChecked }
 
     init(path: String, trust: TrustPolicy?, key: PrivateKey?) throws(WasmcError) {
         var fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -154,7 +149,7 @@ final class OpenedArtifact {
         self.path = path
         self.descriptor = fd
         self.isEncrypted = encrypted
-        self.isChecked = encrypted || trust != nil
+        self.isTrustChecked = trust != nil
     }
 
     deinit { close(descriptor) }

@@ -199,7 +199,9 @@ public struct RunOptions: ParsableArguments {
     /// be read ends the program.
     public func trustPolicy() -> TrustPolicy? {
         let result = Result { () throws(WasmcError) -> TrustPolicy? in
-            trust.isEmpty ? try TrustPolicy.fromEnvironment() : try TrustPolicy(keyFiles: trust)
+            // $WASMC_TRUST: public key files separated by ':', when --trust names none.
+            let files = trust.isEmpty ? (ProcessInfo.processInfo.environment["WASMC_TRUST"] ?? "").split(separator: ":").map(String.init) : trust
+            return files.isEmpty ? nil : try TrustPolicy(keyFiles: files)
         }
         switch result {
         case .success(let policy): return policy
